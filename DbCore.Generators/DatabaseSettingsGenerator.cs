@@ -1,0 +1,65 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using DbCore.Generators.Emitting;
+using DbCore.Generators.Model;
+using DbCore.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DbCore.Generators;
+
+/// <summary>
+/// Emits the typed accessor, session, binder and <c>Add{Name}()</c> registration for every <c>[DatabaseSettings]</c> class.
+/// Reports nothing: invalid classes are skipped and the analyzer reports why.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<SettingsSpec> settings = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.DatabaseSettingsAttribute,
+                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                transform: static (context, cancellationToken) => SettingsParser.ParseForGenerator(context, cancellationToken))
+            .Where(static spec => spec is not null)
+            .Select(static (spec, _) => spec!)
+            .WithTrackingName(TrackingNames.Settings);
+
+        // Two classes that would generate the same names are left out (DBC0010 reports them), so the user sees one
+        // diagnostic instead of a cascade of duplicate-type errors.
+        IncrementalValuesProvider<SettingsSpec> unique = settings
+            .Collect()
+            .SelectMany(static (all, _) => WithoutCollisions(all))
+            .WithTrackingName(TrackingNames.UniqueSettings);
+
+        context.RegisterSourceOutput(unique, static (spc, spec) => SettingsEmitter.Emit(spc, spec));
+    }
+
+    private static ImmutableArray<SettingsSpec> WithoutCollisions(ImmutableArray<SettingsSpec> all)
+    {
+        if (all.Length < 2)
+        {
+            return all;
+        }
+
+        var counts = new Dictionary<string, int>();
+        foreach (SettingsSpec spec in all)
+        {
+            string key = spec.Namespace + "." + spec.BaseName;
+            counts[key] = counts.TryGetValue(key, out int n) ? n + 1 : 1;
+        }
+
+        ImmutableArray<SettingsSpec>.Builder result = ImmutableArray.CreateBuilder<SettingsSpec>(all.Length);
+        foreach (SettingsSpec spec in all)
+        {
+            if (counts[spec.Namespace + "." + spec.BaseName] == 1)
+            {
+                result.Add(spec);
+            }
+        }
+
+        return result.ToImmutable();
+    }
+}

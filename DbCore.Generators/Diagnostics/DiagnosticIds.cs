@@ -1,0 +1,17 @@
+namespace DbCore.Generators.Diagnostics;
+
+/// <summary>The IDs of DbCore's diagnostics.</summary>
+internal static class DiagnosticIds
+{
+    public const string NotPartial = "DBC0001";
+    public const string MissingConnectionString = "DBC0002";
+    public const string MultipleConnectionStrings = "DBC0003";
+    public const string InvalidConnectionStringProperty = "DBC0004";
+    public const string InvalidPoolProfile = "DBC0005";
+    public const string DuplicatePoolProfile = "DBC0006";
+    public const string InvalidConnectionStringLiteral = "DBC0007";
+    public const string ProviderMismatch = "DBC0008";
+    public const string PasswordInSource = "DBC0009";
+    public const string NameCollision = "DBC0010";
+    public const string UnsupportedShape = "DBC0011";
+}

@@ -1,0 +1,8 @@
+namespace DbCore.Generators;
+
+/// <summary>Names of the pipeline steps, so tests can assert they stay cached.</summary>
+internal static class TrackingNames
+{
+    public const string Settings = nameof(Settings);
+    public const string UniqueSettings = nameof(UniqueSettings);
+}

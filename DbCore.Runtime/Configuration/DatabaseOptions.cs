@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using DbCore.ConnectionStrings;
+using DbCore.Infrastructure;
+
+namespace DbCore;
+
+/// <summary>
+/// The resolved, validated configuration of one accessor: environment, provider, pool, retry and timeouts.
+/// <see cref="ToString"/> and <see cref="DisplayConnectionString"/> never show the password.
+/// </summary>
+public sealed class DatabaseOptions
+{
+    private DatabaseOptions(
+        DatabaseDefinition definition,
+        string environment,
+        DatabaseProvider provider,
+        ParsedConnectionString connectionString,
+        PoolOptions pool,
+        RetryOptions retry,
+        TimeSpan commandTimeout,
+        TimeSpan healthTimeout)
+    {
+        Definition = definition;
+        Environment = environment;
+        Provider = provider;
+        ParsedConnectionString = connectionString;
+        Pool = pool;
+        Retry = retry;
+        CommandTimeout = commandTimeout;
+        HealthTimeout = healthTimeout;
+        DisplayConnectionString = ConnectionStringParser.Redact(connectionString.Normalized);
+    }
+
+    /// <summary>The base name B of the generated accessor.</summary>
+    public string Name => Definition.Name;
+
+    /// <summary>The environment the pool profile was chosen for.</summary>
+    public string Environment { get; }
+
+    /// <summary>The provider in use (never <see cref="DatabaseProvider.Auto"/>).</summary>
+    public DatabaseProvider Provider { get; }
+
+    /// <summary>The resolved pool configuration.</summary>
+    public PoolOptions Pool { get; }
+
+    /// <summary>The resolved retry policy.</summary>
+    public RetryOptions Retry { get; }
+
+    /// <summary>The command timeout; zero means none.</summary>
+    public TimeSpan CommandTimeout { get; }
+
+    /// <summary>How long <c>CheckHealthAsync</c> waits for <c>SELECT 1</c>.</summary>
+    public TimeSpan HealthTimeout { get; }
+
+    /// <summary>The connection string in keyword form with the password replaced by <c>***</c>.</summary>
+    public string DisplayConnectionString { get; }
+
+    internal DatabaseDefinition Definition { get; }
+
+    internal ParsedConnectionString ParsedConnectionString { get; }
+
+    /// <summary>Resolves and validates the options of a settings instance for an environment.</summary>
+    /// <param name="definition">The generated definition of the settings class.</param>
+    /// <param name="settings">The bound settings.</param>
+    /// <param name="environment">The environment name; <see langword="null"/> reads it from the process environment.</param>
+    /// <exception cref="DatabaseConfigurationException">A value is invalid; the message names the key and the fix.</exception>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static DatabaseOptions Create(DatabaseDefinition definition, IDatabaseSettings settings, string? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(settings);
+        environment ??= DatabaseEnvironment.FromProcess();
+        var errors = new Errors(definition);
+
+        DatabaseProvider provider = ResolveProvider(definition, settings, errors);
+        ParsedConnectionString parsed = ResolveConnectionString(definition, settings, provider, errors);
+        if (provider == DatabaseProvider.Auto)
+        {
+            provider = parsed.Kind switch
+            {
+                ConnectionStringKind.PostgreSql => DatabaseProvider.PostgreSql,
+                ConnectionStringKind.Sqlite => DatabaseProvider.Sqlite,
+                _ => DatabaseProvider.Auto,
+            };
+        }
+
+        PoolProfile profile = definition.FindProfile(environment);
+        PoolSettings p = settings.Pool ?? new PoolSettings();
+        int size = errors.AtLeast("Pool:Size", p.Size ?? profile.Size, 0);
+        int overflow = errors.AtLeast("Pool:MaxOverflow", p.MaxOverflow ?? profile.MaxOverflow, 0);
+        if (size >= 0 && overflow >= 0 && size + overflow < 1)
+        {
+            errors.Add("Pool:MaxOverflow", $"Pool:Size + Pool:MaxOverflow is {size + overflow}; it must be at least 1. Set {definition.Key("Pool:MaxOverflow")} (or Pool:Size) to 1 or more.");
+        }
+
+        int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? profile.AcquireTimeoutSeconds, 1, 1024);
+        int recycle = errors.AtLeast("Pool:RecycleSeconds", p.RecycleSeconds ?? profile.RecycleSeconds, 0);
+        int idle = errors.AtLeast("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, " (Npgsql prunes idle connections every 10 seconds)");
+        bool warmUp = p.WarmUp ?? profile.WarmUp;
+
+        RetrySettings r = settings.Retry ?? new RetrySettings();
+        bool production = string.Equals(environment, "Production", StringComparison.OrdinalIgnoreCase);
+        int attempts = errors.Between("Retry:MaxAttempts", r.MaxAttempts ?? (production ? 3 : 1), 1, 10);
+        int baseDelay = errors.AtLeast("Retry:BaseDelayMilliseconds", r.BaseDelayMilliseconds ?? 50, 1);
+        int maxDelay = errors.AtLeast("Retry:MaxDelayMilliseconds", r.MaxDelayMilliseconds ?? 2000, 1);
+        if (baseDelay > 0 && maxDelay > 0 && baseDelay > maxDelay)
+        {
+            errors.Add("Retry:BaseDelayMilliseconds", $"Retry:BaseDelayMilliseconds ({baseDelay}) is larger than Retry:MaxDelayMilliseconds ({maxDelay}). Make {definition.Key("Retry:BaseDelayMilliseconds")} less than or equal to the maximum.");
+        }
+
+        int commandTimeout = errors.AtLeast("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, " (0 = no timeout)");
+        int healthTimeout = errors.AtLeast("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1);
+
+        errors.ThrowIfAny();
+
+        return new DatabaseOptions(
+            definition,
+            environment,
+            provider,
+            parsed,
+            new PoolOptions(size, overflow, TimeSpan.FromSeconds(acquire), TimeSpan.FromSeconds(recycle), TimeSpan.FromSeconds(idle), warmUp),
+            new RetryOptions(attempts, TimeSpan.FromMilliseconds(baseDelay), TimeSpan.FromMilliseconds(maxDelay)),
+            TimeSpan.FromSeconds(commandTimeout),
+            TimeSpan.FromSeconds(healthTimeout));
+    }
+
+    private static DatabaseProvider ResolveProvider(DatabaseDefinition definition, IDatabaseSettings settings, Errors errors)
+    {
+        DatabaseProvider configured = settings.Provider ?? DatabaseProvider.Auto;
+        if (configured is < DatabaseProvider.Auto or > DatabaseProvider.Sqlite)
+        {
+            errors.Add("Provider", $"'{(int)configured}' is not a provider. Set {definition.Key("Provider")} to Auto, PostgreSql or Sqlite.");
+            return definition.Provider;
+        }
+
+        if (definition.Provider == DatabaseProvider.Auto)
+        {
+            return configured;
+        }
+
+        if (configured != DatabaseProvider.Auto && configured != definition.Provider)
+        {
+            errors.Add("Provider", $"{definition.Key("Provider")} is {configured}, but {definition.SettingsTypeName} is pinned to {definition.Provider} by [DatabaseSettings(Provider = DatabaseProvider.{definition.Provider})]. Remove the key or set it to {definition.Provider}.");
+        }
+
+        return definition.Provider;
+    }
+
+    private static ParsedConnectionString ResolveConnectionString(DatabaseDefinition definition, IDatabaseSettings settings, DatabaseProvider provider, Errors errors)
+    {
+        string key = settings.ConnectionStringSource ?? definition.Key(definition.ConnectionStringProperty);
+        ParsedConnectionString parsed = ConnectionStringParser.Parse(settings.ConnectionString);
+        if (parsed.Error is not null)
+        {
+            errors.AddFull(key, $"The connection string from {key} is invalid: {parsed.Error} Fix the value of {key}.");
+            return parsed;
+        }
+
+        ConnectionStringKind expected = provider switch
+        {
+            DatabaseProvider.PostgreSql => ConnectionStringKind.PostgreSql,
+            DatabaseProvider.Sqlite => ConnectionStringKind.Sqlite,
+            _ => ConnectionStringKind.Unknown,
+        };
+
+        if (expected != ConnectionStringKind.Unknown && parsed.Kind != ConnectionStringKind.Unknown && parsed.Kind != expected)
+        {
+            errors.AddFull(key, $"The connection string from {key} is a {Describe(parsed.Kind)} connection string, but the provider is {provider}. Give {key} a {Describe(expected)} connection string, or change the provider.");
+        }
+        else if (expected == ConnectionStringKind.Unknown && parsed.Kind == ConnectionStringKind.Unknown)
+        {
+            errors.AddFull(key, $"Cannot tell the provider from the connection string in {key}. Use a PostgreSQL form (Host=...; or postgresql://...) or a SQLite form (Data Source=...; or sqlite:///...), or set {definition.Key("Provider")}.");
+        }
+
+        return parsed;
+    }
+
+    private static string Describe(ConnectionStringKind kind) => kind == ConnectionStringKind.PostgreSql ? "PostgreSQL" : "SQLite";
+
+    /// <inheritdoc/>
+    public override string ToString()
+        => $"{Name}: Environment={Environment}, Provider={Provider}, ConnectionString=\"{DisplayConnectionString}\", Pool=[{Pool}], Retry=[{Retry}], CommandTimeout={CommandTimeout.TotalSeconds}s, HealthTimeout={HealthTimeout.TotalSeconds}s";
+
+    private sealed class Errors(DatabaseDefinition definition)
+    {
+        private List<(string Key, string Message)>? _list;
+
+        public int AtLeast(string relative, int value, int min, string? note = null)
+        {
+            if (value < min)
+            {
+                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be at least {min.ToString(CultureInfo.InvariantCulture)}{note}. Set {definition.Key(relative)} to {min.ToString(CultureInfo.InvariantCulture)} or more.");
+            }
+
+            return value;
+        }
+
+        public int Between(string relative, int value, int min, int max)
+        {
+            if (value < min || value > max)
+            {
+                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}. Set {definition.Key(relative)} to a value in that range.");
+            }
+
+            return value;
+        }
+
+        public void Add(string relative, string message) => AddFull(definition.Key(relative), message);
+
+        public void AddFull(string key, string message) => (_list ??= []).Add((key, message));
+
+        public void ThrowIfAny()
+        {
+            if (_list is null)
+            {
+                return;
+            }
+
+            if (_list.Count == 1)
+            {
+                throw new DatabaseConfigurationException(_list[0].Key, "Invalid database configuration: " + _list[0].Message);
+            }
+
+            var text = new StringBuilder("Invalid database configuration (").Append(_list.Count).Append(" problems):");
+            foreach ((string _, string message) in _list)
+            {
+                text.Append(System.Environment.NewLine).Append("- ").Append(message);
+            }
+
+            throw new DatabaseConfigurationException(_list[0].Key, text.ToString());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace DbCore.Diagnostics;
+
+/// <summary>Every log line DbCore writes, one event id each (documented in docs/observability.md). Never logs a password.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "DatabaseStarted", Level = LogLevel.Information,
+        Message = "DbCore {Name} ready: environment {Environment}, provider {Provider}, pool size {PoolSize}, max {PoolMaxSize}, host {Host}, database {Database}")]
+    public static partial void Started(ILogger logger, string name, string environment, DatabaseProvider provider, int poolSize, int poolMaxSize, string host, string database);
+
+    [LoggerMessage(EventId = 2, EventName = "UnitOfWorkRolledBack", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: unit of work rolled back after {ExceptionType}")]
+    public static partial void RolledBack(ILogger logger, string name, string exceptionType, Exception exception);
+
+    [LoggerMessage(EventId = 3, EventName = "RollbackFailed", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: rollback failed; the connection is discarded")]
+    public static partial void RollbackFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(EventId = 4, EventName = "Retrying", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: transient {ErrorType} (SQLSTATE {SqlState}) on attempt {Attempt} of {MaxAttempts}; retrying in {DelayMilliseconds} ms")]
+    public static partial void Retrying(ILogger logger, string name, string errorType, string? sqlState, int attempt, int maxAttempts, long delayMilliseconds);
+
+    [LoggerMessage(EventId = 5, EventName = "HealthCheckFailed", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: health check failed: {Reason}")]
+    public static partial void HealthCheckFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 6, EventName = "SessionNotCommitted", Level = LogLevel.Debug,
+        Message = "DbCore {Name}: session disposed without commit; rolled back")]
+    public static partial void DisposedWithoutCommit(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 7, EventName = "WarmUpCompleted", Level = LogLevel.Information,
+        Message = "DbCore {Name}: warmed up {Count} connections in {ElapsedMilliseconds} ms")]
+    public static partial void WarmUpCompleted(ILogger logger, string name, int count, long elapsedMilliseconds);
+
+    [LoggerMessage(EventId = 8, EventName = "WarmUpFailed", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: warm-up failed after {Count} connections")]
+    public static partial void WarmUpFailed(ILogger logger, string name, int count, Exception exception);
+
+    [LoggerMessage(EventId = 9, EventName = "RetriesExhausted", Level = LogLevel.Error,
+        Message = "DbCore {Name}: giving up after {Attempts} attempts: {ErrorType} (SQLSTATE {SqlState})")]
+    public static partial void RetriesExhausted(ILogger logger, string name, int attempts, string errorType, string? sqlState);
+}

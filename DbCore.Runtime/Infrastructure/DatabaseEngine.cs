@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using DbCore.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace DbCore.Infrastructure;
+
+/// <summary>
+/// The shared state of one accessor: the provider data source, the session counters, the logger and the telemetry tags.
+/// Generated sessions receive it in their constructor; it has no public members of its own.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
+{
+    private readonly object _initLock = new();
+    private volatile bool _initialized;
+    private SqliteConnection? _keepAlive;
+    private int _inUse;
+    private int _waiting;
+    private long _totalOpened;
+    private int _disposed;
+
+    internal DatabaseEngine(DatabaseOptions options, ILoggerFactory? loggerFactory)
+    {
+        Options = options;
+        Name = options.Name;
+        Logger = (ILogger?)loggerFactory?.CreateLogger("DbCore." + options.Name) ?? NullLogger.Instance;
+        Tags = new KeyValuePair<string, object?>[]
+        {
+            new(Telemetry.DbSystemTag, options.Provider == DatabaseProvider.PostgreSql ? "postgresql" : "sqlite"),
+            new(Telemetry.DbNameTag, options.Name),
+            new(Telemetry.EnvironmentTag, options.Environment),
+        };
+
+        if (options.Provider == DatabaseProvider.PostgreSql)
+        {
+            var builder = new NpgsqlDataSourceBuilder(options.ParsedConnectionString.Normalized);
+            ProviderConnectionStrings.ApplyPostgres(builder.ConnectionStringBuilder, options);
+            builder.Name = options.Name;
+            if (loggerFactory is not null)
+            {
+                builder.UseLoggerFactory(loggerFactory);
+            }
+
+            DataSource = builder.Build();
+            Host = builder.ConnectionStringBuilder.Host ?? "";
+            DatabaseName = builder.ConnectionStringBuilder.Database ?? "";
+        }
+        else
+        {
+            SqliteConnectionStringBuilder csb = ProviderConnectionStrings.BuildSqlite(options);
+            IsSqliteMemory = csb.Mode == SqliteOpenMode.Memory;
+            IsSqliteFile = !IsSqliteMemory && csb.Mode != SqliteOpenMode.ReadOnly;
+            DataSource = SqliteFactory.Instance.CreateDataSource(csb.ConnectionString);
+            Host = "localhost";
+            DatabaseName = IsSqliteMemory ? ":memory:" : csb.DataSource;
+            SqliteConnectionString = csb.ConnectionString;
+        }
+
+        Log.Started(Logger, Name, options.Environment, options.Provider, options.Pool.Size, options.Pool.MaxSize, Host, DatabaseName);
+    }
+
+    internal DatabaseOptions Options { get; }
+
+    internal string Name { get; }
+
+    internal ILogger Logger { get; }
+
+    internal DbDataSource DataSource { get; }
+
+    internal string Host { get; }
+
+    internal string DatabaseName { get; }
+
+    internal KeyValuePair<string, object?>[] Tags { get; }
+
+    internal bool IsSqliteMemory { get; }
+
+    internal bool IsSqliteFile { get; }
+
+    internal string? SqliteConnectionString { get; }
+
+    internal PoolStatistics GetStatistics()
+        => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
+
+    /// <summary>Opens a connection, counting the caller as waiting meanwhile. Translates provider errors.</summary>
+    internal async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            EnsureInitialized();
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _waiting);
+        DbConnection connection;
+        try
+        {
+            connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        OnAcquired(start);
+        return connection;
+    }
+
+    internal DbConnection OpenConnection()
+    {
+        if (!_initialized)
+        {
+            EnsureInitialized();
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _waiting);
+        DbConnection connection;
+        try
+        {
+            connection = DataSource.OpenConnection();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        OnAcquired(start);
+        return connection;
+    }
+
+    private void OnAcquired(long start)
+    {
+        Interlocked.Increment(ref _inUse);
+        Interlocked.Increment(ref _totalOpened);
+        if (Telemetry.AcquireDuration.Enabled)
+        {
+            Telemetry.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, Tags);
+        }
+
+        if (Telemetry.ActiveSessions.Enabled)
+        {
+            Telemetry.ActiveSessions.Add(1, Tags);
+        }
+    }
+
+    internal void OnReleased(long acquiredAt)
+    {
+        Interlocked.Decrement(ref _inUse);
+        if (Telemetry.ActiveSessions.Enabled)
+        {
+            Telemetry.ActiveSessions.Add(-1, Tags);
+        }
+
+        if (Telemetry.SessionDuration.Enabled)
+        {
+            Telemetry.SessionDuration.Record(Stopwatch.GetElapsedTime(acquiredAt).TotalSeconds, Tags);
+        }
+    }
+
+    /// <summary>
+    /// SQLite only, once: keeps a shared in-memory database alive for the accessor's lifetime and switches files to WAL.
+    /// </summary>
+    private void EnsureInitialized()
+    {
+        lock (_initLock)
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            if (IsSqliteMemory)
+            {
+                var keepAlive = new SqliteConnection(SqliteConnectionString);
+                keepAlive.Open();
+                _keepAlive = keepAlive;
+            }
+            else if (IsSqliteFile)
+            {
+                using var connection = new SqliteConnection(SqliteConnectionString);
+                connection.Open();
+                using DbCommand command = connection.CreateCommand();
+                command.CommandText = "PRAGMA journal_mode=WAL;";
+                command.ExecuteNonQuery();
+            }
+
+            _initialized = true;
+        }
+    }
+
+    /// <summary>Runs <c>SELECT 1</c> on a pooled connection outside the session counters.</summary>
+    internal async ValueTask ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            EnsureInitialized();
+        }
+
+        DbConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            DbCommand command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.CommandText = "SELECT 1";
+                command.CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+                await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Opens <see cref="PoolOptions.Size"/> connections at once and returns them to the pool.</summary>
+    internal async ValueTask<int> WarmUpAsync(CancellationToken cancellationToken)
+    {
+        int target = Options.Provider == DatabaseProvider.PostgreSql ? Options.Pool.Size : Math.Min(Options.Pool.Size, 1);
+        var connections = new DbConnection[target];
+        int opened = 0;
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            for (; opened < target; opened++)
+            {
+                connections[opened] = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            Log.WarmUpCompleted(Logger, Name, opened, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.WarmUpFailed(Logger, Name, opened, ex);
+        }
+        finally
+        {
+            for (int i = 0; i < opened; i++)
+            {
+                await connections[i].DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        return opened;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await DataSource.DisposeAsync().ConfigureAwait(false);
+        if (_keepAlive is not null)
+        {
+            await _keepAlive.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        DataSource.Dispose();
+        _keepAlive?.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace DbCore.Infrastructure;
+
+/// <summary>
+/// The ASP.NET Core health check of one accessor, registered by the generated <c>Add{Name}HealthCheck()</c>. Reuses the
+/// accessor's data source. Caller cancellation propagates (it is not reported as Unhealthy); a timeout is Unhealthy with
+/// the reason.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class DatabaseHealthCheck : IHealthCheck
+{
+    private readonly DatabaseAccessor _accessor;
+    private readonly TimeSpan? _timeout;
+
+    /// <summary>Creates the check.</summary>
+    /// <param name="accessor">The accessor whose database is probed.</param>
+    /// <param name="timeout">How long SELECT 1 may take; <see langword="null"/> uses the accessor's health timeout.</param>
+    public DatabaseHealthCheck(DatabaseAccessor accessor, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(accessor);
+        _accessor = accessor;
+        _timeout = timeout;
+    }
+
+    /// <inheritdoc/>
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        string? reason = await _accessor.ProbeAsync(_timeout ?? _accessor.Options.HealthTimeout, cancellationToken).ConfigureAwait(false);
+        var data = new Dictionary<string, object>
+        {
+            ["provider"] = _accessor.Provider.ToString(),
+            ["environment"] = _accessor.Environment,
+        };
+        return reason is null
+            ? HealthCheckResult.Healthy($"{_accessor.Options.Name} answered SELECT 1.", data)
+            : new HealthCheckResult(context.Registration.FailureStatus, $"{_accessor.Options.Name}: {reason}", exception: null, data);
+    }
+}

@@ -1,0 +1,282 @@
+using System;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using DbCore.Diagnostics;
+using DbCore.Errors;
+using DbCore.Infrastructure;
+using DbCore.Internal;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DbCore;
+
+/// <summary>
+/// The untyped part of a generated database accessor: configuration, data source, pool statistics and health.
+/// Generated accessors derive from <see cref="DatabaseAccessor{TSession}"/>.
+/// </summary>
+public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
+{
+    private protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(settings);
+        Options = DatabaseOptions.Create(definition, settings, environment);
+        Engine = new DatabaseEngine(Options, loggerFactory);
+    }
+
+    /// <summary>The resolved configuration (password redacted in <see cref="object.ToString"/>).</summary>
+    public DatabaseOptions Options { get; }
+
+    /// <summary>The environment that chose the pool profile.</summary>
+    public string Environment => Options.Environment;
+
+    /// <summary>The provider in use.</summary>
+    public DatabaseProvider Provider => Options.Provider;
+
+    /// <summary>The resolved pool configuration.</summary>
+    public PoolOptions Pool => Options.Pool;
+
+    /// <summary>The provider data source (the seed's "engine"). Prefer sessions for units of work.</summary>
+    public DbDataSource DataSource => Engine.DataSource;
+
+    private protected DatabaseEngine Engine { get; }
+
+    /// <summary>Live session counts kept by DbCore (the equivalent of SQLAlchemy's <c>pool.status()</c>).</summary>
+    public PoolStatistics GetPoolStatistics() => Engine.GetStatistics();
+
+    /// <summary>
+    /// True when <c>SELECT 1</c> succeeds within the health timeout; false, with the reason logged, otherwise.
+    /// Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task<bool> CheckHealthAsync(CancellationToken cancellationToken = default)
+        => (await ProbeAsync(Options.HealthTimeout, cancellationToken).ConfigureAwait(false)) is null;
+
+    /// <summary>Runs <c>SELECT 1</c>; returns null when healthy, else the (redacted) reason.</summary>
+    internal async Task<string?> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        string reason;
+        try
+        {
+            await Engine.ProbeAsync(timeout, timeoutSource.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            reason = $"no answer to SELECT 1 within {timeout.TotalSeconds:0.###} s";
+        }
+        catch (Exception ex) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            reason = $"no answer to SELECT 1 within {timeout.TotalSeconds:0.###} s ({ex.GetType().Name})";
+        }
+        catch (Exception ex)
+        {
+            reason = $"{ex.GetType().Name}: {Redaction.RedactText(ex.Message)}";
+        }
+
+        Log.HealthCheckFailed(Engine.Logger, Engine.Name, reason);
+        return reason;
+    }
+
+    /// <summary>Opens <see cref="PoolOptions.Size"/> connections and returns them to the pool; returns how many opened.</summary>
+    public ValueTask<int> WarmUpAsync(CancellationToken cancellationToken = default) => Engine.WarmUpAsync(cancellationToken);
+
+    /// <summary>Disposes the data source and, for an in-memory SQLite database, the database itself.</summary>
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return Engine.DisposeAsync();
+    }
+
+    /// <summary>Disposes the data source and, for an in-memory SQLite database, the database itself.</summary>
+    public void Dispose()
+    {
+        GC.SuppressFinalize(this);
+        Engine.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Options.ToString();
+}
+
+/// <summary>
+/// The base of a generated accessor: opens typed sessions and runs units of work with commit, rollback on any exception,
+/// and retry of transient failures.
+/// </summary>
+/// <typeparam name="TSession">The generated session type.</typeparam>
+public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
+    where TSession : DbSession
+{
+    /// <summary>Resolves the options and builds the data source. Called by generated code.</summary>
+    /// <param name="definition">The generated definition of the settings class.</param>
+    /// <param name="settings">The bound settings.</param>
+    /// <param name="environment">The environment name; <see langword="null"/> reads DOTNET_ENVIRONMENT / ASPNETCORE_ENVIRONMENT.</param>
+    /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory)
+        : base(definition, settings, environment, loggerFactory)
+    {
+    }
+
+    /// <summary>Creates the generated session type over <paramref name="engine"/>.</summary>
+    protected abstract TSession CreateSession(DatabaseEngine engine);
+
+    /// <summary>A session that opens lazily on first use (what the DI container injects as a scoped service).</summary>
+    public TSession CreateSession() => CreateSession(Engine);
+
+    /// <summary>
+    /// Opens a session: a pooled connection with a transaction begun. Retries connection failures per the retry policy.
+    /// Dispose it; it rolls back unless committed.
+    /// </summary>
+    public async ValueTask<TSession> OpenSessionAsync(CancellationToken cancellationToken = default)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            TSession session = CreateSession(Engine);
+            try
+            {
+                await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+                return session;
+            }
+            catch (DbCoreException ex) when (ShouldRetry(ex, attempt, cancellationToken))
+            {
+                await BackOffAsync(ex, attempt, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as one unit of work: open, begin, run, commit. Rolls back on any exception and rethrows
+    /// it (provider errors as <see cref="DbCoreException"/>). Runs the whole unit again in a new session on transient
+    /// failures per the retry policy; never when the commit outcome is unknown.
+    /// </summary>
+    public Task<T> ExecuteAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return ExecuteCoreAsync(work, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as one unit of work: open, begin, run, commit; rolls back on any exception; retries
+    /// transient failures per the retry policy.
+    /// </summary>
+    public Task ExecuteAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return ExecuteCoreAsync<object?>(null, work, cancellationToken);
+    }
+
+    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, CancellationToken cancellationToken)
+    {
+        using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
+        for (int attempt = 1; ; attempt++)
+        {
+            TSession session = CreateSession(Engine);
+            DbCoreException? failure;
+            try
+            {
+                await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+                T result;
+                if (typedWork is not null)
+                {
+                    result = await typedWork(session, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await work!(session, cancellationToken).ConfigureAwait(false);
+                    result = default!;
+                }
+
+                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await session.DisposeAsync().ConfigureAwait(false);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                await RollBackAfterFailureAsync(session, ex).ConfigureAwait(false);
+                failure = ex as DbCoreException ?? ErrorTranslator.Translate(ex, ErrorPhase.Execute, Engine.Name);
+                if (failure is null)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+                    throw;
+                }
+
+                if (!ShouldRetry(failure, attempt, cancellationToken))
+                {
+                    if (failure.IsTransient && attempt > 1)
+                    {
+                        Log.RetriesExhausted(Engine.Logger, Engine.Name, attempt, failure.GetType().Name, failure.SqlState);
+                    }
+
+                    activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
+                    if (ReferenceEquals(failure, ex))
+                    {
+                        throw;
+                    }
+
+                    throw failure;
+                }
+            }
+
+            await BackOffAsync(failure, attempt, activity, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask RollBackAfterFailureAsync(TSession session, Exception exception)
+    {
+        if (session.IsOpen)
+        {
+            Log.RolledBack(Engine.Logger, Engine.Name, exception.GetType().Name, exception);
+        }
+
+        await session.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private bool ShouldRetry(DbCoreException failure, int attempt, CancellationToken cancellationToken)
+        => failure.IsTransient && attempt < Options.Retry.MaxAttempts && !cancellationToken.IsCancellationRequested;
+
+    private async ValueTask BackOffAsync(DbCoreException failure, int attempt, Activity? activity, CancellationToken cancellationToken)
+    {
+        if (failure is ConnectionFailureException && Engine.DataSource is NpgsqlDataSource npgsql)
+        {
+            // After a server restart or a killed backend, the other idle connections are likely dead too.
+            npgsql.Clear();
+        }
+
+        TimeSpan delay = Backoff.Delay(Options.Retry, attempt);
+        Log.Retrying(Engine.Logger, Engine.Name, failure.GetType().Name, failure.SqlState, attempt, Options.Retry.MaxAttempts, (long)delay.TotalMilliseconds);
+        if (Telemetry.Retries.Enabled)
+        {
+            Telemetry.Retries.Add(1, Engine.Tags);
+        }
+
+        activity?.AddEvent(new ActivityEvent("dbcore.retry", tags: new ActivityTagsCollection
+        {
+            ["dbcore.attempt"] = attempt,
+            ["error.type"] = failure.GetType().Name,
+            ["db.response.status_code"] = failure.SqlState,
+        }));
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Activity? StartActivity()
+    {
+        Activity? activity = Telemetry.ActivitySource.StartActivity(Telemetry.ExecuteActivityName, ActivityKind.Internal);
+        if (activity is not null)
+        {
+            foreach (var tag in Engine.Tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+        }
+
+        return activity;
+    }
+}

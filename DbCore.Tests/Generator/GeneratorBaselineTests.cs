@@ -1,0 +1,112 @@
+namespace DbCore.Tests.Generator;
+
+public sealed class GeneratorBaselineTests
+{
+    [Fact]
+    public void Minimal_settings_class() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        namespace App;
+
+        [DatabaseSettings]
+        public partial class DatabaseSettings
+        {
+            [ConnectionString] public string ConnectionString { get; set; } = "Data Source=app.db";
+        }
+        """,
+        "Minimal.g.cs");
+
+    [Fact]
+    public void All_profiles_and_environment_variable() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        namespace App.Data;
+
+        [DatabaseSettings(SectionName = "Db")]
+        [PoolProfile("Production", Size = 10, MaxOverflow = 20, AcquireTimeoutSeconds = 15, RecycleSeconds = 1800, IdleSeconds = 60, WarmUp = true)]
+        [PoolProfile("Development", Size = 5, MaxOverflow = 10)]
+        [PoolProfile("Staging", Size = 2, MaxOverflow = 0)]
+        public partial class DatabaseSettings
+        {
+            [ConnectionString(EnvironmentVariable = "DATABASE_URL")]
+            public string ConnectionString { get; set; } = "Data Source=app.db";
+
+            public string? Tag { get; set; }
+            public bool Verbose { get; set; }
+            public int? BatchSize { get; set; }
+            public System.TimeSpan Window { get; set; }
+            public System.DayOfWeek Day { get; set; }
+        }
+        """,
+        "AllProfiles.g.cs");
+
+    [Fact]
+    public void Pinned_postgresql() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        namespace App;
+
+        [DatabaseSettings(Provider = DatabaseProvider.PostgreSql, Name = "Orders")]
+        internal partial class OrdersOptions
+        {
+            [ConnectionString(EnvironmentVariable = "ORDERS_URL")]
+            public string Cs { get; set; } = "Host=localhost;Database=orders;Username=app";
+        }
+        """,
+        "PinnedPostgreSql.g.cs");
+
+    [Fact]
+    public void Pinned_sqlite_in_the_global_namespace() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        [DatabaseSettings(Provider = DatabaseProvider.Sqlite)]
+        public partial class CacheSettings
+        {
+            [ConnectionString] public string ConnectionString { get; set; } = "sqlite:///:memory:";
+        }
+        """,
+        "PinnedSqlite.g.cs");
+
+    [Fact]
+    public void Two_settings_classes() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        namespace App;
+
+        [DatabaseSettings]
+        public partial class MainDbSettings
+        {
+            [ConnectionString] public string ConnectionString { get; set; } = "postgresql://app@localhost/main";
+        }
+
+        [DatabaseSettings]
+        public partial class AnalyticsDbSettings
+        {
+            [ConnectionString] public string ConnectionString { get; set; } = "Data Source=analytics.db";
+        }
+        """,
+        "TwoClasses.g.cs");
+
+    [Fact]
+    public void Nested_settings_class() => GeneratorHarness.VerifyAgainstBaseline(
+        """
+        using DbCore;
+
+        namespace App;
+
+        public static partial class Config
+        {
+            [DatabaseSettings]
+            public partial class StoreSettings
+            {
+                [ConnectionString] public string ConnectionString { get; set; } = "Data Source=store.db";
+            }
+        }
+        """,
+        "Nested.g.cs");
+}
