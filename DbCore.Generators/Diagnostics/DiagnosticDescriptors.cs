@@ -7,7 +7,14 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "DbCore";
 
-    private static string HelpLink(string id) => $"https://github.com/dbcore/dbcore/blob/main/docs/diagnostics/{id}.md";
+    /// <summary>
+    /// Where the docs pages live: the one place to change when the repository moves. Every help link is this base plus
+    /// <c>{id}.md</c>, the same relative path as the page in the repository (<c>docs/diagnostics/DBCxxxx.md</c>); a test
+    /// checks that every link ends in an existing page. IDEs open only absolute links, so the base stays absolute.
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/dbcore/dbcore/blob/main/docs/diagnostics/";
+
+    public static string HelpLink(string id) => HelpLinkBase + id + ".md";
 
     private static DiagnosticDescriptor Error(string id, string title, string message)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
@@ -66,8 +73,22 @@ internal static class DiagnosticDescriptors
         "Generated name collides",
         "'{0}' generates '{1}', which {2}; give it a unique [DatabaseSettings(Name = \"...\")] or rename the other member");
 
+    /// <summary>
+    /// DBC0010 between two settings classes: the same ID, reported at compilation end (the IDE shows it on build or with
+    /// full-solution analysis; the single-class cases of <see cref="NameCollision"/> are reported as you type).
+    /// </summary>
+    public static readonly DiagnosticDescriptor NameCollisionAcrossClasses = new(
+        DiagnosticIds.NameCollision,
+        "Generated name collides",
+        "'{0}' generates '{1}', which {2}; give it a unique [DatabaseSettings(Name = \"...\")] or rename the other member",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink(DiagnosticIds.NameCollision),
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
     public static readonly DiagnosticDescriptor UnsupportedShape = Error(
         DiagnosticIds.UnsupportedShape,
         "Unsupported settings class shape",
-        "'{0}' cannot be a settings class because it is {1}; use a non-generic, non-static, non-abstract class");
+        "'{0}' cannot be a settings class because it is {1}; declare it as a non-generic, non-static, non-abstract class (not a record, not nested in a generic type)");
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using DbCore.ConnectionStrings;
@@ -75,6 +76,7 @@ internal static class SettingsParser
         string? shapeProblem = type.IsStatic ? "static"
             : type.IsAbstract ? "abstract"
             : type.TypeKind != TypeKind.Class ? "not a class"
+            : type.IsRecord ? "a record"
             : type.IsGenericType ? "generic"
             : IsNestedInGeneric(type) ? "nested in a generic type"
             : null;
@@ -128,6 +130,12 @@ internal static class SettingsParser
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (IsDbCoreGenerated(member))
+            {
+                // The analyzer sees the generator's output; the generator does not. Both must read the same class.
+                continue;
+            }
+
             if (member is IMethodSymbol { Name: "ToString", Parameters.Length: 0, IsStatic: false, IsImplicitlyDeclared: false })
             {
                 hasUserToString = true;
@@ -241,7 +249,7 @@ internal static class SettingsParser
         // Generated members that would collide with the user's (DBC0010 for the settings class itself).
         foreach (string generated in KnownNames.GeneratedSettingsMembers)
         {
-            ISymbol? existing = type.GetMembers(generated).FirstOrDefault(m => !m.IsImplicitlyDeclared);
+            ISymbol? existing = type.GetMembers(generated).FirstOrDefault(m => !m.IsImplicitlyDeclared && !IsDbCoreGenerated(m));
             if (existing is not null)
             {
                 Report(new SettingsProblem(DiagnosticDescriptors.NameCollision, existing.Locations.FirstOrDefault(), type.Name, generated, $"is already a member of '{type.Name}'"));
@@ -251,6 +259,24 @@ internal static class SettingsParser
         if (baseName == type.Name || baseName + "Session" == type.Name)
         {
             Report(new SettingsProblem(DiagnosticDescriptors.NameCollision, AttributeLocation(settingsAttribute) ?? typeLocation, type.Name, baseName == type.Name ? baseName : baseName + "Session", "is the name of the settings class itself"));
+        }
+
+        // Generated types that would collide with a user type of the same namespace (DBC0010 for one class; two settings
+        // classes that generate the same names are compared by the analyzer at compilation end).
+        foreach (string generatedType in GeneratedTypeNames(baseName))
+        {
+            if (generatedType == type.Name)
+            {
+                continue; // reported above
+            }
+
+            foreach (INamedTypeSymbol existing in type.ContainingNamespace.GetTypeMembers(generatedType, 0))
+            {
+                if (TypeCollision(existing, cancellationToken) is { } why)
+                {
+                    Report(new SettingsProblem(DiagnosticDescriptors.NameCollision, AttributeLocation(settingsAttribute) ?? typeLocation, type.Name, generatedType, why));
+                }
+            }
         }
 
         if (hasError || connectionString is null)
@@ -279,6 +305,93 @@ internal static class SettingsParser
             HasUserToString: hasUserToString);
         return new SettingsParseResult(spec, problems);
     }
+
+    /// <summary>The top-level types generated for base name <paramref name="baseName"/>, in the settings class's namespace.</summary>
+    public static string[] GeneratedTypeNames(string baseName)
+        => new[] { baseName, baseName + "Session", baseName + "ServiceCollectionExtensions" };
+
+    /// <summary>
+    /// True for a member or type that only DbCore's generator declares. The generator's input never contains them, the
+    /// analyzer's compilation does (generated trees are added before analyzers run); skipping them keeps both views equal.
+    /// </summary>
+    internal static bool IsDbCoreGenerated(ISymbol symbol)
+    {
+        ImmutableArray<SyntaxReference> references = symbol.DeclaringSyntaxReferences;
+        if (references.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (SyntaxReference reference in references)
+        {
+            if (!IsDbCoreGenerated(reference.SyntaxTree))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    internal static bool IsDbCoreGenerated(SyntaxTree tree)
+        => tree.FilePath.EndsWith(GeneratedFileSuffix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>How every hint name of the generator ends (see <c>SettingsEmitter.Emit</c>).</summary>
+    internal const string GeneratedFileSuffix = ".DbCore.g.cs";
+
+    /// <summary>
+    /// Why a user type named like a generated type breaks the build, or null when it merges cleanly: a user
+    /// <c>partial class</c> without a base class of its own extends the generated type, which is allowed.
+    /// </summary>
+    private static string? TypeCollision(INamedTypeSymbol existing, CancellationToken cancellationToken)
+    {
+        bool hasUserDeclaration = false;
+        foreach (SyntaxReference reference in existing.DeclaringSyntaxReferences)
+        {
+            if (IsDbCoreGenerated(reference.SyntaxTree))
+            {
+                continue;
+            }
+
+            hasUserDeclaration = true;
+            if (reference.GetSyntax(cancellationToken) is not ClassDeclarationSyntax declaration || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                return $"is already declared in namespace '{NamespaceName(existing)}' as a non-partial {TypeDescription(existing)}";
+            }
+        }
+
+        if (!hasUserDeclaration)
+        {
+            return null; // only the generator declares it
+        }
+
+        if (existing.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.DatabaseSettingsAttribute))
+        {
+            return $"is already the name of the settings class '{existing.Name}'";
+        }
+
+        if (existing.BaseType is { SpecialType: not SpecialType.System_Object } baseType
+            && baseType.ContainingNamespace?.ToDisplayString() != "DbCore")
+        {
+            return $"is already a partial class deriving from '{baseType.ToDisplayString()}'";
+        }
+
+        return null;
+    }
+
+    private static string NamespaceName(INamedTypeSymbol type)
+        => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "<global namespace>";
+
+    private static string TypeDescription(INamedTypeSymbol type)
+        => type.IsRecord ? "record"
+            : type.TypeKind switch
+            {
+                TypeKind.Struct => "struct",
+                TypeKind.Interface => "interface",
+                TypeKind.Enum => "enum",
+                TypeKind.Delegate => "delegate",
+                _ => "class",
+            };
 
     /// <summary>The class name without a trailing "Settings" or "Options" (the whole name when nothing is left).</summary>
     public static string DefaultBaseName(string className)

@@ -149,7 +149,7 @@ namespace DbCore.ConnectionStrings
             new("Database", "Database"), new("DB", "Database"),
             new("Username", "Username"), new("User Name", "Username"), new("UserId", "Username"),
             new("User Id", "Username"), new("UID", "Username"),
-            new("Password", "Password"), new("PWD", "Password"), new("Min Pool Size", "Minimum Pool Size"),
+            new("Password", "Password"), new("PSW", "Password"), new("PWD", "Password"),
             new("Passfile", "Passfile"),
             new("Application Name", "Application Name"), new("ApplicationName", "Application Name"),
             new("Enlist", "Enlist"),
@@ -300,8 +300,9 @@ namespace DbCore.ConnectionStrings
             try
             {
                 var text = connectionString.Trim();
-                return TryGetUrlScheme(text, out var scheme, out var rest)
-                    ? RedactUrl(scheme, rest)
+                // Keep the scheme as written; only the password changes.
+                return TryGetUrlScheme(text, out _, out var rest)
+                    ? RedactUrl(text.Substring(0, text.Length - rest.Length - 3), rest)
                     : RedactKeywordForm(text);
             }
             catch (Exception)

@@ -62,7 +62,19 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
         string reason;
         try
         {
-            await Engine.ProbeAsync(timeout, timeoutSource.Token).ConfigureAwait(false);
+            // Npgsql does not honour cancellation in every phase of connection establishment (a server that accepts
+            // the socket and never answers), so the probe is also abandoned at the timeout; it then ends on its own.
+            Task probe = Engine.ProbeAsync(timeout, timeoutSource.Token).AsTask();
+            try
+            {
+                await probe.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _ = probe.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw new OperationCanceledException();
+            }
+
             return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

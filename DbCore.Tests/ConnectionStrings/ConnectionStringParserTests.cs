@@ -581,6 +581,7 @@ public class ConnectionStringParserTests
         "postgres://app:x@localhost/appdb?password=Sup3rS3cretValue&application_name=a",
         "postgres://app:***@localhost/appdb?password=***&application_name=a")]
     [InlineData("sqlite:///app.db", "sqlite:///app.db")]
+    [InlineData("PostgreSQL://app:Sup3rS3cretValue@h/db", "PostgreSQL://app:***@h/db")]
     [InlineData("mysql://app:Sup3rS3cretValue@h/db", "mysql://app:***@h/db")]
     public void Redact_url_form_hides_the_password_and_keeps_the_rest(string url, string expected)
     {
