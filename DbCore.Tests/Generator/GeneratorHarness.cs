@@ -2,7 +2,6 @@ extern alias generators;
 
 using System.Collections.Immutable;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -69,7 +68,7 @@ internal static partial class GeneratorHarness
     /// compares every generated file with <c>Baselines/{baseline}</c> line by line (DBCORE_UPDATE_BASELINES=1 rewrites it);
     /// then reruns on an unrelated edit and asserts every tracked step is Cached or Unchanged.
     /// </summary>
-    public static void VerifyAgainstBaseline(string source, string baseline, [CallerFilePath] string callerPath = "")
+    public static void VerifyAgainstBaseline(string source, string baseline)
     {
         CSharpCompilation compilation = CreateCompilation(source);
         (GeneratorDriver driver, GeneratorDriverRunResult result, Compilation output) = Run(compilation);
@@ -80,7 +79,7 @@ internal static partial class GeneratorHarness
         string generated = string.Join("\n// ----\n", result.GeneratedTrees.OrderBy(t => t.FilePath, StringComparer.Ordinal)
             .Select(t => $"// {Path.GetFileName(t.FilePath)}\n" + t.GetText().ToString()));
         generated = Normalize(generated);
-        CompareWithBaseline(generated, baseline, callerPath);
+        CompareWithBaseline(generated, baseline);
 
         AssertCachedOnUnrelatedEdit(driver, compilation);
     }
@@ -121,9 +120,11 @@ internal static partial class GeneratorHarness
     private static string Normalize(string generated)
         => VersionPattern().Replace(generated.Replace("\r\n", "\n"), "\"DbCore.Generators\", \"VERSION\"");
 
-    private static void CompareWithBaseline(string actual, string baseline, string callerPath)
+    private static void CompareWithBaseline(string actual, string baseline)
     {
-        string directory = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(callerPath))!, "Baselines");
+        string projectDirectory = typeof(GeneratorHarness).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "DbCoreTestsDirectory").Value!;
+        string directory = Path.Combine(projectDirectory, "Baselines");
         string path = Path.Combine(directory, baseline);
         if (Environment.GetEnvironmentVariable("DBCORE_UPDATE_BASELINES") == "1")
         {
