@@ -37,6 +37,7 @@ public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(unique, static (spc, spec) => SettingsEmitter.Emit(spc, spec));
     }
 
+    /// <summary>Drops every class that shares a generated type name (accessor, session or extensions) with another.</summary>
     private static ImmutableArray<SettingsSpec> WithoutCollisions(ImmutableArray<SettingsSpec> all)
     {
         if (all.Length < 2)
@@ -47,19 +48,33 @@ public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
         var counts = new Dictionary<string, int>();
         foreach (SettingsSpec spec in all)
         {
-            string key = spec.Namespace + "." + spec.BaseName;
-            counts[key] = counts.TryGetValue(key, out int n) ? n + 1 : 1;
+            foreach (string name in GeneratedTypeNames(spec))
+            {
+                counts[name] = counts.TryGetValue(name, out int n) ? n + 1 : 1;
+            }
         }
 
         ImmutableArray<SettingsSpec>.Builder result = ImmutableArray.CreateBuilder<SettingsSpec>(all.Length);
         foreach (SettingsSpec spec in all)
         {
-            if (counts[spec.Namespace + "." + spec.BaseName] == 1)
+            bool unique = true;
+            foreach (string name in GeneratedTypeNames(spec))
+            {
+                unique &= counts[name] == 1;
+            }
+
+            if (unique)
             {
                 result.Add(spec);
             }
         }
 
         return result.ToImmutable();
+    }
+
+    private static string[] GeneratedTypeNames(SettingsSpec spec)
+    {
+        string prefix = spec.Namespace + ".";
+        return new[] { prefix + spec.AccessorName, prefix + spec.SessionName, prefix + spec.ExtensionsName };
     }
 }

@@ -245,7 +245,7 @@ internal static class SettingsEmitter
                 PropertyKind.TimeSpan => "global::DbCore.Infrastructure.SettingsBinder.ParseTimeSpan",
                 _ => $"global::DbCore.Infrastructure.SettingsBinder.ParseEnum<{property.TypeName}>",
             };
-            WriteValue(w, section, property.Name, "settings." + property.Name, parse);
+            WriteValue(w, section, property.Name, "settings." + property.Name, parse, "property" + property.Name);
         }
 
         w.Indent--;
@@ -283,19 +283,20 @@ internal static class SettingsEmitter
         w.WriteLine("}");
     }
 
-    private static void WriteValue(IndentedTextWriter w, string section, string key, string target, string parse)
+    /// <summary>One key; <paramref name="local"/> names the pattern variable (user properties get their own prefix, so a
+    /// property named like a well-known key, e.g. <c>PoolSize</c>, does not clash with <c>Pool:Size</c>).</summary>
+    private static void WriteValue(IndentedTextWriter w, string section, string key, string target, string parse, string? local = null)
     {
         string fullKey = section + ":" + key;
+        local ??= "value" + key.Replace(":", string.Empty);
         if (parse.Length == 0)
         {
-            w.WriteLine($"if (section[{Literal(key)}] is {{ }} value{Sanitize(key)}) {target} = value{Sanitize(key)};");
+            w.WriteLine($"if (section[{Literal(key)}] is {{ }} {local}) {target} = {local};");
             return;
         }
 
-        w.WriteLine($"if (section[{Literal(key)}] is {{ Length: > 0 }} value{Sanitize(key)}) {target} = {parse}(value{Sanitize(key)}, {Literal(fullKey)});");
+        w.WriteLine($"if (section[{Literal(key)}] is {{ Length: > 0 }} {local}) {target} = {parse}({local}, {Literal(fullKey)});");
     }
-
-    private static string Sanitize(string key) => key.Replace(":", string.Empty);
 
     private static void WriteSession(IndentedTextWriter w, SettingsSpec spec)
     {

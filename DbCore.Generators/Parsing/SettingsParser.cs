@@ -77,7 +77,7 @@ internal static class SettingsParser
             : type.IsAbstract ? "abstract"
             : type.TypeKind != TypeKind.Class ? "not a class"
             : type.IsRecord ? "a record"
-            : type.IsGenericType ? "generic"
+            : type.Arity > 0 ? "generic"
             : IsNestedInGeneric(type) ? "nested in a generic type"
             : null;
         if (shapeProblem is not null)

@@ -9,20 +9,9 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 
-#if NETSTANDARD2_0
-// The generator assembly links this file. Its copy lives in namespace DbCore.Generators (so generator code in
-// DbCore.Generators.* finds it by enclosing-namespace lookup) and not in DbCore.ConnectionStrings: DbCore.Tests
-// references both DbCore.Runtime and DbCore.Generators and sees the internals of both, so two internal
-// DbCore.ConnectionStrings.ConnectionStringParser types would be ambiguous there (CS0433). The empty declaration
-// keeps "using DbCore.ConnectionStrings;" valid in generator code.
+// One namespace in both assemblies: DbCore.Tests sees both copies' internals, and tells them apart with the
+// 'generators' extern alias on its reference to DbCore.Generators.
 namespace DbCore.ConnectionStrings
-{
-}
-
-namespace DbCore.Generators
-#else
-namespace DbCore.ConnectionStrings
-#endif
 {
     /// <summary>The database provider a connection string is written for.</summary>
     internal enum ConnectionStringKind

@@ -114,11 +114,11 @@ namespace App.Data
                 if (section["Retry:MaxDelayMilliseconds"] is { Length: > 0 } valueRetryMaxDelayMilliseconds) settings.Retry.MaxDelayMilliseconds = global::DbCore.Infrastructure.SettingsBinder.ParseInt32(valueRetryMaxDelayMilliseconds, "Db:Retry:MaxDelayMilliseconds");
                 if (section["CommandTimeoutSeconds"] is { Length: > 0 } valueCommandTimeoutSeconds) settings.CommandTimeoutSeconds = global::DbCore.Infrastructure.SettingsBinder.ParseInt32(valueCommandTimeoutSeconds, "Db:CommandTimeoutSeconds");
                 if (section["HealthTimeoutSeconds"] is { Length: > 0 } valueHealthTimeoutSeconds) settings.HealthTimeoutSeconds = global::DbCore.Infrastructure.SettingsBinder.ParseInt32(valueHealthTimeoutSeconds, "Db:HealthTimeoutSeconds");
-                if (section["Tag"] is { } valueTag) settings.Tag = valueTag;
-                if (section["Verbose"] is { Length: > 0 } valueVerbose) settings.Verbose = global::DbCore.Infrastructure.SettingsBinder.ParseBoolean(valueVerbose, "Db:Verbose");
-                if (section["BatchSize"] is { Length: > 0 } valueBatchSize) settings.BatchSize = global::DbCore.Infrastructure.SettingsBinder.ParseInt32(valueBatchSize, "Db:BatchSize");
-                if (section["Window"] is { Length: > 0 } valueWindow) settings.Window = global::DbCore.Infrastructure.SettingsBinder.ParseTimeSpan(valueWindow, "Db:Window");
-                if (section["Day"] is { Length: > 0 } valueDay) settings.Day = global::DbCore.Infrastructure.SettingsBinder.ParseEnum<global::System.DayOfWeek>(valueDay, "Db:Day");
+                if (section["Tag"] is { } propertyTag) settings.Tag = propertyTag;
+                if (section["Verbose"] is { Length: > 0 } propertyVerbose) settings.Verbose = global::DbCore.Infrastructure.SettingsBinder.ParseBoolean(propertyVerbose, "Db:Verbose");
+                if (section["BatchSize"] is { Length: > 0 } propertyBatchSize) settings.BatchSize = global::DbCore.Infrastructure.SettingsBinder.ParseInt32(propertyBatchSize, "Db:BatchSize");
+                if (section["Window"] is { Length: > 0 } propertyWindow) settings.Window = global::DbCore.Infrastructure.SettingsBinder.ParseTimeSpan(propertyWindow, "Db:Window");
+                if (section["Day"] is { Length: > 0 } propertyDay) settings.Day = global::DbCore.Infrastructure.SettingsBinder.ParseEnum<global::System.DayOfWeek>(propertyDay, "Db:Day");
             }
 
             if (global::DbCore.Infrastructure.SettingsBinder.GetEnvironmentVariable("DATABASE_URL") is { } environmentConnectionString)

@@ -109,4 +109,52 @@ public sealed class GeneratorBaselineTests
         }
         """,
         "Nested.g.cs");
+
+    [Fact]
+    public void User_property_named_like_a_well_known_key_binds_without_clashing()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(
+            """
+            using DbCore;
+
+            namespace App;
+
+            [DatabaseSettings]
+            public partial class DatabaseSettings
+            {
+                [ConnectionString] public string ConnectionString { get; set; } = "Data Source=app.db";
+                public int PoolSize { get; set; }
+                public int RetryMaxAttempts { get; set; }
+            }
+            """);
+        var (_, result, output) = GeneratorHarness.Run(compilation);
+        Assert.Empty(result.Diagnostics);
+        GeneratorHarness.AssertCompilesWithoutWarnings(output);
+    }
+
+    [Fact]
+    public void Classes_sharing_any_generated_type_name_are_not_generated()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(
+            """
+            using DbCore;
+
+            namespace App;
+
+            [DatabaseSettings(Name = "Main")]
+            public partial class MainSettings
+            {
+                [ConnectionString] public string ConnectionString { get; set; } = "Data Source=a.db";
+            }
+
+            [DatabaseSettings(Name = "MainSession")]
+            public partial class OtherSettings
+            {
+                [ConnectionString] public string ConnectionString { get; set; } = "Data Source=b.db";
+            }
+            """);
+        var (_, result, output) = GeneratorHarness.Run(compilation);
+        Assert.Empty(result.GeneratedTrees);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true);
+    }
 }
