@@ -1,17 +1,41 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Net.Sockets;
+using DbCore.Infrastructure;
 using DbCore.Internal;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace DbCore.Errors;
 
-/// <summary>Turns provider exceptions into the <see cref="DbCoreException"/> hierarchy, deciding transience per phase.</summary>
+/// <summary>
+/// Turns provider exceptions into the <see cref="DbCoreException"/> hierarchy. Transience is decided here, per phase
+/// and inner exception, never by the provider's own <c>IsTransient</c> (Npgsql calls pool exhaustion and command
+/// timeouts transient; retrying them adds load to a server that is already overloaded).
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><see cref="ErrorPhase.Acquire"/>: nothing was sent, so a broken or refused connection is always safe to retry;
+/// a timeout is pool exhaustion (not retried) when every pooled connection is in use, else a connect timeout.</item>
+/// <item><see cref="ErrorPhase.Execute"/>: the transaction is still open, so losing the connection rolls it back on the
+/// server: safe to run the whole unit of work again.</item>
+/// <item><see cref="ErrorPhase.Commit"/>: COMMIT was sent; any loss of the connection or the answer (I/O error, timeout,
+/// admin shutdown) leaves the outcome unknown, which is never retried blindly. An error the server reports for the
+/// COMMIT itself (serialization failure, deferred constraint) means nothing was applied.</item>
+/// </list>
+/// </remarks>
 internal static class ErrorTranslator
 {
     /// <summary>The translated exception, or <see langword="null"/> when <paramref name="exception"/> is no provider error.</summary>
+    public static DbCoreException? Translate(Exception exception, ErrorPhase phase, DatabaseEngine engine)
+        => Translate(exception, phase, engine.Name, engine);
+
+    /// <summary>The translated exception, or <see langword="null"/> when <paramref name="exception"/> is no provider error.</summary>
     public static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name)
+        => Translate(exception, phase, name, null);
+
+    private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
         switch (exception)
         {
@@ -20,7 +44,7 @@ internal static class ErrorTranslator
             case PostgresException pg:
                 return FromPostgres(pg, phase, name);
             case NpgsqlException npgsql:
-                return FromNpgsql(npgsql, phase, name);
+                return FromNpgsql(npgsql, phase, name, engine);
             case SqliteException sqlite:
                 return FromSqlite(sqlite, phase, name);
             case IOException or SocketException when phase == ErrorPhase.Commit:
@@ -33,7 +57,7 @@ internal static class ErrorTranslator
     private static DbCoreException FromPostgres(PostgresException pg, ErrorPhase phase, string name)
     {
         string state = pg.SqlState;
-        string message = Message(name, $"{pg.MessageText} (SQLSTATE {state})", null);
+        string message = Message(name, $"{pg.MessageText} (SQLSTATE {state}{Describe(pg.ConstraintName, pg.TableName)})", null);
         switch (state)
         {
             case PostgresErrorCodes.UniqueViolation:
@@ -52,12 +76,14 @@ internal static class ErrorTranslator
             case PostgresErrorCodes.DeadlockDetected:
                 return new DeadlockDetectedException(message, pg, state);
             case PostgresErrorCodes.QueryCanceled:
+                // statement_timeout or a cancel request: the server aborted the statement, so even at COMMIT nothing was applied.
                 return new CommandTimeoutException(message, pg, state);
             case PostgresErrorCodes.AdminShutdown:
             case PostgresErrorCodes.CrashShutdown:
             case PostgresErrorCodes.CannotConnectNow:
+                // At COMMIT a terminated backend may already have committed locally (e.g. while waiting for a synchronous standby).
                 return phase == ErrorPhase.Commit
-                    ? new CommitOutcomeUnknownException(Message(name, $"the server shut down during COMMIT (SQLSTATE {state}); the transaction may or may not have been applied", null), pg, state)
+                    ? new CommitOutcomeUnknownException(Message(name, $"the server ended the connection during COMMIT (SQLSTATE {state}); the transaction may or may not have been applied", null), pg, state)
                     : new ConnectionFailureException(message, pg, isTransient: true, state);
         }
 
@@ -71,40 +97,80 @@ internal static class ErrorTranslator
         return new DbCoreException(message, pg, false, state, pg.ConstraintName, pg.TableName);
     }
 
-    private static DbCoreException FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name)
+    private static DbCoreException FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
-        if (npgsql.InnerException is TimeoutException)
-        {
-            return phase == ErrorPhase.Acquire
-                ? new PoolExhaustedException(Message(name, "no connection became free within the acquire timeout (the pool is exhausted or the server does not answer)", npgsql), npgsql)
-                : new CommandTimeoutException(Message(name, "the command did not finish within the command timeout", npgsql), npgsql);
-        }
-
         if (phase == ErrorPhase.Commit)
         {
-            return new CommitOutcomeUnknownException(Message(name, "the connection broke during COMMIT; the transaction may or may not have been applied", npgsql), npgsql);
+            // The COMMIT may have reached the server; losing the answer (broken socket or timeout) tells nothing about it.
+            return new CommitOutcomeUnknownException(Message(name, "the connection broke or timed out during COMMIT; the transaction may or may not have been applied", npgsql), npgsql);
         }
 
-        return new ConnectionFailureException(Message(name, "the connection to PostgreSQL failed", npgsql), npgsql, isTransient: true);
+        if (npgsql.InnerException is TimeoutException)
+        {
+            if (phase == ErrorPhase.Acquire)
+            {
+                return IsPoolExhausted(npgsql, engine)
+                    ? new PoolExhaustedException(PoolExhaustedMessage(name, engine, npgsql), npgsql)
+                    : new ConnectionFailureException(ConnectTimeoutMessage(name, engine, npgsql), npgsql, isTransient: true);
+            }
+
+            return new CommandTimeoutException(Message(name, "the command did not finish within the command timeout (CommandTimeoutSeconds); it is not retried", npgsql), npgsql);
+        }
+
+        return new ConnectionFailureException(Message(name, phase == ErrorPhase.Acquire ? "could not connect to PostgreSQL" : "the connection to PostgreSQL broke", npgsql), npgsql, isTransient: true);
+    }
+
+    /// <summary>
+    /// Npgsql reports both a full pool and a connect timeout as a timeout. The pool is exhausted when every connection
+    /// DbCore handed out is still in use, or when Npgsql says so.
+    /// </summary>
+    private static bool IsPoolExhausted(NpgsqlException npgsql, DatabaseEngine? engine)
+    {
+        if (npgsql.Message.Contains("exhausted", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return engine is null || engine.GetStatistics().InUse >= engine.Options.Pool.MaxSize;
+    }
+
+    private static string PoolExhaustedMessage(string name, DatabaseEngine? engine, NpgsqlException npgsql)
+    {
+        if (engine is null)
+        {
+            return Message(name, "no connection became free within the acquire timeout (the pool is exhausted)", npgsql);
+        }
+
+        PoolOptions pool = engine.Options.Pool;
+        return Message(
+            name,
+            string.Create(CultureInfo.InvariantCulture, $"the connection pool is exhausted: all {pool.MaxSize} connections (Pool:Size {pool.Size} + Pool:MaxOverflow {pool.MaxOverflow}) stayed in use for the acquire timeout of {pool.AcquireTimeout.TotalSeconds:0.###} s. Return sessions sooner (dispose them), or raise Pool:MaxOverflow or Pool:AcquireTimeoutSeconds; not retried"),
+            null);
+    }
+
+    private static string ConnectTimeoutMessage(string name, DatabaseEngine? engine, NpgsqlException npgsql)
+    {
+        string wait = engine is null ? "the acquire timeout" : string.Create(CultureInfo.InvariantCulture, $"the acquire timeout of {engine.Options.Pool.AcquireTimeout.TotalSeconds:0.###} s");
+        return Message(name, $"the server did not accept a connection within {wait}", npgsql);
     }
 
     private static DbCoreException FromSqlite(SqliteException sqlite, ErrorPhase phase, string name)
     {
         int code = sqlite.SqliteErrorCode;
         int extended = sqlite.SqliteExtendedErrorCode;
-        string state = extended.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string state = extended.ToString(CultureInfo.InvariantCulture);
         string message = Message(name, sqlite.Message, null);
         switch (extended)
         {
-            case 2067: // SQLITE_CONSTRAINT_UNIQUE
+            case 2067: // SQLITE_CONSTRAINT_UNIQUE: "UNIQUE constraint failed: table.column"
             case 1555: // SQLITE_CONSTRAINT_PRIMARYKEY
-                return new UniqueViolationException(message, sqlite, state);
-            case 787: // SQLITE_CONSTRAINT_FOREIGNKEY
+                return new UniqueViolationException(message, sqlite, state, tableName: SqliteTable(sqlite.Message));
+            case 787: // SQLITE_CONSTRAINT_FOREIGNKEY: SQLite names neither constraint nor table
                 return new ForeignKeyViolationException(message, sqlite, state);
-            case 1299: // SQLITE_CONSTRAINT_NOTNULL
-                return new NotNullViolationException(message, sqlite, state);
-            case 275: // SQLITE_CONSTRAINT_CHECK
-                return new CheckViolationException(message, sqlite, state);
+            case 1299: // SQLITE_CONSTRAINT_NOTNULL: "NOT NULL constraint failed: table.column"
+                return new NotNullViolationException(message, sqlite, state, tableName: SqliteTable(sqlite.Message));
+            case 275: // SQLITE_CONSTRAINT_CHECK: "CHECK constraint failed: name-or-expression"
+                return new CheckViolationException(message, sqlite, state, constraintName: SqliteDetail(sqlite.Message));
         }
 
         switch (code)
@@ -123,6 +189,39 @@ internal static class ErrorTranslator
 
         return new DbCoreException(message, sqlite, false, state);
     }
+
+    /// <summary>The text after "constraint failed: " in a SQLite message (up to the closing quote), or null.</summary>
+    private static string? SqliteDetail(string message)
+    {
+        const string marker = "constraint failed: ";
+        int start = message.IndexOf(marker, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        start += marker.Length;
+        int end = message.IndexOf('\'', start);
+        string detail = (end < 0 ? message[start..] : message[start..end]).Trim();
+        return detail.Length == 0 ? null : detail;
+    }
+
+    /// <summary>"table.column" (first one when several) -> "table".</summary>
+    private static string? SqliteTable(string message)
+    {
+        string? detail = SqliteDetail(message);
+        int dot = detail?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        return dot > 0 ? detail![..dot] : null;
+    }
+
+    private static string Describe(string? constraint, string? table)
+        => (constraint, table) switch
+        {
+            (null, null) => "",
+            (null, _) => $", table {table}",
+            (_, null) => $", constraint {constraint}",
+            _ => $", constraint {constraint} on table {table}",
+        };
 
     private static string Message(string name, string what, Exception? provider)
     {

@@ -1,0 +1,145 @@
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.TestSettings;
+using Npgsql;
+
+namespace DbCore.Tests.Resilience;
+
+/// <summary>A connection that breaks during COMMIT: unknown outcome, never retried blindly; the verified mode resolves it.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CommitOutcomeTests(PostgresServer server)
+{
+    /// <summary>
+    /// A deferred constraint trigger runs at COMMIT; for rows with slow = true it sleeps, so the COMMIT is reliably in
+    /// flight when a second connection terminates the backend.
+    /// </summary>
+    private const string SlowCommitSchema = """
+        CREATE TABLE orders (id int PRIMARY KEY, slow bool NOT NULL);
+        CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.slow THEN PERFORM pg_sleep(20); END IF;
+            RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER orders_slow_commit AFTER INSERT ON orders DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION slow_commit();
+        """;
+
+    /// <summary>Terminates backend <paramref name="pid"/> once it is running COMMIT.</summary>
+    private static async Task KillDuringCommitAsync(string cs, Task<int> pid)
+    {
+        int backend = await pid;
+        bool killed = await Resilient.EventuallyAsync(
+            async () => (bool)(await Resilient.AdminAsync(cs, $"SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {backend} AND state = 'active' AND query = 'COMMIT' AND wait_event = 'PgSleep')"))!,
+            TimeSpan.FromSeconds(10));
+        Assert.True(killed, "the COMMIT never started");
+        await Resilient.AdminAsync(cs, $"SELECT pg_terminate_backend({backend})");
+    }
+
+    private static Task<long> CountAsync(string cs) => Resilient.AdminAsync(cs, "SELECT count(*) FROM orders").ContinueWith(t => (long)t.Result!, TaskScheduler.Default);
+
+    [PostgresFact]
+    public async Task Broken_commit_throws_CommitOutcomeUnknown_and_is_never_retried()
+    {
+        string cs = await server.CreateDatabaseAsync("commitkill");
+        await Resilient.AdminAsync(cs, SlowCommitSchema);
+        var logs = new CollectingLoggerProvider();
+        await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 5);
+        var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int attempts = 0;
+
+        Task killer = KillDuringCommitAsync(cs, pid.Task);
+        var ex = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            attempts++;
+            pid.TrySetResult(await Resilient.ScalarAsync<int>(session, "SELECT pg_backend_pid()", ct));
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1, true)", ct);
+        }));
+        await killer;
+
+        Assert.Equal(1, attempts);
+        Assert.False(ex.IsTransient);
+        Assert.Equal("57P01", ex.SqlState);
+        Assert.IsAssignableFrom<NpgsqlException>(ex.InnerException);
+        Assert.Empty(logs.Named("Retrying"));
+        Assert.DoesNotContain(server.Password, ex.ToString());
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Verified_mode_retries_a_broken_commit_that_was_not_applied()
+    {
+        string cs = await server.CreateDatabaseAsync("commitverify");
+        await Resilient.AdminAsync(cs, SlowCommitSchema);
+        var logs = new CollectingLoggerProvider();
+        await using Pg db = Resilient.Pg(cs, logs);
+        var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int attempts = 0;
+
+        Task killer = KillDuringCommitAsync(cs, pid.Task);
+        int result = await db.ExecuteVerifiedAsync(async (session, ct) =>
+        {
+            attempts++;
+            pid.TrySetResult(await Resilient.ScalarAsync<int>(session, "SELECT pg_backend_pid()", ct));
+            await Resilient.NonQueryAsync(session, $"INSERT INTO orders VALUES (1, {(attempts == 1 ? "true" : "false")})", ct);
+            return attempts;
+        });
+        await killer;
+
+        Assert.Equal(2, result);
+        Assert.Equal(1, await CountAsync(cs));
+        Assert.Equal("aborted", Assert.Single(logs.Named("CommitVerified"))["Status"]);
+        Assert.Single(logs.Named("Retrying"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Lost_commit_answer_is_unknown_although_the_transaction_committed()
+    {
+        string cs = await server.CreateDatabaseAsync("commitlost");
+        await Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY, slow bool NOT NULL)");
+        await using var proxy = new DroppingProxy(server.Port);
+        await using Pg db = Resilient.Pg(Proxied(cs, proxy), configure: s => s.Retry.MaxAttempts = 5);
+        int attempts = 0;
+
+        proxy.DropNextCommitAnswer();
+        await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1, false)", ct);
+        }));
+
+        // This is why an unknown outcome is never retried: the row is there, a retry would have applied it twice.
+        Assert.Equal(1, proxy.Dropped);
+        Assert.Equal(1, attempts);
+        Assert.Equal(1, await CountAsync(cs));
+    }
+
+    [PostgresFact]
+    public async Task Verified_mode_returns_success_when_the_lost_commit_was_applied()
+    {
+        string cs = await server.CreateDatabaseAsync("commitfound");
+        await Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY, slow bool NOT NULL)");
+        await using var proxy = new DroppingProxy(server.Port);
+        var logs = new CollectingLoggerProvider();
+        await using Pg db = Resilient.Pg(Proxied(cs, proxy), logs, s => s.Retry.MaxAttempts = 5);
+        int attempts = 0;
+
+        proxy.DropNextCommitAnswer();
+        string result = await db.ExecuteVerifiedAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1, false)", ct);
+            return "done";
+        });
+
+        Assert.Equal("done", result);
+        Assert.Equal(1, proxy.Dropped);
+        Assert.Equal(1, attempts);
+        Assert.Equal(1, await CountAsync(cs));
+        Assert.Equal("committed", Assert.Single(logs.Named("CommitVerified"))["Status"]);
+        Assert.Empty(logs.Named("Retrying"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    private static string Proxied(string cs, DroppingProxy proxy)
+        => new NpgsqlConnectionStringBuilder(cs) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace DbCore.Tests.Resilience;
+
+/// <summary>
+/// A TCP proxy in front of the test server that, once armed, lets the next COMMIT reach the server and then cuts the
+/// connection as soon as the server answers it: the transaction is committed, but the client never hears so. This is
+/// the case a retry must never run again blindly.
+/// </summary>
+internal sealed class DroppingProxy : IAsyncDisposable
+{
+    private static readonly byte[] Commit = Encoding.ASCII.GetBytes("COMMIT\0");
+
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _pumps = [];
+    private readonly Task _accepting;
+    private int _armed;
+    private int _dropped;
+
+    public DroppingProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>How many COMMIT answers were swallowed.</summary>
+    public int Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Cuts the connection that sends the next COMMIT, right after the server answered it.</summary>
+    public void DropNextCommitAnswer() => Volatile.Write(ref _armed, 1);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var server = new TcpClient();
+            await server.ConnectAsync(IPAddress.Loopback, _targetPort);
+            var link = new Link(client, server);
+            lock (_pumps)
+            {
+                _pumps.Add(PumpToServerAsync(link));
+                _pumps.Add(PumpToClientAsync(link));
+            }
+        }
+    }
+
+    private async Task PumpToServerAsync(Link link)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await link.Client.GetStream().ReadAsync(buffer, _stop.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (buffer.AsSpan(0, read).IndexOf(Commit) >= 0 && Interlocked.Exchange(ref _armed, 0) == 1)
+                {
+                    link.DropAnswer = true;
+                }
+
+                await link.Server.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            }
+        }
+        catch (Exception)
+        {
+        }
+        finally
+        {
+            link.Close();
+        }
+    }
+
+    private async Task PumpToClientAsync(Link link)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await link.Server.GetStream().ReadAsync(buffer, _stop.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (link.DropAnswer)
+                {
+                    // The server has answered the COMMIT: it is durable now. The client never gets the answer.
+                    Interlocked.Increment(ref _dropped);
+                    break;
+                }
+
+                await link.Client.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            }
+        }
+        catch (Exception)
+        {
+        }
+        finally
+        {
+            link.Close();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting.ContinueWith(static _ => { }, TaskScheduler.Default);
+        Task[] pumps;
+        lock (_pumps)
+        {
+            pumps = [.. _pumps];
+        }
+
+        await Task.WhenAll(pumps).ContinueWith(static _ => { }, TaskScheduler.Default);
+        _stop.Dispose();
+    }
+
+    private sealed class Link(TcpClient client, TcpClient server)
+    {
+        public TcpClient Client { get; } = client;
+
+        public TcpClient Server { get; } = server;
+
+        public volatile bool DropAnswer;
+
+        public void Close()
+        {
+            Client.Close();
+            Server.Close();
+        }
+    }
+}

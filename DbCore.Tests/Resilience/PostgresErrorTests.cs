@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.TestSettings;
+using Npgsql;
+
+namespace DbCore.Tests.Resilience;
+
+/// <summary>Each error category provoked for real on PostgreSQL: exact type, SQLSTATE, names, inner exception, no password.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresErrorTests(PostgresServer server)
+{
+    public static TheoryData<string, string, string, Type, string, string?, string?> ConstraintCases => new()
+    {
+        {
+            "unique",
+            "CREATE TABLE users (id int PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE); INSERT INTO users VALUES (1, 'a@x')",
+            "INSERT INTO users VALUES (2, 'a@x')",
+            typeof(UniqueViolationException), "23505", "users_email_key", "users"
+        },
+        {
+            "foreign key",
+            "CREATE TABLE parents (id int PRIMARY KEY); CREATE TABLE children (id int PRIMARY KEY, parent_id int CONSTRAINT children_parent_fk REFERENCES parents (id))",
+            "INSERT INTO children VALUES (1, 42)",
+            typeof(ForeignKeyViolationException), "23503", "children_parent_fk", "children"
+        },
+        {
+            "not null",
+            "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)",
+            "INSERT INTO items (id) VALUES (1)",
+            typeof(NotNullViolationException), "23502", null, "items"
+        },
+        {
+            "check",
+            "CREATE TABLE accounts (id int PRIMARY KEY, balance int CONSTRAINT balance_non_negative CHECK (balance >= 0))",
+            "INSERT INTO accounts VALUES (1, -5)",
+            typeof(CheckViolationException), "23514", "balance_non_negative", "accounts"
+        },
+        {
+            "exclusion",
+            "CREATE TABLE bookings (id int PRIMARY KEY, during int4range, CONSTRAINT bookings_no_overlap EXCLUDE USING gist (during WITH &&)); INSERT INTO bookings VALUES (1, '[1,5)')",
+            "INSERT INTO bookings VALUES (2, '[3,8)')",
+            typeof(ExclusionViolationException), "23P01", "bookings_no_overlap", "bookings"
+        },
+    };
+
+    [PostgresTheory]
+    [MemberData(nameof(ConstraintCases))]
+    public async Task Constraint_violation_is_typed_and_never_retried(string category, string setup, string failing, Type expected, string sqlState, string? constraint, string? table)
+    {
+        string cs = await server.CreateDatabaseAsync("err");
+        await Resilient.AdminAsync(cs, setup);
+        var logs = new CollectingLoggerProvider();
+        await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 5);
+        int attempts = 0;
+
+        var ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, failing, ct);
+        }));
+
+        Assert.IsType(expected, ex);
+        Assert.Equal(sqlState, ex.SqlState);
+        Assert.Equal(constraint, ex.ConstraintName);
+        Assert.Equal(table, ex.TableName);
+        Assert.False(ex.IsTransient, category);
+        Assert.Equal(sqlState, Assert.IsType<PostgresException>(ex.InnerException).SqlState);
+        Assert.DoesNotContain(server.Password, ex.ToString());
+        Assert.Equal(1, attempts);
+        Assert.Empty(logs.Named("Retrying"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Serialization_failure_under_serializable_is_typed_and_transient()
+    {
+        string cs = await server.CreateDatabaseAsync("serial");
+        await Resilient.AdminAsync(cs, "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counters VALUES (1, 0)");
+        await using Pg db = Resilient.Pg(cs, environment: "Development");
+
+        var ex = await Assert.ThrowsAsync<SerializationFailureException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", ct);
+            await Resilient.ScalarAsync<int>(session, "SELECT n FROM counters WHERE id = 1", ct);
+            await Resilient.AdminAsync(cs, "UPDATE counters SET n = n + 1 WHERE id = 1");
+            await Resilient.NonQueryAsync(session, "UPDATE counters SET n = n + 10 WHERE id = 1", ct);
+        }));
+
+        Assert.Equal("40001", ex.SqlState);
+        Assert.True(ex.IsTransient);
+        Assert.Equal("40001", Assert.IsType<PostgresException>(ex.InnerException).SqlState);
+        Assert.DoesNotContain(server.Password, ex.ToString());
+    }
+
+    [PostgresFact]
+    public async Task Deadlock_is_typed_and_transient()
+    {
+        string cs = await server.CreateDatabaseAsync("deadlock");
+        await Resilient.AdminAsync(cs, "CREATE TABLE rows (id int PRIMARY KEY, n int NOT NULL); INSERT INTO rows VALUES (1, 0), (2, 0)");
+        await using Pg db = Resilient.Pg(cs, environment: "Development");
+        using var bothLocked = new Barrier(2);
+
+        Task Cross(int first, int second) => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "SET LOCAL deadlock_timeout = '100ms'", ct);
+            await Resilient.NonQueryAsync(session, $"UPDATE rows SET n = n + 1 WHERE id = {first}", ct);
+            await Task.Run(() => bothLocked.SignalAndWait(TimeSpan.FromSeconds(10)), ct);
+            await Resilient.NonQueryAsync(session, $"UPDATE rows SET n = n + 1 WHERE id = {second}", ct);
+        });
+
+        Task a = Cross(1, 2);
+        Task b = Cross(2, 1);
+        await Task.WhenAll(a, b).ContinueWith(static _ => { }, TaskScheduler.Default);
+
+        Task[] failed = [.. new[] { a, b }.Where(t => t.IsFaulted)];
+        var ex = Assert.IsType<DeadlockDetectedException>(Assert.Single(failed).Exception!.InnerException);
+        Assert.Equal("40P01", ex.SqlState);
+        Assert.True(ex.IsTransient);
+        Assert.IsType<PostgresException>(ex.InnerException);
+    }
+
+    [PostgresFact]
+    public async Task Command_timeout_is_typed_and_not_retried()
+    {
+        string cs = await server.CreateDatabaseAsync("timeout");
+        var logs = new CollectingLoggerProvider();
+        await using Pg db = Resilient.Pg(cs, logs, s => s.CommandTimeoutSeconds = 1);
+        int attempts = 0;
+        var clock = Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<CommandTimeoutException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "SELECT pg_sleep(10)", ct);
+        }));
+
+        Assert.Equal(1, attempts);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.False(ex.IsTransient);
+        Assert.IsAssignableFrom<NpgsqlException>(ex.InnerException);
+        Assert.Empty(logs.Named("Retrying"));
+        Assert.DoesNotContain(server.Password, ex.ToString());
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Server_side_statement_timeout_is_a_command_timeout()
+    {
+        string cs = await server.CreateDatabaseAsync("stmt");
+        await using Pg db = Resilient.Pg(cs);
+
+        var ex = await Assert.ThrowsAsync<CommandTimeoutException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "SET LOCAL statement_timeout = '100ms'", ct);
+            await Resilient.NonQueryAsync(session, "SELECT pg_sleep(5)", ct);
+        }));
+
+        Assert.Equal("57014", ex.SqlState);
+        Assert.IsType<PostgresException>(ex.InnerException);
+    }
+
+    [PostgresFact]
+    public async Task Killed_backend_is_a_transient_connection_failure()
+    {
+        string cs = await server.CreateDatabaseAsync("killed");
+        await using Pg db = Resilient.Pg(cs, environment: "Development");
+
+        var ex = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync(
+            (session, ct) => Resilient.NonQueryAsync(session, "SELECT pg_terminate_backend(pg_backend_pid())", ct)));
+
+        Assert.True(ex.IsTransient);
+        Assert.Equal("57P01", ex.SqlState);
+        Assert.IsType<PostgresException>(ex.InnerException);
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Refused_connection_is_retried_and_then_typed_without_the_password()
+    {
+        int closedPort;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var logs = new CollectingLoggerProvider();
+        string cs = $"Host=127.0.0.1;Port={closedPort};Username=postgres;Password={server.Password}";
+        await using Pg db = Resilient.Pg(cs, logs);
+
+        var ex = await Assert.ThrowsAsync<ConnectionFailureException>(async () => await db.OpenSessionAsync());
+
+        Assert.True(ex.IsTransient);
+        Assert.IsAssignableFrom<NpgsqlException>(ex.InnerException);
+        Assert.DoesNotContain(server.Password, ex.ToString());
+        Assert.Equal([1, 2], logs.Named("Retrying").Select(r => (int)r["Attempt"]!));
+        Assert.All(logs.Records, r => Assert.DoesNotContain(server.Password, r.Message));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using DbCore.Tests.TestSettings;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DbCore.Tests.Resilience;
+
+/// <summary>One log record as written, with its structured values.</summary>
+public sealed record LogRecord(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Values)
+{
+    public object? this[string key] => Values.TryGetValue(key, out object? value) ? value : null;
+}
+
+/// <summary>A real <see cref="ILoggerProvider"/> that keeps every record, to assert what DbCore logged.</summary>
+public sealed class CollectingLoggerProvider : ILoggerProvider, ILoggerFactory
+{
+    private readonly ConcurrentQueue<LogRecord> _records = new();
+
+    public IReadOnlyList<LogRecord> Records => _records.ToArray();
+
+    public IReadOnlyList<LogRecord> Named(string eventName) => _records.Where(r => r.EventId.Name == eventName).ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _records);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<LogRecord> records) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = new Dictionary<string, object?>();
+            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
+            {
+                foreach (var pair in pairs)
+                {
+                    values[pair.Key] = pair.Value;
+                }
+            }
+
+            records.Enqueue(new LogRecord(category, logLevel, eventId, formatter(state, exception), values));
+        }
+    }
+}
+
+internal static class Resilient
+{
+    /// <summary>A PostgreSQL accessor in Production (3 attempts unless changed) with fast backoff and a collecting logger.</summary>
+    public static Pg Pg(string connectionString, CollectingLoggerProvider? logs = null, Action<PgSettings>? configure = null, string environment = "Production")
+    {
+        var settings = new PgSettings { ConnectionString = connectionString };
+        settings.Retry.BaseDelayMilliseconds = 10;
+        settings.Retry.MaxDelayMilliseconds = 100;
+        configure?.Invoke(settings);
+        return new Pg(settings, environment, logs);
+    }
+
+    /// <summary>Runs SQL on a fresh unpooled connection, outside DbCore.</summary>
+    public static async Task<object?> AdminAsync(string connectionString, string sql)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    public static async Task<int> NonQueryAsync(PgSession session, string sql, CancellationToken ct = default)
+    {
+        await using NpgsqlCommand command = session.CreateCommand(sql);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public static async Task<T> ScalarAsync<T>(PgSession session, string sql, CancellationToken ct = default)
+    {
+        await using NpgsqlCommand command = session.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Backends of the test's own database (other than the asking one) that are running or inside a transaction.</summary>
+    public static async Task<long> BusyBackendsAsync(string connectionString)
+        => (long)(await AdminAsync(
+            connectionString,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"))!;
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
