@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.ComponentModel;
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
@@ -33,12 +34,6 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         Options = options;
         Name = options.Name;
         Logger = (ILogger?)loggerFactory?.CreateLogger("DbCore." + options.Name) ?? NullLogger.Instance;
-        Tags = new KeyValuePair<string, object?>[]
-        {
-            new(Telemetry.DbSystemTag, options.Provider == DatabaseProvider.PostgreSql ? "postgresql" : "sqlite"),
-            new(Telemetry.DbNameTag, options.Name),
-            new(Telemetry.EnvironmentTag, options.Environment),
-        };
 
         if (options.Provider == DatabaseProvider.PostgreSql)
         {
@@ -65,6 +60,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             SqliteConnectionString = csb.ConnectionString;
         }
 
+        Tags = CreateTags(options, DatabaseName);
+        Telemetry.Register(this);
         Log.Started(Logger, Name, options.Environment, options.Provider, options.Pool.Size, options.Pool.MaxSize, Host, DatabaseName);
     }
 
@@ -88,10 +85,27 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
     internal string? SqliteConnectionString { get; }
 
+    internal int WaitingCount => Volatile.Read(ref _waiting);
+
+    /// <summary>The tags of every measurement and span of this accessor (see docs/observability.md).</summary>
+    private static KeyValuePair<string, object?>[] CreateTags(DatabaseOptions options, string databaseName)
+    {
+        string system = options.Provider == DatabaseProvider.PostgreSql ? "postgresql" : "sqlite";
+        return
+        [
+            new(Telemetry.DbSystemNameTag, system),
+            new(Telemetry.DbSystemTag, system),
+            new(Telemetry.DbNameTag, databaseName),
+            new(Telemetry.PoolNameTag, options.Name),
+            new(Telemetry.EnvironmentTag, options.Environment),
+        ];
+    }
+
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
 
     /// <summary>Opens a connection, counting the caller as waiting meanwhile. Translates provider errors.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         if (!_initialized)
@@ -105,6 +119,10 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         try
         {
             connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
+        {
+            throw; // never reached: the filter only counts
         }
         finally
         {
@@ -128,6 +146,10 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         try
         {
             connection = DataSource.OpenConnection();
+        }
+        catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
+        {
+            throw; // never reached: the filter only counts
         }
         finally
         {
@@ -258,6 +280,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             return;
         }
 
+        Telemetry.Unregister(this);
         await DataSource.DisposeAsync().ConfigureAwait(false);
         if (_keepAlive is not null)
         {
@@ -273,6 +296,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             return;
         }
 
+        Telemetry.Unregister(this);
         DataSource.Dispose();
         _keepAlive?.Dispose();
     }
