@@ -137,6 +137,10 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     {
     }
 
+    private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
+
+    private long _lastPoolClear;
+
     /// <summary>Creates the generated session type over <paramref name="engine"/>.</summary>
     protected abstract TSession CreateSession(DatabaseEngine engine);
 
@@ -172,7 +176,7 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task<T> ExecuteAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: false, cancellationToken);
     }
 
     /// <summary>
@@ -182,20 +186,43 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, cancellationToken);
+        return ExecuteCoreAsync<object?>(null, work, verifyCommit: false, cancellationToken);
     }
 
-    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Like <see cref="ExecuteAsync{T}"/>, but when the connection breaks during COMMIT it reconnects and asks PostgreSQL
+    /// whether the transaction committed (<c>txid_status</c>): committed returns the result, not applied retries per the
+    /// policy, and only a still unknown outcome throws <see cref="CommitOutcomeUnknownException"/>. Costs one extra round
+    /// trip per unit of work (and assigns a transaction id to read-only units). On SQLite it is <see cref="ExecuteAsync{T}"/>.
+    /// </summary>
+    public Task<T> ExecuteVerifiedAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return ExecuteCoreAsync(work, null, verifyCommit: Provider == DatabaseProvider.PostgreSql, cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="ExecuteAsync(Func{TSession, CancellationToken, Task}, CancellationToken)"/>, but resolves a broken
+    /// COMMIT by asking PostgreSQL after reconnecting whether it was applied; see <see cref="ExecuteVerifiedAsync{T}"/>.
+    /// </summary>
+    public Task ExecuteVerifiedAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, cancellationToken);
+    }
+
+    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, CancellationToken cancellationToken)
     {
         using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
         for (int attempt = 1; ; attempt++)
         {
             TSession session = CreateSession(Engine);
             DbCoreException? failure;
+            T result = default!;
+            long transactionId = 0;
             try
             {
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
-                T result;
                 if (typedWork is not null)
                 {
                     result = await typedWork(session, cancellationToken).ConfigureAwait(false);
@@ -203,7 +230,11 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
                 else
                 {
                     await work!(session, cancellationToken).ConfigureAwait(false);
-                    result = default!;
+                }
+
+                if (verifyCommit)
+                {
+                    transactionId = await CommitVerifier.ReadTransactionIdAsync(session, cancellationToken).ConfigureAwait(false);
                 }
 
                 await session.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -213,11 +244,26 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
             catch (Exception ex)
             {
                 await RollBackAfterFailureAsync(session, ex).ConfigureAwait(false);
-                failure = ex as DbCoreException ?? ErrorTranslator.Translate(ex, ErrorPhase.Execute, Engine.Name);
+                failure = ex as DbCoreException ?? ErrorTranslator.Translate(ex, ErrorPhase.Execute, Engine);
                 if (failure is null)
                 {
                     activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
                     throw;
+                }
+
+                if (failure is CommitOutcomeUnknownException unknown && transactionId != 0)
+                {
+                    CommitStatus status = await VerifyCommitAsync(transactionId, cancellationToken).ConfigureAwait(false);
+                    if (status == CommitStatus.Committed)
+                    {
+                        return result;
+                    }
+
+                    if (status == CommitStatus.NotApplied)
+                    {
+                        // Verified: nothing was applied, so this is an ordinary connection failure and safe to run again.
+                        failure = CommitVerifier.NotApplied(Engine.Name, unknown);
+                    }
                 }
 
                 if (!ShouldRetry(failure, attempt, cancellationToken))
@@ -241,6 +287,56 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
         }
     }
 
+    /// <summary>
+    /// After a broken COMMIT: reconnects (with backoff, the server may be restarting) and asks for the transaction's status.
+    /// "in progress" is asked again: the terminated backend may still be rolling back.
+    /// </summary>
+    private async Task<CommitStatus> VerifyCommitAsync(long transactionId, CancellationToken cancellationToken)
+    {
+        int tries = Math.Max(Options.Retry.MaxAttempts, CommitVerifier.MinimumTries);
+        string status = "unreachable";
+        for (int attempt = 1; attempt <= tries; attempt++)
+        {
+            TSession session = CreateSession(Engine);
+            try
+            {
+                await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+                status = await CommitVerifier.ReadStatusAsync(session, transactionId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbCoreException ex) when (ex.IsTransient)
+            {
+                status = "unreachable";
+            }
+            finally
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
+            switch (status)
+            {
+                case "committed":
+                    Log.CommitVerified(Engine.Logger, Engine.Name, transactionId, status);
+                    return CommitStatus.Committed;
+                case "aborted":
+                    Log.CommitVerified(Engine.Logger, Engine.Name, transactionId, status);
+                    return CommitStatus.NotApplied;
+                case "unreachable":
+                case "in progress":
+                    ClearPoolAfterConnectionFailure();
+                    await Task.Delay(Backoff.Delay(Options.Retry, attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                default:
+                    // null: the transaction id is too old to be looked up (or a wraparound); the outcome stays unknown.
+                    break;
+            }
+
+            break;
+        }
+
+        Log.CommitVerificationFailed(Engine.Logger, Engine.Name, transactionId, status);
+        return CommitStatus.Unknown;
+    }
+
     private async ValueTask RollBackAfterFailureAsync(TSession session, Exception exception)
     {
         if (session.IsOpen)
@@ -256,10 +352,9 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
 
     private async ValueTask BackOffAsync(DbCoreException failure, int attempt, Activity? activity, CancellationToken cancellationToken)
     {
-        if (failure is ConnectionFailureException && Engine.DataSource is NpgsqlDataSource npgsql)
+        if (failure is ConnectionFailureException)
         {
-            // After a server restart or a killed backend, the other idle connections are likely dead too.
-            npgsql.Clear();
+            ClearPoolAfterConnectionFailure();
         }
 
         TimeSpan delay = Backoff.Delay(Options.Retry, attempt);
@@ -276,6 +371,30 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
             ["db.response.status_code"] = failure.SqlState,
         }));
         await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a server restart the other idle connections are dead too, so the pool is cleared; at most once per second, so
+    /// a burst of single killed backends does not turn into a storm of new connections (each with a full authentication).
+    /// </summary>
+    private void ClearPoolAfterConnectionFailure()
+    {
+        if (Engine.DataSource is not NpgsqlDataSource npgsql)
+        {
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        long last = Interlocked.Read(ref _lastPoolClear);
+        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < PoolClearInterval)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
+        {
+            npgsql.Clear();
+        }
     }
 
     private Activity? StartActivity()

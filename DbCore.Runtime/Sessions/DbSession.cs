@@ -1,6 +1,7 @@
 using System;
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
@@ -82,6 +83,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
         => _state == SessionState.Open ? default : OpenCoreAsync(cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenCoreAsync(CancellationToken cancellationToken)
     {
         ThrowIfNotOpenable();
@@ -91,7 +93,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         {
             connection = await _engine.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine.Name) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
             throw translated;
         }
@@ -131,7 +133,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         {
             connection = _engine.OpenConnection();
         }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine.Name) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
             throw translated;
         }
@@ -176,6 +178,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// <see cref="CommitOutcomeUnknownException"/>: the transaction may or may not have been applied.
     /// </summary>
     /// <param name="cancellationToken">Cancels the commit (the outcome is then unknown).</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
         if (_state != SessionState.Open)
@@ -205,6 +208,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
     /// <summary>Rolls the transaction back. Does nothing when the session was never opened.</summary>
     /// <param name="cancellationToken">Cancels the rollback.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask RollbackAsync(CancellationToken cancellationToken = default)
     {
         if (_state != SessionState.Open)
@@ -231,6 +235,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Rolls back when not committed and returns the connection to the pool.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DisposeAsync()
     {
         if (_state == SessionState.Disposed)

@@ -1,0 +1,181 @@
+using DbCore.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
+
+namespace DbCore.Benchmarks.Infrastructure;
+
+/// <summary>
+/// Everything the suites share, built once per process: the throwaway PostgreSQL server (the test fixture's code), a
+/// bench database, DbCore accessors and the raw / EF Core counterparts with the same pool sizes, and a SQLite file.
+/// </summary>
+internal sealed class BenchEnvironment : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim s_gate = new(1, 1);
+    private static BenchEnvironment? s_instance;
+
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    private BenchEnvironment()
+    {
+    }
+
+    public PostgresServer? Server { get; private set; }
+
+    /// <summary>Why PostgreSQL suites are skipped, or null when the server runs.</summary>
+    public string? PostgresUnavailableReason { get; private set; }
+
+    public bool HasPostgres => PostgresUnavailableReason is null;
+
+    /// <summary>Keyword connection string of the bench database (pooling settings not applied).</summary>
+    public string PostgresConnectionString { get; private set; } = "";
+
+    public string SqliteDirectory { get; private set; } = "";
+
+    public PgBench PgDatabase { get; private set; } = null!;
+
+    public NpgsqlDataSource RawDataSource { get; private set; } = null!;
+
+    public PooledDbContextFactory<BenchContext> EfFactory { get; private set; } = null!;
+
+    public SqliteBench SqliteDatabase { get; private set; } = null!;
+
+    /// <summary>The connection string DbCore's SQLite data source uses; the raw side uses the same one.</summary>
+    public string SqliteConnectionString { get; private set; } = "";
+
+    public UnitOfWork[] PostgresUnits { get; private set; } = [];
+
+    public UnitOfWork[] SqliteUnits { get; private set; } = [];
+
+    public static async Task<BenchEnvironment> GetAsync()
+    {
+        await s_gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (s_instance is null)
+            {
+                var environment = new BenchEnvironment();
+                await environment.InitializeAsync().ConfigureAwait(false);
+                s_instance = environment;
+            }
+
+            return s_instance;
+        }
+        finally
+        {
+            s_gate.Release();
+        }
+    }
+
+    /// <summary>Disposes the shared instance, if any (stops the server).</summary>
+    public static async Task ShutdownAsync()
+    {
+        BenchEnvironment? instance = Interlocked.Exchange(ref s_instance, null);
+        if (instance is not null)
+        {
+            await instance.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A new PostgreSQL accessor on the bench database (its own pool), as an app would build at start.</summary>
+    public PgBench CreatePgDatabase(bool warmUp = false)
+    {
+        var settings = new PgBenchSettings { ConnectionString = PostgresConnectionString };
+        settings.Pool.WarmUp = warmUp;
+        return new PgBench(settings, environment: "Production");
+    }
+
+    /// <summary>Raw Npgsql with exactly the pool settings DbCore derives from <paramref name="pool"/>.</summary>
+    public NpgsqlDataSource CreateRawDataSource(PoolOptions pool)
+    {
+        var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString);
+        builder.ConnectionStringBuilder.MinPoolSize = pool.Size;
+        builder.ConnectionStringBuilder.MaxPoolSize = pool.MaxSize;
+        builder.ConnectionStringBuilder.Timeout = (int)pool.AcquireTimeout.TotalSeconds;
+        builder.ConnectionStringBuilder.ConnectionLifetime = (int)pool.Recycle.TotalSeconds;
+        builder.ConnectionStringBuilder.ConnectionIdleLifetime = (int)pool.Idle.TotalSeconds;
+        builder.ConnectionStringBuilder.CommandTimeout = 30;
+        return builder.Build();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _disposables.Count - 1; i >= 0; i--)
+        {
+            await _disposables[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        SqliteConnection.ClearAllPools();
+        if (Server is not null)
+        {
+            await Server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            if (SqliteDirectory.Length > 0)
+            {
+                Directory.Delete(SqliteDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task InitializeAsync()
+    {
+        InitializeSqlite();
+        await InitializePostgresAsync().ConfigureAwait(false);
+    }
+
+    private void InitializeSqlite()
+    {
+        SqliteDirectory = Path.Combine(Path.GetTempPath(), "dbcore-bench-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(SqliteDirectory);
+        SqliteDatabase = new SqliteBench(new SqliteBenchSettings { ConnectionString = "Data Source=" + Path.Combine(SqliteDirectory, "bench.db") }, environment: "Production");
+        _disposables.Add(SqliteDatabase);
+        SqliteConnectionString = SqliteDatabase.DataSource.ConnectionString;
+        SqliteUnits =
+        [
+            new RawSqliteUnit(SqliteConnectionString),
+            new DbCoreSqliteExecuteUnit(SqliteDatabase),
+            new DbCoreSqliteSessionUnit(SqliteDatabase),
+        ];
+
+        // DbCore switches the file to WAL on first use; do it now so the raw side measures the same file mode.
+        SqliteUnits[1].RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    private async Task InitializePostgresAsync()
+    {
+        var server = new PostgresServer();
+        await server.InitializeAsync().ConfigureAwait(false);
+        if (!server.IsAvailable)
+        {
+            PostgresUnavailableReason = server.UnavailableReason ?? "the server did not start";
+            return;
+        }
+
+        Server = server;
+        PostgresConnectionString = await server.CreateDatabaseAsync("bench").ConfigureAwait(false);
+        PgDatabase = CreatePgDatabase();
+        _disposables.Add(PgDatabase);
+        RawDataSource = CreateRawDataSource(PgDatabase.Pool);
+        _disposables.Add(RawDataSource);
+
+        NpgsqlDataSource efDataSource = CreateRawDataSource(PgDatabase.Pool);
+        _disposables.Add(efDataSource);
+        DbContextOptions<BenchContext> options = new DbContextOptionsBuilder<BenchContext>().UseNpgsql(efDataSource).Options;
+        EfFactory = new PooledDbContextFactory<BenchContext>(options, poolSize: 1024);
+
+        PostgresUnits =
+        [
+            new RawNpgsqlUnit(RawDataSource),
+            new DbCoreExecuteUnit(PgDatabase),
+            new DbCoreSessionUnit(PgDatabase),
+            new EfCoreUnit(EfFactory),
+        ];
+    }
+}

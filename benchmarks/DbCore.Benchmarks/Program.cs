@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using DbCore.Benchmarks.Harness;
+using DbCore.Benchmarks.Infrastructure;
+using DbCore.Benchmarks.Suites;
+using Npgsql;
+using Perfolizer.Horology;
+
+namespace DbCore.Benchmarks;
+
+/// <summary>
+/// DbCore's performance suite. Parts (<c>--only</c>, comma separated; default all, in this order):
+/// <c>throughput</c> (alternating rounds at concurrency 1 and 32), <c>roundtrips</c> (server-side statement count),
+/// <c>warmup</c> (first-request latency), <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
+/// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        Options options = Options.Parse(args);
+        var report = new StringBuilder();
+        TextWriter log = Console.Out;
+        var total = Stopwatch.StartNew();
+        try
+        {
+            BenchEnvironment environment = await BenchEnvironment.GetAsync().ConfigureAwait(false);
+            report.AppendLine(await DescribeMachineAsync(environment, options).ConfigureAwait(false));
+            if (!environment.HasPostgres)
+            {
+                log.WriteLine("PostgreSQL suites skipped: " + environment.PostgresUnavailableReason);
+                report.AppendLine("PostgreSQL suites skipped: " + environment.PostgresUnavailableReason).AppendLine();
+            }
+
+            if (options.Runs("throughput"))
+            {
+                report.AppendLine("## Throughput (units of work per second, alternating rounds)").AppendLine();
+                foreach (int concurrency in options.Concurrency)
+                {
+                    if (environment.HasPostgres && options.RunsProvider("postgresql"))
+                    {
+                        Throughput.Result pg = await Throughput.RunAsync("PostgreSQL", environment.PostgresUnits, concurrency, options.Duration, options.Rounds, options.WarmUp, log).ConfigureAwait(false);
+                        report.AppendLine(Throughput.Format(pg, "raw-npgsql",
+                        [
+                            ("dbcore-execute", "raw-npgsql", 0.97),
+                            ("dbcore-session", "raw-npgsql", 0.97),
+                            ("dbcore-execute", "efcore-pooled", 1.5),
+                            ("dbcore-session", "efcore-pooled", 1.5),
+                        ]));
+                    }
+
+                    if (options.RunsProvider("sqlite"))
+                    {
+                        Throughput.Result sqlite = await Throughput.RunAsync("SQLite", environment.SqliteUnits, concurrency, options.Duration, options.Rounds, options.WarmUp, log).ConfigureAwait(false);
+                        report.AppendLine(Throughput.Format(sqlite, "raw-sqlite",
+                        [
+                            ("dbcore-execute", "raw-sqlite", 0.95),
+                            ("dbcore-session", "raw-sqlite", 0.95),
+                        ]));
+                    }
+                }
+            }
+
+            if (options.Runs("roundtrips") && environment.HasPostgres)
+            {
+                report.AppendLine("## Round trips").AppendLine();
+                report.AppendLine(await RoundTrips.RunAsync(environment, options.Quick ? 200 : 1000, log).ConfigureAwait(false));
+            }
+
+            if (options.Runs("warmup") && environment.HasPostgres)
+            {
+                report.AppendLine("## Pool:WarmUp").AppendLine();
+                report.AppendLine(await WarmUpLatency.RunAsync(environment, options.Quick ? 2 : 5, log).ConfigureAwait(false));
+            }
+
+            if (options.Runs("bdn"))
+            {
+                report.AppendLine("## BenchmarkDotNet").AppendLine();
+                report.AppendLine("Caching check: " + GeneratorBenchmarks.VerifyCaching(GeneratorBenchmarks.CreateCompilation(), GeneratorBenchmarks.AddUnrelatedEdit(GeneratorBenchmarks.CreateCompilation()))).AppendLine();
+                var types = new List<Type>();
+                if (environment.HasPostgres)
+                {
+                    types.Add(typeof(PostgresUnitOfWorkBenchmarks));
+                }
+
+                types.Add(typeof(SqliteUnitOfWorkBenchmarks));
+                types.Add(typeof(GeneratorBenchmarks));
+                foreach (Summary summary in RunBenchmarkDotNet(types, options))
+                {
+                    report.AppendLine(RenderSummary(summary));
+                }
+            }
+        }
+        finally
+        {
+            await BenchEnvironment.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        report.AppendLine(CultureInfo.InvariantCulture, $"Whole run: {total.Elapsed.TotalSeconds:0} s.");
+        log.WriteLine();
+        log.WriteLine(report.ToString());
+        if (options.OutputPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, report.ToString()).ConfigureAwait(false);
+            log.WriteLine("Report written to " + Path.GetFullPath(path));
+        }
+
+        return 0;
+    }
+
+    private static Summary[] RunBenchmarkDotNet(List<Type> types, Options options)
+    {
+        // In-process: the suites share this process's PostgreSQL server and SQLite file (see BenchEnvironment).
+        Job job = Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1)
+            .WithWarmupCount(options.Quick ? 1 : 3)
+            .WithIterationCount(options.Quick ? 3 : 10)
+            .WithIterationTime(TimeInterval.FromMilliseconds(options.Quick ? 100 : 250));
+        IConfig config = DefaultConfig.Instance
+            .AddJob(job.AsDefault())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .WithArtifactsPath(options.ArtifactsPath)
+            .WithOptions(ConfigOptions.DisableLogFile);
+        return BenchmarkRunner.Run(types.ToArray(), config, options.BenchmarkDotNetArgs);
+    }
+
+    private static string RenderSummary(Summary summary)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        var logger = new TextLogger(writer);
+        MarkdownExporter.GitHub.ExportToLog(summary, logger);
+        return writer.ToString();
+    }
+
+    private static async Task<string> DescribeMachineAsync(BenchEnvironment environment, Options options)
+    {
+        string cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+            : RuntimeInformation.ProcessArchitecture.ToString();
+        string postgres = "not available";
+        if (environment.HasPostgres)
+        {
+            await using var connection = new NpgsqlConnection(environment.Server!.BuildConnectionString("postgres", pooling: false));
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SHOW server_version", connection);
+            postgres = "PostgreSQL " + await command.ExecuteScalarAsync().ConfigureAwait(false) + " on 127.0.0.1 (fixture config: fsync=off, synchronous_commit=off, pg_stat_statements)";
+        }
+
+        var text = new StringBuilder();
+        CultureInfo c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"# DbCore benchmark run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({(options.Quick ? "quick" : "full")} mode)");
+        text.AppendLine();
+        text.AppendLine(c, $"- Machine: {Environment.ProcessorCount} logical CPUs (nproc), {cpu}, {RuntimeInformation.OSDescription}");
+        text.AppendLine(c, $"- .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC; {postgres}");
+        text.AppendLine(c, $"- Throughput: {options.Rounds} rounds x {options.Duration.TotalSeconds:0.#} s per contender after {options.WarmUp.TotalSeconds:0.#} s warm-up each; B/unit = GC.GetTotalAllocatedBytes(true) delta / units");
+        return text.ToString();
+    }
+
+    private sealed class Options
+    {
+        public bool Quick { get; private set; }
+
+        public HashSet<string> Parts { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public int Rounds { get; private set; }
+
+        public TimeSpan Duration { get; private set; }
+
+        public TimeSpan WarmUp { get; private set; }
+
+        public string? OutputPath { get; private set; }
+
+        public string ArtifactsPath { get; private set; } = Path.Combine(Path.GetTempPath(), "dbcore-bench-artifacts");
+
+        public string[] BenchmarkDotNetArgs { get; private set; } = [];
+
+        public int[] Concurrency { get; private set; } = [1, 32];
+
+        public string? Provider { get; private set; }
+
+        public bool Runs(string part) => Parts.Count == 0 || Parts.Contains(part);
+
+        public bool RunsProvider(string provider) => Provider is null || string.Equals(Provider, provider, StringComparison.OrdinalIgnoreCase);
+
+        public static Options Parse(string[] args)
+        {
+            var options = new Options();
+            int? rounds = null;
+            double? seconds = null;
+            for (int i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--quick":
+                        options.Quick = true;
+                        break;
+                    case "--only":
+                        options.Parts.UnionWith(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                        break;
+                    case "--rounds":
+                        rounds = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                        break;
+                    case "--seconds":
+                        seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+                        break;
+                    case "--concurrency":
+                        options.Concurrency = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                        break;
+                    case "--provider":
+                        options.Provider = args[++i];
+                        break;
+                    case "--out":
+                        options.OutputPath = args[++i];
+                        break;
+                    case "--bdn-artifacts":
+                        options.ArtifactsPath = args[++i];
+                        break;
+                    case "--":
+                        options.BenchmarkDotNetArgs = args[(i + 1)..];
+                        i = args.Length;
+                        break;
+                    default:
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,roundtrips,warmup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                }
+            }
+
+            options.Rounds = rounds ?? (options.Quick ? 3 : 9);
+            options.Duration = TimeSpan.FromSeconds(seconds ?? (options.Quick ? 0.75 : 2));
+            options.WarmUp = TimeSpan.FromSeconds(options.Quick ? 0.3 : 1);
+            return options;
+        }
+    }
+}
