@@ -14,7 +14,7 @@ namespace DbCore.Tests.Observability;
 [Collection(PostgresCollection.Name)]
 public sealed class HealthCheckTests(PostgresServer server)
 {
-    private static ServiceProvider BuildProvider(string connectionString, LogCapture logs, Action<IHealthChecksBuilder> addChecks, Action<PgSettings>? configure = null)
+    private static ServiceProvider BuildProvider(string connectionString, LogCollector logs, Action<IHealthChecksBuilder> addChecks, Action<PgSettings>? configure = null)
     {
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
@@ -34,7 +34,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     public async Task Reachable_database_is_healthy_under_the_given_name_and_tags()
     {
         string connectionString = await server.CreateDatabaseAsync("health");
-        await using ServiceProvider provider = BuildProvider(connectionString, new LogCapture(), checks => checks.AddPgHealthCheck(name: "orders-db", tags: ["db", "ready"]));
+        await using ServiceProvider provider = BuildProvider(connectionString, new LogCollector(), checks => checks.AddPgHealthCheck(name: "orders-db", tags: ["db", "ready"]));
 
         HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
 
@@ -49,7 +49,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     [PostgresFact]
     public async Task Unreachable_database_reports_the_failure_status_with_the_reason()
     {
-        var logs = new LogCapture();
+        var logs = new LogCollector();
         await using ServiceProvider provider = BuildProvider(ClosedPortConnectionString(), logs, checks => checks.AddPgHealthCheck(failureStatus: HealthStatus.Degraded));
 
         HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
@@ -69,7 +69,7 @@ public sealed class HealthCheckTests(PostgresServer server)
         int port = ((IPEndPoint)silent.LocalEndpoint).Port;
         await using ServiceProvider provider = BuildProvider(
             $"Host=127.0.0.1;Port={port};Database=silent;Username=postgres;Password={server.Password}",
-            new LogCapture(),
+            new LogCollector(),
             checks => checks.AddPgHealthCheck(timeout: TimeSpan.FromSeconds(1)));
 
         var stopwatch = Stopwatch.StartNew();
@@ -88,7 +88,7 @@ public sealed class HealthCheckTests(PostgresServer server)
         int port = ((IPEndPoint)silent.LocalEndpoint).Port;
         await using ServiceProvider provider = BuildProvider(
             $"Host=127.0.0.1;Port={port};Database=silent;Username=postgres;Password={server.Password}",
-            new LogCapture(),
+            new LogCollector(),
             checks => checks.AddPgHealthCheck(),
             settings => settings.HealthTimeoutSeconds = 1);
 
@@ -103,7 +103,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     {
         using TcpListener silent = Endpoints.Silent();
         int port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        var logs = new LogCapture();
+        var logs = new LogCollector();
         await using ServiceProvider provider = BuildProvider(
             $"Host=127.0.0.1;Port={port};Database=silent;Username=postgres;Password={server.Password}",
             logs,
@@ -120,7 +120,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     {
         string connectionString = await server.CreateDatabaseAsync("health");
         string database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
-        await using ServiceProvider provider = BuildProvider(connectionString, new LogCapture(), checks => checks.AddPgHealthCheck());
+        await using ServiceProvider provider = BuildProvider(connectionString, new LogCollector(), checks => checks.AddPgHealthCheck());
         var health = provider.GetRequiredService<HealthCheckService>();
 
         for (int i = 0; i < 5; i++)

@@ -14,7 +14,7 @@ public sealed class LoggingTests(PostgresServer server)
     [PostgresFact]
     public async Task Startup_line_names_environment_provider_pool_sizes_host_and_database()
     {
-        var logs = new LogCapture();
+        var logs = new LogCollector();
         using ILoggerFactory loggerFactory = logs.CreateFactory();
         string connectionString = await server.CreateDatabaseAsync("logging");
         string database = new NpgsqlConnectionStringBuilder(connectionString).Database!;

@@ -19,7 +19,7 @@ public sealed class RedactionTests(PostgresServer server)
 {
     private readonly string _wrongPassword = "Wr0ngSecret" + Guid.NewGuid().ToString("N");
     private readonly StringBuilder _seen = new();
-    private readonly LogCapture _logs = new();
+    private readonly LogCollector _logs = new();
 
     [PostgresFact]
     public async Task No_password_appears_in_logs_exceptions_ToString_spans_metrics_or_health_reports()

@@ -84,47 +84,6 @@ public sealed class ActivityCapture : IDisposable
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>One captured log entry: everything a sink could write out.</summary>
-public sealed record LogRecord(string Category, LogLevel Level, EventId EventId, string Message, string? Exception, IReadOnlyList<string> StateValues)
-{
-    /// <summary>The message, the exception with its inner exceptions and stack, and each structured value.</summary>
-    public string AllText => string.Join("\n", new[] { Category, Message, Exception ?? "" }.Concat(StateValues));
-}
-
-/// <summary>An <see cref="ILoggerProvider"/> that keeps every entry at every level, for assertions.</summary>
-public sealed class LogCapture : ILoggerProvider
-{
-    private readonly ConcurrentQueue<LogRecord> _records = new();
-
-    public IReadOnlyList<LogRecord> Records => _records.ToList();
-
-    public ILoggerFactory CreateFactory() => LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(this));
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _records);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(string category, ConcurrentQueue<LogRecord> records) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = new List<string>();
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                values.AddRange(pairs.Select(p => p.Key + "=" + p.Value));
-            }
-
-            records.Enqueue(new LogRecord(category, logLevel, eventId, formatter(state, exception), exception?.ToString(), values));
-        }
-    }
-}
 
 /// <summary>Network endpoints that fail in known ways.</summary>
 public static class Endpoints

@@ -26,7 +26,7 @@ public sealed class BankFaultTests(PostgresServer server)
             CREATE TABLE ledger (transfer_id uuid PRIMARY KEY, from_id int NOT NULL, to_id int NOT NULL, amount bigint NOT NULL);
             INSERT INTO accounts SELECT g, {InitialBalance} FROM generate_series(1, {Accounts}) g;
             """);
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 10);
 
         var succeeded = new ConcurrentDictionary<Guid, bool>();

@@ -41,7 +41,7 @@ public sealed class CommitOutcomeTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("commitkill");
         await Resilient.AdminAsync(cs, SlowCommitSchema);
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 5);
         var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         int attempts = 0;
@@ -69,7 +69,7 @@ public sealed class CommitOutcomeTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("commitverify");
         await Resilient.AdminAsync(cs, SlowCommitSchema);
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs);
         var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         int attempts = 0;
@@ -119,7 +119,7 @@ public sealed class CommitOutcomeTests(PostgresServer server)
         string cs = await server.CreateDatabaseAsync("commitfound");
         await Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY, slow bool NOT NULL)");
         await using var proxy = new DroppingProxy(server.Port);
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(Proxied(cs, proxy), logs, s => s.Retry.MaxAttempts = 5);
         int attempts = 0;
 

@@ -13,7 +13,7 @@ public sealed class PoolAndCancellationTests(PostgresServer server)
     public async Task Pool_exhaustion_is_typed_with_size_and_wait_and_the_pool_recovers()
     {
         string cs = await server.CreateDatabaseAsync("pool");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s =>
         {
             s.Pool.Size = 0;

@@ -51,7 +51,7 @@ public sealed class PostgresErrorTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("err");
         await Resilient.AdminAsync(cs, setup);
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 5);
         int attempts = 0;
 
@@ -125,7 +125,7 @@ public sealed class PostgresErrorTests(PostgresServer server)
     public async Task Command_timeout_is_typed_and_not_retried()
     {
         string cs = await server.CreateDatabaseAsync("timeout");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s => s.CommandTimeoutSeconds = 1);
         int attempts = 0;
         var clock = Stopwatch.StartNew();
@@ -186,7 +186,7 @@ public sealed class PostgresErrorTests(PostgresServer server)
             closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         string cs = $"Host=127.0.0.1;Port={closedPort};Username=postgres;Password={server.Password}";
         await using Pg db = Resilient.Pg(cs, logs);
 

@@ -1,60 +1,15 @@
-using System.Collections.Concurrent;
 using DbCore.Tests.TestSettings;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
+using DbCore.Tests.Infrastructure;
+
 namespace DbCore.Tests.Resilience;
-
-/// <summary>One log record as written, with its structured values.</summary>
-public sealed record LogRecord(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Values)
-{
-    public object? this[string key] => Values.TryGetValue(key, out object? value) ? value : null;
-}
-
-/// <summary>A real <see cref="ILoggerProvider"/> that keeps every record, to assert what DbCore logged.</summary>
-public sealed class CollectingLoggerProvider : ILoggerProvider, ILoggerFactory
-{
-    private readonly ConcurrentQueue<LogRecord> _records = new();
-
-    public IReadOnlyList<LogRecord> Records => _records.ToArray();
-
-    public IReadOnlyList<LogRecord> Named(string eventName) => _records.Where(r => r.EventId.Name == eventName).ToArray();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _records);
-
-    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(string category, ConcurrentQueue<LogRecord> records) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = new Dictionary<string, object?>();
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                foreach (var pair in pairs)
-                {
-                    values[pair.Key] = pair.Value;
-                }
-            }
-
-            records.Enqueue(new LogRecord(category, logLevel, eventId, formatter(state, exception), values));
-        }
-    }
-}
 
 internal static class Resilient
 {
     /// <summary>A PostgreSQL accessor in Production (3 attempts unless changed) with fast backoff and a collecting logger.</summary>
-    public static Pg Pg(string connectionString, CollectingLoggerProvider? logs = null, Action<PgSettings>? configure = null, string environment = "Production")
+    public static Pg Pg(string connectionString, LogCollector? logs = null, Action<PgSettings>? configure = null, string environment = "Production")
     {
         var settings = new PgSettings { ConnectionString = connectionString };
         settings.Retry.BaseDelayMilliseconds = 10;

@@ -17,7 +17,7 @@ public sealed class RetryPolicyTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("retry");
         await Resilient.AdminAsync(cs, "CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counters VALUES (1, 0)");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs);
         int attempts = 0;
 
@@ -49,7 +49,7 @@ public sealed class RetryPolicyTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("deadretry");
         await Resilient.AdminAsync(cs, "CREATE TABLE rows (id int PRIMARY KEY, n int NOT NULL); INSERT INTO rows VALUES (1, 0), (2, 0)");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs);
         int firstAttempts = 0;
         using var bothLocked = new Barrier(2);
@@ -76,7 +76,7 @@ public sealed class RetryPolicyTests(PostgresServer server)
     public async Task MaxAttempts_is_respected_and_exhaustion_is_logged()
     {
         string cs = await server.CreateDatabaseAsync("maxatt");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 4);
         int attempts = 0;
 

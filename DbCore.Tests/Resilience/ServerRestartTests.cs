@@ -16,7 +16,7 @@ public sealed class ServerRestartTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("restart");
         await Resilient.AdminAsync(cs, "CREATE TABLE events (id bigint PRIMARY KEY)");
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s =>
         {
             s.Retry.MaxAttempts = 10;

@@ -1,6 +1,8 @@
 using DbCore.Tests.TestSettings;
 using Microsoft.Data.Sqlite;
 
+using DbCore.Tests.Infrastructure;
+
 namespace DbCore.Tests.Resilience;
 
 /// <summary>Fault test (c): concurrent SQLite writers hit BUSY, are retried, and no row is lost.</summary>
@@ -19,7 +21,7 @@ public sealed class SqliteBusyFaultTests : IDisposable
     {
         const int Writers = 8;
         const int RowsPerWriter = 20;
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         var settings = new LocalSettings { ConnectionString = $"Data Source={Path.Combine(_directory, "busy.db")}", CommandTimeoutSeconds = 1 };
         settings.Retry.MaxAttempts = 10;
         settings.Retry.BaseDelayMilliseconds = 20;

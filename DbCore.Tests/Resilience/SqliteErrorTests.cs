@@ -2,6 +2,8 @@ using System.Diagnostics;
 using DbCore.Tests.TestSettings;
 using Microsoft.Data.Sqlite;
 
+using DbCore.Tests.Infrastructure;
+
 namespace DbCore.Tests.Resilience;
 
 /// <summary>Each SQLite error category provoked for real on a file database.</summary>
@@ -17,7 +19,7 @@ public sealed class SqliteErrorTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private Local CreateDatabase(CollectingLoggerProvider? logs = null, int commandTimeoutSeconds = 30, int maxAttempts = 3)
+    private Local CreateDatabase(LogCollector? logs = null, int commandTimeoutSeconds = 30, int maxAttempts = 3)
     {
         var settings = new LocalSettings { ConnectionString = $"Data Source={DatabasePath};Foreign Keys=True", CommandTimeoutSeconds = commandTimeoutSeconds };
         settings.Retry.MaxAttempts = maxAttempts;
@@ -45,7 +47,7 @@ public sealed class SqliteErrorTests : IDisposable
     [MemberData(nameof(ConstraintCases))]
     public async Task Constraint_violation_is_typed_and_never_retried(string category, string setup, string failing, Type expected, string code, string? constraint, string? table)
     {
-        var logs = new CollectingLoggerProvider();
+        var logs = new LogCollector();
         await using Local db = CreateDatabase(logs);
         await db.ExecuteAsync((session, ct) => ExecAsync(session, setup, ct));
         int attempts = 0;
