@@ -19,6 +19,7 @@ internal static class SettingsEmitter
         string hintName = (spec.Namespace.Length == 0 ? string.Empty : spec.Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(spec.ContainingTypes, t => t.Name + "."))
             + spec.ClassName + ".DbCore.g.cs";
+        hintName = hintName.Replace("@", string.Empty);
         context.AddSource(hintName, SourceText.From(Render(spec), Encoding.UTF8));
     }
 
@@ -61,13 +62,13 @@ internal static class SettingsEmitter
     {
         foreach (ContainingTypeSpec containing in spec.ContainingTypes)
         {
-            w.WriteLine($"partial {containing.Keyword} {containing.Name}");
+            w.WriteLine($"partial {containing.Keyword} {Id(containing.Name)}");
             w.WriteLine("{");
             w.Indent++;
         }
 
-        string section = spec.SectionName;
-        w.WriteLine($"partial class {spec.ClassName} : global::DbCore.Infrastructure.IDatabaseSettings");
+        string section = Xml(spec.SectionName);
+        w.WriteLine($"partial class {Id(spec.ClassName)} : global::DbCore.Infrastructure.IDatabaseSettings");
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine($"private string? _dbcoreConnectionStringSource;");
@@ -92,7 +93,7 @@ internal static class SettingsEmitter
         w.WriteLine(GeneratedCode);
         w.WriteLine("public int? HealthTimeoutSeconds { get; set; }");
         w.WriteLineNoTabs(string.Empty);
-        w.WriteLine($"string? global::DbCore.Infrastructure.IDatabaseSettings.ConnectionString => this.{spec.ConnectionStringProperty};");
+        w.WriteLine($"string? global::DbCore.Infrastructure.IDatabaseSettings.ConnectionString => this.{Id(spec.ConnectionStringProperty)};");
         w.WriteLineNoTabs(string.Empty);
         w.WriteLine("string? global::DbCore.Infrastructure.IDatabaseSettings.ConnectionStringSource => _dbcoreConnectionStringSource;");
         w.WriteLineNoTabs(string.Empty);
@@ -102,7 +103,7 @@ internal static class SettingsEmitter
             w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>The settings with the password of the connection string replaced by <c>***</c>.</summary>");
             w.WriteLine(GeneratedCode);
-            w.WriteLine($"public override string ToString() => global::DbCore.Infrastructure.SettingsFormatter.Format(\"{spec.ClassName}\", \"{spec.ConnectionStringProperty}\", this);");
+            w.WriteLine($"public override string ToString() => global::DbCore.Infrastructure.SettingsFormatter.Format({Literal(spec.ClassName)}, {Literal(spec.ConnectionStringProperty)}, this);");
         }
 
         w.Indent--;
@@ -190,8 +191,8 @@ internal static class SettingsEmitter
         string section = spec.SectionName;
         w.WriteLine("/// <summary>");
         w.WriteLine("/// Binds the settings without reflection. Connection string, highest first: <paramref name=\"configure\"/>,");
-        w.WriteLine($"/// {(spec.EnvironmentVariable is null ? string.Empty : $"the environment variable <c>{spec.EnvironmentVariable}</c>, ")}<c>ConnectionStrings:{spec.BaseName}</c>, <c>{section}:{spec.ConnectionStringProperty}</c>, the property's default.");
-        w.WriteLine($"/// Every other value: <paramref name=\"configure\"/>, then <c>{section}:*</c>.");
+        w.WriteLine($"/// {(spec.EnvironmentVariable is null ? string.Empty : $"the environment variable <c>{Xml(spec.EnvironmentVariable)}</c>, ")}<c>ConnectionStrings:{spec.BaseName}</c>, <c>{Xml(section)}:ConnectionString</c>, the property's default.");
+        w.WriteLine($"/// Every other value: <paramref name=\"configure\"/>, then <c>{Xml(section)}:*</c>.");
         w.WriteLine("/// </summary>");
         w.WriteLine("/// <param name=\"configuration\">The root configuration, or <see langword=\"null\"/>.</param>");
         w.WriteLine("/// <param name=\"configure\">Changes applied last, or <see langword=\"null\"/>.</param>");
@@ -205,18 +206,18 @@ internal static class SettingsEmitter
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine($"global::Microsoft.Extensions.Configuration.IConfigurationSection section = configuration.GetSection({Literal(section)});");
-        w.WriteLine($"if (section[{Literal(spec.ConnectionStringProperty)}] is {{ }} sectionConnectionString)");
+        w.WriteLine("if (section[\"ConnectionString\"] is { } sectionConnectionString)");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"settings.{spec.ConnectionStringProperty} = sectionConnectionString;");
-        w.WriteLine($"source = {Literal(section + ":" + spec.ConnectionStringProperty)};");
+        w.WriteLine($"settings.{Id(spec.ConnectionStringProperty)} = sectionConnectionString;");
+        w.WriteLine($"source = {Literal(section + ":ConnectionString")};");
         w.Indent--;
         w.WriteLine("}");
         w.WriteLineNoTabs(string.Empty);
         w.WriteLine($"if (configuration[{Literal("ConnectionStrings:" + spec.BaseName)}] is {{ }} namedConnectionString)");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"settings.{spec.ConnectionStringProperty} = namedConnectionString;");
+        w.WriteLine($"settings.{Id(spec.ConnectionStringProperty)} = namedConnectionString;");
         w.WriteLine($"source = {Literal("ConnectionStrings:" + spec.BaseName)};");
         w.Indent--;
         w.WriteLine("}");
@@ -245,7 +246,7 @@ internal static class SettingsEmitter
                 PropertyKind.TimeSpan => "global::DbCore.Infrastructure.SettingsBinder.ParseTimeSpan",
                 _ => $"global::DbCore.Infrastructure.SettingsBinder.ParseEnum<{property.TypeName}>",
             };
-            WriteValue(w, section, property.Name, "settings." + property.Name, parse, "property" + property.Name);
+            WriteValue(w, section, property.Name, "settings." + Id(property.Name), parse, "property" + property.Name);
         }
 
         w.Indent--;
@@ -256,7 +257,7 @@ internal static class SettingsEmitter
             w.WriteLine($"if (global::DbCore.Infrastructure.SettingsBinder.GetEnvironmentVariable({Literal(spec.EnvironmentVariable)}) is {{ }} environmentConnectionString)");
             w.WriteLine("{");
             w.Indent++;
-            w.WriteLine($"settings.{spec.ConnectionStringProperty} = environmentConnectionString;");
+            w.WriteLine($"settings.{Id(spec.ConnectionStringProperty)} = environmentConnectionString;");
             w.WriteLine($"source = {Literal(spec.EnvironmentVariable + " (environment variable)")};");
             w.Indent--;
             w.WriteLine("}");
@@ -266,9 +267,9 @@ internal static class SettingsEmitter
         w.WriteLine("if (configure is not null)");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"string? before = settings.{spec.ConnectionStringProperty};");
+        w.WriteLine($"string? before = settings.{Id(spec.ConnectionStringProperty)};");
         w.WriteLine("configure(settings);");
-        w.WriteLine($"if (!string.Equals(before, settings.{spec.ConnectionStringProperty}, global::System.StringComparison.Ordinal))");
+        w.WriteLine($"if (!string.Equals(before, settings.{Id(spec.ConnectionStringProperty)}, global::System.StringComparison.Ordinal))");
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine("source = \"the configure delegate\";");
@@ -397,4 +398,10 @@ internal static class SettingsEmitter
     }
 
     private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
+
+    private static string Id(string name) => Identifier.Escape(name);
+
+    /// <summary>Text inside an XML doc comment: escaped, on one line.</summary>
+    private static string Xml(string text)
+        => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\r", " ").Replace("\n", " ");
 }

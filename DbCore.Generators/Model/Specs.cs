@@ -59,10 +59,10 @@ internal sealed record SettingsSpec(
             string prefix = Namespace.Length == 0 ? "global::" : "global::" + Namespace + ".";
             foreach (ContainingTypeSpec containing in ContainingTypes)
             {
-                prefix += containing.Name + ".";
+                prefix += Identifier.Escape(containing.Name) + ".";
             }
 
-            return prefix + ClassName;
+            return prefix + Identifier.Escape(ClassName);
         }
     }
 

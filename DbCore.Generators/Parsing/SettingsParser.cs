@@ -79,6 +79,7 @@ internal static class SettingsParser
             : type.IsRecord ? "a record"
             : type.Arity > 0 ? "generic"
             : IsNestedInGeneric(type) ? "nested in a generic type"
+            : IsPrivateOrProtected(type) ? "private or protected (the generated accessor sits beside it in the namespace and must be able to name it)"
             : null;
         if (shapeProblem is not null)
         {
@@ -532,6 +533,19 @@ internal static class SettingsParser
         {
             yield return current;
         }
+    }
+
+    private static bool IsPrivateOrProtected(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsNestedInGeneric(INamedTypeSymbol type)

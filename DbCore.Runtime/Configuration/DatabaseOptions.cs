@@ -151,7 +151,7 @@ public sealed class DatabaseOptions
 
     private static ParsedConnectionString ResolveConnectionString(DatabaseDefinition definition, IDatabaseSettings settings, DatabaseProvider provider, Errors errors)
     {
-        string key = settings.ConnectionStringSource ?? definition.Key(definition.ConnectionStringProperty);
+        string key = settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
         ParsedConnectionString parsed = ConnectionStringParser.Parse(settings.ConnectionString);
         if (parsed.Error is not null)
         {

@@ -75,7 +75,7 @@ namespace App
 
         /// <summary>
         /// Binds the settings without reflection. Connection string, highest first: <paramref name="configure"/>,
-        /// the environment variable <c>ORDERS_URL</c>, <c>ConnectionStrings:Orders</c>, <c>Orders:Cs</c>, the property's default.
+        /// the environment variable <c>ORDERS_URL</c>, <c>ConnectionStrings:Orders</c>, <c>Orders:ConnectionString</c>, the property's default.
         /// Every other value: <paramref name="configure"/>, then <c>Orders:*</c>.
         /// </summary>
         /// <param name="configuration">The root configuration, or <see langword="null"/>.</param>
@@ -88,10 +88,10 @@ namespace App
             if (configuration is not null)
             {
                 global::Microsoft.Extensions.Configuration.IConfigurationSection section = configuration.GetSection("Orders");
-                if (section["Cs"] is { } sectionConnectionString)
+                if (section["ConnectionString"] is { } sectionConnectionString)
                 {
                     settings.Cs = sectionConnectionString;
-                    source = "Orders:Cs";
+                    source = "Orders:ConnectionString";
                 }
 
                 if (configuration["ConnectionStrings:Orders"] is { } namedConnectionString)

@@ -49,7 +49,7 @@ public sealed class CodeFixTests
                 internal class Inner
                 {
                     [DatabaseSettings]
-                    class StoreSettings
+                    internal class StoreSettings
                     {
                         [ConnectionString] public string ConnectionString { get; set; } = "Data Source=store.db";
                     }
@@ -66,7 +66,7 @@ public sealed class CodeFixTests
                 internal partial class Inner
                 {
                     [DatabaseSettings]
-                    partial class StoreSettings
+                    internal partial class StoreSettings
                     {
                         [ConnectionString] public string ConnectionString { get; set; } = "Data Source=store.db";
                     }

@@ -157,4 +157,50 @@ public sealed class GeneratorBaselineTests
         Assert.Empty(result.GeneratedTrees);
         Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true);
     }
+
+    [Theory]
+    [InlineData("namespace @event.App;", "public partial class @class", "[ConnectionString] public string @default { get; set; } = \"Data Source=a.db\"; public int @int { get; set; }")]
+    [InlineData("namespace App;", "public partial class StoreSettings", "[ConnectionString] public string Url { get; set; } = \"Data Source=a.db\"; public string? @var { get; set; }")]
+    public void Keyword_names_compile(string namespaceLine, string classLine, string members)
+    {
+        var compilation = GeneratorHarness.CreateCompilation(
+            $$"""
+            using DbCore;
+
+            {{namespaceLine}}
+
+            [DatabaseSettings(Name = "Store", SectionName = "R&D <store>")]
+            {{classLine}}
+            {
+                {{members}}
+            }
+            """);
+        var (_, result, output) = GeneratorHarness.Run(compilation);
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.GeneratedTrees);
+        GeneratorHarness.AssertCompilesWithoutWarnings(output);
+    }
+
+    [Fact]
+    public void Private_nested_settings_class_is_not_generated()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(
+            """
+            using DbCore;
+
+            namespace App;
+
+            public partial class Outer
+            {
+                [DatabaseSettings]
+                private partial class HiddenSettings
+                {
+                    [ConnectionString] public string ConnectionString { get; set; } = "Data Source=a.db";
+                }
+            }
+            """);
+        var (_, result, output) = GeneratorHarness.Run(compilation);
+        Assert.Empty(result.GeneratedTrees);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+    }
 }
