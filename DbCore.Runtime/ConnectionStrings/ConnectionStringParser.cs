@@ -438,14 +438,16 @@ namespace DbCore.ConnectionStrings
             }
 
             var suggestion = SuggestKeyword(key, kind);
-            if (suggestion is null && previousKey is not null && IsPasswordKeyword(previousKey))
+            if (previousKey is not null && IsPasswordKeyword(previousKey))
             {
-                // "Password=ab;cd=ef": the "keyword" is most likely the rest of a password containing ';'.
-                // Do not echo it.
+                // "Password=ab;cd=ef": the "keyword" may be the rest of a password containing ';'. Never echo it, even
+                // when it looks like a typo of a real keyword; the suggestion is a canonical name, not the user's text.
                 return ParsedConnectionString.Failure(
-                    "The connection string has an unknown keyword right after the password. If the password contains " +
-                    "';' or '=', enclose it in double quotes (doubling any inner double quote): Password=\"...\".",
-                    kind);
+                    "The connection string has an unknown keyword right after the password" +
+                    (suggestion is not null ? " (did you mean '" + suggestion + "'?)" : string.Empty) +
+                    ". If the password contains ';' or '=', enclose it in double quotes (doubling any inner double quote): Password=\"...\".",
+                    kind,
+                    suggestion: suggestion);
             }
 
             var written = OriginalSpelling(text, key);

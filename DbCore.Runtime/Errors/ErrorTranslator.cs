@@ -97,8 +97,21 @@ internal static class ErrorTranslator
         return new DbCoreException(message, pg, false, state, pg.ConstraintName, pg.TableName);
     }
 
-    private static DbCoreException FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine)
+    private static DbCoreException? FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
+        if (npgsql is NpgsqlOperationInProgressException)
+        {
+            // A usage error (a second command while a reader is open): nothing was sent and nothing broke.
+            return null;
+        }
+
+        if (!npgsql.IsTransient)
+        {
+            // Not an I/O, socket or timeout failure (e.g. "No password has been provided", a TLS setup error): running the
+            // unit again cannot help, and nothing was sent to the server, so not even a COMMIT outcome is in doubt.
+            return new DbCoreException(Message(name, "the PostgreSQL client reported an error", npgsql), npgsql, isTransient: false);
+        }
+
         if (phase == ErrorPhase.Commit)
         {
             // The COMMIT may have reached the server; losing the answer (broken socket or timeout) tells nothing about it.

@@ -175,6 +175,9 @@ public sealed class RetryPolicyTests(PostgresServer server)
         { "connection exception class 08 at commit", new PostgresException("gone", "FATAL", "FATAL", "08006"), (int)ErrorPhase.Commit, typeof(CommitOutcomeUnknownException), false },
         { "wrong password", new PostgresException("auth", "FATAL", "FATAL", "28P01"), (int)ErrorPhase.Acquire, typeof(DbCoreException), false },
         { "not a provider error", new InvalidOperationException("mine"), (int)ErrorPhase.Execute, null, false },
+        { "client-side error without I/O (no password given)", new NpgsqlException("No password has been provided"), (int)ErrorPhase.Acquire, typeof(DbCoreException), false },
+        { "client-side error without I/O at commit is not an unknown outcome", new NpgsqlException("No password has been provided"), (int)ErrorPhase.Commit, typeof(DbCoreException), false },
+        { "second command while a reader is open is a usage error", new NpgsqlOperationInProgressException(new NpgsqlCommand("SELECT 1")), (int)ErrorPhase.Execute, null, false },
     };
 
     [Theory]
