@@ -24,6 +24,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     private readonly object _initLock = new();
     private volatile bool _initialized;
     private SqliteConnection? _keepAlive;
+    private NpgsqlMultiHostDataSource? _multiHost;
     private int _inUse;
     private int _waiting;
     private long _totalOpened;
@@ -45,7 +46,16 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 builder.UseLoggerFactory(loggerFactory);
             }
 
-            DataSource = builder.Build();
+            if (NamesSeveralHosts(builder.ConnectionStringBuilder))
+            {
+                (DataSource, ReadOnlyDataSource) = BuildMultiHost(builder);
+            }
+            else
+            {
+                DataSource = builder.Build();
+                ReadOnlyDataSource = DataSource;
+            }
+
             Host = builder.ConnectionStringBuilder.Host ?? "";
             DatabaseName = builder.ConnectionStringBuilder.Database ?? "";
         }
@@ -55,6 +65,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             IsSqliteMemory = csb.Mode == SqliteOpenMode.Memory;
             IsSqliteFile = !IsSqliteMemory && csb.Mode != SqliteOpenMode.ReadOnly;
             DataSource = SqliteFactory.Instance.CreateDataSource(csb.ConnectionString);
+            ReadOnlyDataSource = DataSource;
             Host = "localhost";
             DatabaseName = IsSqliteMemory ? ":memory:" : csb.DataSource;
             SqliteConnectionString = csb.ConnectionString;
@@ -72,6 +83,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     internal ILogger Logger { get; }
 
     internal DbDataSource DataSource { get; }
+
+    /// <summary>Where read-only sessions connect: a standby-preferring view of a multi-host source, else <see cref="DataSource"/>.</summary>
+    internal DbDataSource ReadOnlyDataSource { get; }
+
+    /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
+    internal bool IsMultiHost => _multiHost is not null;
 
     internal string Host { get; }
 
@@ -101,12 +118,39 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         ];
     }
 
+    private static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder builder)
+        => builder.Host is { } host && host.Contains(',', StringComparison.Ordinal);
+
+    /// <summary>
+    /// Several hosts: one Npgsql multi-host source (one pool per host, host states shared) seen through two views. Sessions
+    /// target the primary unless the connection string sets <c>Target Session Attributes</c>; read-only sessions prefer a
+    /// standby and fall back to any host that is up.
+    /// </summary>
+    private (DbDataSource ReadWrite, DbDataSource ReadOnly) BuildMultiHost(NpgsqlDataSourceBuilder builder)
+    {
+        TargetSessionAttributes target = ParseTargetSessionAttributes(builder.ConnectionStringBuilder.TargetSessionAttributes) ?? TargetSessionAttributes.Primary;
+        NpgsqlMultiHostDataSource multiHost = builder.BuildMultiHost();
+        _multiHost = multiHost;
+        return (multiHost.WithTargetSession(target), multiHost.WithTargetSession(TargetSessionAttributes.PreferStandby));
+    }
+
+    private static TargetSessionAttributes? ParseTargetSessionAttributes(string? value)
+        => value is { Length: > 0 } && Enum.TryParse(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out TargetSessionAttributes parsed)
+            ? parsed
+            : null;
+
+    /// <summary>
+    /// Multi-host only: forgets the cached primary/standby/offline state of every host so the next connection asks again,
+    /// e.g. right after a failover instead of after <c>Host Recheck Seconds</c>.
+    /// </summary>
+    internal void ForgetHostStates() => _multiHost?.ClearDatabaseStates();
+
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
 
     /// <summary>Opens a connection, counting the caller as waiting meanwhile. Translates provider errors.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    internal async ValueTask<DbConnection> OpenConnectionAsync(bool readOnly, CancellationToken cancellationToken)
     {
         if (!_initialized)
         {
@@ -118,7 +162,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         DbConnection connection;
         try
         {
-            connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await (readOnly ? ReadOnlyDataSource : DataSource).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
         {
@@ -133,7 +177,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         return connection;
     }
 
-    internal DbConnection OpenConnection()
+    internal DbConnection OpenConnection(bool readOnly)
     {
         if (!_initialized)
         {
@@ -145,7 +189,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         DbConnection connection;
         try
         {
-            connection = DataSource.OpenConnection();
+            connection = (readOnly ? ReadOnlyDataSource : DataSource).OpenConnection();
         }
         catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
         {
@@ -281,7 +325,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        await DataSource.DisposeAsync().ConfigureAwait(false);
+        await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
         if (_keepAlive is not null)
         {
             await _keepAlive.DisposeAsync().ConfigureAwait(false);
@@ -297,7 +341,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        DataSource.Dispose();
+        (_multiHost ?? DataSource).Dispose();
         _keepAlive?.Dispose();
     }
 }

@@ -94,6 +94,9 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
             reason = $"{ex.GetType().Name}: {Redaction.RedactText(ex.Message)}";
         }
 
+        // Multi-host: a failed probe forgets the cached primary/standby states, so the probe after a failover finds the
+        // promoted standby at once instead of after Host Recheck Seconds (it would still be remembered as a standby).
+        Engine.ForgetHostStates();
         Log.HealthCheckFailed(Engine.Logger, Engine.Name, reason);
         return reason;
     }
@@ -124,7 +127,7 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
 /// and retry of transient failures.
 /// </summary>
 /// <typeparam name="TSession">The generated session type.</typeparam>
-public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
+public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     where TSession : DbSession
 {
     /// <summary>Resolves the options and builds the data source. Called by generated code.</summary>
@@ -147,15 +150,25 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     /// <summary>A session that opens lazily on first use (what the DI container injects as a scoped service).</summary>
     public TSession CreateSession() => CreateSession(Engine);
 
+    private TSession CreateSession(bool readOnly)
+    {
+        TSession session = CreateSession(Engine);
+        session.IsReadOnly = readOnly;
+        return session;
+    }
+
     /// <summary>
     /// Opens a session: a pooled connection with a transaction begun. Retries connection failures per the retry policy.
     /// Dispose it; it rolls back unless committed.
     /// </summary>
-    public async ValueTask<TSession> OpenSessionAsync(CancellationToken cancellationToken = default)
+    public ValueTask<TSession> OpenSessionAsync(CancellationToken cancellationToken = default)
+        => OpenSessionCoreAsync(readOnly: false, cancellationToken);
+
+    private async ValueTask<TSession> OpenSessionCoreAsync(bool readOnly, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
-            TSession session = CreateSession(Engine);
+            TSession session = CreateSession(readOnly);
             try
             {
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -176,7 +189,7 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task<T> ExecuteAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: false, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: false, cancellationToken);
     }
 
     /// <summary>
@@ -186,7 +199,7 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, verifyCommit: false, cancellationToken);
+        return ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: false, cancellationToken);
     }
 
     /// <summary>
@@ -198,7 +211,7 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task<T> ExecuteVerifiedAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: Provider == DatabaseProvider.PostgreSql, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken);
     }
 
     /// <summary>
@@ -208,15 +221,15 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteVerifiedAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, cancellationToken);
+        return ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken);
     }
 
-    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, CancellationToken cancellationToken)
+    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
     {
         using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
         for (int attempt = 1; ; attempt++)
         {
-            TSession session = CreateSession(Engine);
+            TSession session = CreateSession(readOnly);
             DbCoreException? failure;
             T result = default!;
             long transactionId = 0;
@@ -394,6 +407,7 @@ public abstract class DatabaseAccessor<TSession> : DatabaseAccessor
         if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
         {
             npgsql.Clear();
+            Engine.ForgetHostStates();
         }
     }
 

@@ -44,6 +44,12 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// <summary>Whether the session holds a connection and an open transaction.</summary>
     public bool IsOpen => _state == SessionState.Open;
 
+    /// <summary>
+    /// Set by the accessor before opening: the session connects through the read-only data source and its transaction is
+    /// READ ONLY (see <see cref="ReadOnlyTransaction"/>).
+    /// </summary>
+    internal bool IsReadOnly { get; set; }
+
     /// <summary>Whether <see cref="CommitAsync"/> succeeded.</summary>
     public bool IsCommitted => _state == SessionState.Committed;
 
@@ -91,7 +97,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         long start = Stopwatch.GetTimestamp();
         try
         {
-            connection = await _engine.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await _engine.OpenConnectionAsync(IsReadOnly, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -101,6 +107,10 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (IsReadOnly)
+            {
+                await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -131,7 +141,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         long start = Stopwatch.GetTimestamp();
         try
         {
-            connection = _engine.OpenConnection();
+            connection = _engine.OpenConnection(IsReadOnly);
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -141,6 +151,10 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _transaction = connection.BeginTransaction();
+            if (IsReadOnly)
+            {
+                ReadOnlyTransaction.Begin(connection, _transaction);
+            }
         }
         catch (Exception ex)
         {
@@ -267,6 +281,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             await _transaction!.DisposeAsync().ConfigureAwait(false);
+            if (IsReadOnly)
+            {
+                ReadOnlyTransaction.End(_connection);
+            }
+
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
         finally
@@ -312,6 +331,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _transaction!.Dispose();
+            if (IsReadOnly)
+            {
+                ReadOnlyTransaction.End(_connection);
+            }
+
             _connection.Dispose();
         }
         finally

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.TestSettings;
+using Xunit.Abstractions;
+using static DbCore.Tests.ScaleOut.ScaleOutSupport;
+
+namespace DbCore.Tests.ScaleOut;
+
+/// <summary>
+/// Read-only sessions on a primary + streaming standby topology. The standby-down test stops and restarts the shared
+/// standby; tests of one collection run one after another, so no other test sees the outage.
+/// </summary>
+[Collection(ReplicationCollection.Name)]
+public sealed class ReplicationTests(ReplicationTopology topology, ITestOutputHelper output)
+{
+    [PostgresFact]
+    public async Task Read_only_sessions_land_on_the_standby_and_writes_on_the_primary()
+    {
+        string database = await topology.CreateDatabaseAsync("replica");
+        await using Pg db = Pg(topology.MultiHostConnectionString(database));
+
+        Placement write = await db.ExecuteAsync(async (session, ct) =>
+        {
+            await NonQueryAsync(session, "CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items VALUES (1)", ct);
+            return await PlacementAsync(session, ct);
+        });
+        await topology.WaitForReplayAsync();
+
+        (Placement read, long count) = await db.ExecuteReadOnlyAsync(async (session, ct)
+            => (await PlacementAsync(session, ct), await ScalarAsync<long>(session, "SELECT count(*) FROM items", ct)));
+
+        Assert.Equal(new Placement(false, false, topology.Primary.Port, write.BackendPid), write);
+        Assert.True(read.InRecovery);
+        Assert.True(read.ReadOnly);
+        Assert.Equal(topology.StandbyPort, read.Port);
+        Assert.Equal(1, count);
+
+        await using (PgSession session = await db.OpenReadOnlySessionAsync())
+        {
+            Assert.True((await PlacementAsync(session)).InRecovery);
+            Assert.Equal(1, db.GetPoolStatistics().InUse);
+        }
+
+        PoolStatistics stats = db.GetPoolStatistics();
+        Assert.Equal(0, stats.InUse);
+        Assert.Equal(3, stats.TotalOpened);
+    }
+
+    [PostgresFact]
+    public async Task Write_in_a_read_only_session_fails_with_25006_and_is_not_retried()
+    {
+        string database = await topology.CreateDatabaseAsync("rowrite");
+        await using Pg db = Pg(topology.MultiHostConnectionString(database));
+        await db.ExecuteAsync((session, ct) => NonQueryAsync(session, "CREATE TABLE items (id int)", ct));
+        await topology.WaitForReplayAsync();
+
+        int attempts = 0;
+        DbCoreException ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteReadOnlyAsync((session, ct) =>
+        {
+            attempts++;
+            return NonQueryAsync(session, "INSERT INTO items VALUES (1)", ct);
+        }));
+
+        Assert.Equal("25006", ex.SqlState);
+        Assert.False(ex.IsTransient);
+        Assert.Equal(1, attempts);
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task Single_host_read_only_sessions_share_the_pool_and_the_read_only_flag_does_not_leak()
+    {
+        string connectionString = await topology.Primary.CreateDatabaseAsync("single");
+        await using Pg db = Pg(connectionString, s => s.Pool.MaxOverflow = 1);
+
+        Placement read = await db.ExecuteReadOnlyAsync((session, ct) => PlacementAsync(session, ct));
+        Placement write = await db.ExecuteAsync(async (session, ct) =>
+        {
+            await NonQueryAsync(session, "CREATE TABLE items (id int)", ct);
+            return await PlacementAsync(session, ct);
+        });
+
+        Assert.True(read.ReadOnly);
+        Assert.False(read.InRecovery);
+        Assert.False(write.ReadOnly);
+        Assert.Equal(read.BackendPid, write.BackendPid); // one pool of at most one connection: the same backend
+        Assert.Equal(2, db.GetPoolStatistics().TotalOpened);
+    }
+
+    [PostgresFact]
+    public async Task Read_only_sessions_fall_back_to_the_primary_while_the_standby_is_down()
+    {
+        string database = await topology.CreateDatabaseAsync("fallback");
+        await using Pg db = Pg(topology.MultiHostConnectionString(database));
+        Assert.True((await db.ExecuteReadOnlyAsync((session, ct) => PlacementAsync(session, ct))).InRecovery);
+
+        await topology.StopStandbyAsync();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            // The pooled connection to the standby is dead: the first attempt fails on it, the retry finds the primary.
+            Placement read = await db.ExecuteReadOnlyAsync((session, ct) => PlacementAsync(session, ct));
+            Placement again = await db.ExecuteReadOnlyAsync((session, ct) => PlacementAsync(session, ct));
+            output.WriteLine($"fallback took {stopwatch.ElapsedMilliseconds} ms");
+
+            Assert.Equal(topology.Primary.Port, read.Port);
+            Assert.False(read.InRecovery);
+            Assert.True(read.ReadOnly);
+            Assert.Equal(topology.Primary.Port, again.Port);
+            Assert.True(await db.CheckHealthAsync());
+        }
+        finally
+        {
+            await topology.StartStandbyAsync();
+        }
+
+        await topology.WaitForReplayAsync();
+    }
+}
+
+/// <summary>
+/// Failover: stops the primary and promotes the standby of a topology of its own (it cannot be undone), then shows writes
+/// resume on the promoted server through the same accessor once health is green.
+/// </summary>
+[Collection(ReplicationCollection.Name)]
+public sealed class FailoverTests(ITestOutputHelper output)
+{
+    [PostgresFact]
+    public async Task Writes_resume_on_the_promoted_standby_once_health_is_green_without_a_new_accessor()
+    {
+        var total = Stopwatch.StartNew();
+        var topology = new ReplicationTopology();
+        await topology.InitializeAsync();
+        output.WriteLine($"topology up in {total.ElapsedMilliseconds} ms");
+        try
+        {
+            string database = await topology.CreateDatabaseAsync("failover");
+            await using Pg db = Pg(topology.MultiHostConnectionString(database));
+            await db.ExecuteAsync((session, ct) => NonQueryAsync(session, "CREATE TABLE items (id int); INSERT INTO items VALUES (1)", ct));
+            await topology.WaitForReplayAsync();
+            Assert.True(await db.CheckHealthAsync());
+            Assert.True((await db.ExecuteReadOnlyAsync((session, ct) => PlacementAsync(session, ct))).InRecovery); // the standby is known as one
+
+            output.WriteLine($"primary stopping at {total.ElapsedMilliseconds} ms");
+            await topology.Primary.StopAsync();
+            Assert.False(await db.CheckHealthAsync());
+            output.WriteLine($"promoting at {total.ElapsedMilliseconds} ms");
+            await topology.PromoteStandbyAsync();
+
+            var stopwatch = Stopwatch.StartNew();
+            while (!await db.CheckHealthAsync())
+            {
+                Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), "health did not turn green within 20 s of the promotion");
+                await Task.Delay(200);
+            }
+
+            output.WriteLine($"health green {stopwatch.ElapsedMilliseconds} ms after the promotion");
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), "a failed probe forgets the host states, so the promoted standby is found without waiting for Host Recheck Seconds (10)");
+            (Placement placement, long count) = await db.ExecuteAsync(async (session, ct) =>
+            {
+                await NonQueryAsync(session, "INSERT INTO items VALUES (2)", ct);
+                return (await PlacementAsync(session, ct), await ScalarAsync<long>(session, "SELECT count(*) FROM items", ct));
+            });
+
+            Assert.Equal(topology.StandbyPort, placement.Port);
+            Assert.False(placement.InRecovery);
+            Assert.Equal(2, count);
+            Assert.Equal(0, db.GetPoolStatistics().InUse);
+        }
+        finally
+        {
+            await topology.DisposeAsync();
+        }
+    }
+}
