@@ -1,6 +1,8 @@
 using System;
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
@@ -164,6 +166,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public ValueTask<TSession> OpenSessionAsync(CancellationToken cancellationToken = default)
         => OpenSessionCoreAsync(readOnly: false, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TSession> OpenSessionCoreAsync(bool readOnly, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
@@ -230,9 +233,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         for (int attempt = 1; ; attempt++)
         {
             TSession session = CreateSession(readOnly);
-            DbCoreException? failure;
             T result = default!;
             long transactionId = 0;
+            Exception? failure;
             try
             {
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -245,59 +248,84 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                     await work!(session, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (verifyCommit)
+                // The work may have committed or rolled back the session itself: that is its decision, not a failure.
+                if (session.IsOpen)
                 {
-                    transactionId = await CommitVerifier.ReadTransactionIdAsync(session, cancellationToken).ConfigureAwait(false);
+                    if (verifyCommit)
+                    {
+                        transactionId = await CommitVerifier.ReadTransactionIdAsync(session, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await session.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
                 await session.DisposeAsync().ConfigureAwait(false);
                 return result;
             }
             catch (Exception ex)
             {
-                await RollBackAfterFailureAsync(session, ex).ConfigureAwait(false);
-                failure = ex as DbCoreException ?? ErrorTranslator.Translate(ex, ErrorPhase.Execute, Engine);
-                if (failure is null)
-                {
-                    activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
-                    throw;
-                }
-
-                if (failure is CommitOutcomeUnknownException unknown && transactionId != 0)
-                {
-                    CommitStatus status = await VerifyCommitAsync(transactionId, cancellationToken).ConfigureAwait(false);
-                    if (status == CommitStatus.Committed)
-                    {
-                        return result;
-                    }
-
-                    if (status == CommitStatus.NotApplied)
-                    {
-                        // Verified: nothing was applied, so this is an ordinary connection failure and safe to run again.
-                        failure = CommitVerifier.NotApplied(Engine.Name, unknown);
-                    }
-                }
-
-                if (!ShouldRetry(failure, attempt, cancellationToken))
-                {
-                    if (failure.IsTransient && attempt > 1)
-                    {
-                        Log.RetriesExhausted(Engine.Logger, Engine.Name, attempt, failure.GetType().Name, failure.SqlState);
-                    }
-
-                    activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
-                    if (ReferenceEquals(failure, ex))
-                    {
-                        throw;
-                    }
-
-                    throw failure;
-                }
+                failure = ex;
             }
 
-            await BackOffAsync(failure, attempt, activity, cancellationToken).ConfigureAwait(false);
+            // Cold path, kept out of this method's state machine.
+            if (await HandleFailureAsync(session, failure, attempt, transactionId, activity, cancellationToken).ConfigureAwait(false))
+            {
+                return result; // a broken COMMIT that verification proved applied
+            }
         }
+    }
+
+    /// <summary>
+    /// Rolls the failed unit back, then either throws (the original exception, or its <see cref="DbCoreException"/>
+    /// translation), returns <see langword="true"/> when a broken COMMIT was verified as applied, or backs off and returns
+    /// <see langword="false"/> to run the unit again.
+    /// </summary>
+    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, long transactionId, Activity? activity, CancellationToken cancellationToken)
+    {
+        bool committedByWork = session.IsCommitted;
+        await RollBackAfterFailureAsync(session, exception).ConfigureAwait(false);
+        DbCoreException? failure = exception as DbCoreException ?? ErrorTranslator.Translate(exception, ErrorPhase.Execute, Engine);
+        if (failure is null)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            ExceptionDispatchInfo.Throw(exception);
+        }
+
+        if (failure is CommitOutcomeUnknownException unknown && transactionId != 0)
+        {
+            CommitStatus status = await VerifyCommitAsync(transactionId, cancellationToken).ConfigureAwait(false);
+            if (status == CommitStatus.Committed)
+            {
+                return true;
+            }
+
+            if (status == CommitStatus.NotApplied)
+            {
+                // Verified: nothing was applied, so this is an ordinary connection failure and safe to run again.
+                failure = CommitVerifier.NotApplied(Engine.Name, unknown);
+            }
+        }
+
+        // Work that already committed its session must never run again, whatever failed afterwards.
+        if (committedByWork || !ShouldRetry(failure, attempt, cancellationToken))
+        {
+            if (failure.IsTransient && attempt > 1)
+            {
+                Log.RetriesExhausted(Engine.Logger, Engine.Name, attempt, failure.GetType().Name, failure.SqlState);
+            }
+
+            activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
+            activity?.SetTag("error.type", failure.GetType().Name);
+            if (ReferenceEquals(failure, exception))
+            {
+                ExceptionDispatchInfo.Throw(exception);
+            }
+
+            throw failure;
+        }
+
+        await BackOffAsync(failure, attempt, activity, cancellationToken).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>
@@ -316,9 +344,12 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
                 status = await CommitVerifier.ReadStatusAsync(session, transactionId, cancellationToken).ConfigureAwait(false);
             }
-            catch (DbCoreException ex) when (ex.IsTransient)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                status = "unreachable";
+                // Whatever goes wrong while asking (a transient failure, a failover to a server that does not know the
+                // transaction id, a timeout), the answer stays "unknown": the caller must get CommitOutcomeUnknown, never
+                // an exception that looks retryable.
+                status = ex is DbCoreException { IsTransient: true } ? "unreachable" : "unanswerable";
             }
             finally
             {

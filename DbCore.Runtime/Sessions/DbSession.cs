@@ -191,7 +191,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// Commits the transaction. If the connection breaks while COMMIT is in flight, throws
     /// <see cref="CommitOutcomeUnknownException"/>: the transaction may or may not have been applied.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the commit (the outcome is then unknown).</param>
+    /// <param name="cancellationToken">Observed until COMMIT is sent; a COMMIT in flight is not cancelled, so that its outcome stays known.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
@@ -207,9 +207,12 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             ThrowIfNotOpenable();
         }
 
+        // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
+        // cancelling it half-way would only turn a known outcome into an unknown one.
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await _transaction!.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
@@ -220,14 +223,17 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         _state = SessionState.Committed;
     }
 
-    /// <summary>Rolls the transaction back. Does nothing when the session was never opened.</summary>
+    /// <summary>
+    /// Rolls the transaction back. Does nothing when the session was never opened or is already rolled back (including by
+    /// a failed commit), so a <c>catch { await session.RollbackAsync(); throw; }</c> never hides the original error.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the rollback.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask RollbackAsync(CancellationToken cancellationToken = default)
     {
         if (_state != SessionState.Open)
         {
-            if (_state == SessionState.NotOpened)
+            if (_state is SessionState.NotOpened or SessionState.RolledBack)
             {
                 _state = SessionState.RolledBack;
                 return;

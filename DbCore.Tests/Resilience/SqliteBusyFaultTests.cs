@@ -33,12 +33,17 @@ public sealed class SqliteBusyFaultTests : IDisposable
             await command.ExecuteNonQueryAsync(ct);
         });
 
-        // A hog holds the write lock for longer than the 1 s busy wait, so writers waiting behind it get SQLITE_BUSY.
-        Task hog = db.ExecuteAsync(static async (session, ct) =>
+        // A hog holds the write lock until a writer waiting behind it has given up after the 1 s busy wait and been
+        // retried (deterministic on a loaded machine, unlike a fixed hold time), at most 15 s.
+        Task hog = db.ExecuteAsync(async (session, ct) =>
         {
             await using SqliteCommand command = session.CreateCommand("INSERT INTO rows VALUES (-1, 0)");
             await command.ExecuteNonQueryAsync(ct);
-            await Task.Delay(TimeSpan.FromSeconds(1.6), ct);
+            var held = System.Diagnostics.Stopwatch.StartNew();
+            while (logs.Named("Retrying").Count == 0 && held.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                await Task.Delay(50, ct);
+            }
         });
         await Task.Delay(100);
 
@@ -55,7 +60,7 @@ public sealed class SqliteBusyFaultTests : IDisposable
                 });
             }
         }))];
-        await Task.WhenAll([hog, .. writers]).WaitAsync(TimeSpan.FromSeconds(25));
+        await Task.WhenAll([hog, .. writers]).WaitAsync(TimeSpan.FromSeconds(28));
 
         long rows = await db.ExecuteAsync(static async (session, ct) =>
         {

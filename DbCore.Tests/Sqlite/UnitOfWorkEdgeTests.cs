@@ -1,0 +1,130 @@
+using DbCore.Tests.TestSettings;
+using Microsoft.Data.Sqlite;
+
+namespace DbCore.Tests.Sqlite;
+
+/// <summary>What ExecuteAsync and a session do when the work decides the outcome itself, or the commit fails.</summary>
+public sealed class UnitOfWorkEdgeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-edge-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private async Task<Database> CreateAsync(string environment = "Production")
+    {
+        var settings = new DatabaseSettings { ConnectionString = $"Data Source={Path.Combine(_directory, "edge.db")};Foreign Keys=True" };
+        settings.Retry.BaseDelayMilliseconds = 1;
+        var db = new Database(settings, environment);
+        await db.ExecuteAsync(static async (session, ct) =>
+        {
+            await using var parents = session.CreateCommand("CREATE TABLE parents (id INTEGER PRIMARY KEY)");
+            await parents.ExecuteNonQueryAsync(ct);
+            await using var children = session.CreateCommand(
+                "CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)");
+            await children.ExecuteNonQueryAsync(ct);
+        });
+        return db;
+    }
+
+    private static Task<long> CountAsync(Database db)
+        => db.ExecuteAsync(static async (session, ct) =>
+        {
+            await using var count = session.CreateCommand("SELECT COUNT(*) FROM parents");
+            return (long)(await count.ExecuteScalarAsync(ct))!;
+        });
+
+    private static async Task InsertParentAsync(DbSession session, CancellationToken ct)
+    {
+        await using var insert = session.CreateCommand("INSERT INTO parents DEFAULT VALUES");
+        await insert.ExecuteNonQueryAsync(ct);
+    }
+
+    [Fact]
+    public async Task Work_that_commits_itself_is_not_committed_again()
+    {
+        await using Database db = await CreateAsync();
+        await db.ExecuteAsync(static async (session, ct) =>
+        {
+            await InsertParentAsync(session, ct);
+            await session.CommitAsync(ct);
+        });
+        Assert.Equal(1, await CountAsync(db));
+    }
+
+    [Fact]
+    public async Task Work_that_rolls_back_itself_returns_normally_and_leaves_nothing()
+    {
+        await using Database db = await CreateAsync();
+        int value = await db.ExecuteAsync(static async (session, ct) =>
+        {
+            await InsertParentAsync(session, ct);
+            await session.RollbackAsync(ct);
+            return 7;
+        });
+        Assert.Equal(7, value);
+        Assert.Equal(0, await CountAsync(db));
+    }
+
+    [Fact]
+    public async Task Transient_failure_after_the_work_committed_is_never_retried()
+    {
+        await using Database db = await CreateAsync();
+        int runs = 0;
+        await Assert.ThrowsAsync<DatabaseBusyException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await InsertParentAsync(session, ct);
+            await session.CommitAsync(ct);
+            throw new DatabaseBusyException("busy after commit");
+        }));
+        Assert.Equal(1, runs);
+        Assert.Equal(1, await CountAsync(db));
+    }
+
+    [Fact]
+    public async Task Rollback_after_a_failed_commit_does_not_hide_the_commit_error()
+    {
+        await using Database db = await CreateAsync();
+        await using DatabaseSession session = await db.OpenSessionAsync();
+        await using (var orphan = session.CreateCommand("INSERT INTO children (parent) VALUES (42)"))
+        {
+            await orphan.ExecuteNonQueryAsync(); // deferred: fails only at COMMIT
+        }
+
+        Exception error = await Record.ExceptionAsync(async () =>
+        {
+            try
+            {
+                await session.CommitAsync();
+            }
+            catch
+            {
+                await session.RollbackAsync();
+                throw;
+            }
+        });
+        Assert.IsType<ForeignKeyViolationException>(error);
+        Assert.Equal(1, db.GetPoolStatistics().InUse); // still held by this session until it is disposed
+    }
+
+    [Fact]
+    public async Task Cancellation_before_commit_leaves_nothing_committed()
+    {
+        await using Database db = await CreateAsync();
+        using var cancel = new CancellationTokenSource();
+        await using (DatabaseSession session = await db.OpenSessionAsync())
+        {
+            await InsertParentAsync(session, CancellationToken.None);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.CommitAsync(cancel.Token).AsTask());
+            Assert.True(session.IsOpen);
+        }
+
+        Assert.Equal(0, await CountAsync(db));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+}
