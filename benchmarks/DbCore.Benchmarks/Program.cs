@@ -20,7 +20,8 @@ namespace DbCore.Benchmarks;
 
 /// <summary>
 /// DbCore's performance suite. Parts (<c>--only</c>, comma separated; default all, in this order):
-/// <c>throughput</c> (alternating rounds at concurrency 1 and 32), <c>roundtrips</c> (server-side statement count),
+/// <c>throughput</c> (alternating rounds at concurrency 1 and 32), <c>paired</c> (units interleaved one by one at
+/// concurrency 1, the noise-robust ratio), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
@@ -68,6 +69,34 @@ internal static class Program
                             ("dbcore-session", "raw-sqlite", 0.95),
                         ]));
                     }
+                }
+            }
+
+            if (options.Runs("paired"))
+            {
+                report.AppendLine("## Paired (unit-by-unit interleaving, the machine's noise cancels)").AppendLine();
+                int blocks = options.Quick ? 6 : 20;
+                int units = options.Quick ? 200 : 500;
+                UnitOfWork Find(UnitOfWork[] units, string name) => units.First(u => u.Name == name);
+                if (environment.HasPostgres && options.RunsProvider("postgresql"))
+                {
+                    UnitOfWork[] pg = environment.PostgresUnits;
+                    report.AppendLine(Paired.Format("PostgreSQL",
+                    [
+                        (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "raw-npgsql"), blocks, units, log).ConfigureAwait(false), 0.97),
+                        (await Paired.RunAsync(Find(pg, "dbcore-session"), Find(pg, "raw-npgsql"), blocks, units, log).ConfigureAwait(false), 0.97),
+                        (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "efcore-pooled"), blocks, units, log).ConfigureAwait(false), 1.5),
+                    ]));
+                }
+
+                if (options.RunsProvider("sqlite"))
+                {
+                    UnitOfWork[] sqlite = environment.SqliteUnits;
+                    report.AppendLine(Paired.Format("SQLite",
+                    [
+                        (await Paired.RunAsync(Find(sqlite, "dbcore-execute"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log).ConfigureAwait(false), 0.95),
+                        (await Paired.RunAsync(Find(sqlite, "dbcore-session"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log).ConfigureAwait(false), 0.95),
+                    ]));
                 }
             }
 
@@ -231,7 +260,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,roundtrips,warmup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,roundtrips,warmup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using DbCore.Benchmarks.Infrastructure;
+
+namespace DbCore.Benchmarks.Harness;
+
+/// <summary>
+/// Unit-by-unit interleaving at concurrency 1: A, B, A, B, ... (the order flips every block), each unit timed on its own.
+/// On a shared VM whose speed drifts by tens of percent within seconds (see the throughput rounds), two contenders that
+/// run microseconds apart see the same machine, so the ratio of their summed times is stable where round-based ratios are
+/// not. A block's ratio is time(baseline) / time(contender) = the contender's relative throughput.
+/// </summary>
+internal static class Paired
+{
+    public sealed record Result(string Contender, string Baseline, double[] BlockRatios, double ContenderMicroseconds, double BaselineMicroseconds);
+
+    public static async Task<Result> RunAsync(UnitOfWork contender, UnitOfWork baseline, int blocks, int unitsPerBlock, TextWriter log)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            await contender.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            await baseline.RunAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var ratios = new double[blocks];
+        long contenderTotal = 0, baselineTotal = 0;
+        for (int block = 0; block < blocks; block++)
+        {
+            long contenderTicks = 0, baselineTicks = 0;
+            bool contenderFirst = block % 2 == 0;
+            for (int i = 0; i < unitsPerBlock; i++)
+            {
+                UnitOfWork first = contenderFirst ? contender : baseline;
+                UnitOfWork second = contenderFirst ? baseline : contender;
+                long t0 = Stopwatch.GetTimestamp();
+                await first.RunAsync(CancellationToken.None).ConfigureAwait(false);
+                long t1 = Stopwatch.GetTimestamp();
+                await second.RunAsync(CancellationToken.None).ConfigureAwait(false);
+                long t2 = Stopwatch.GetTimestamp();
+                if (contenderFirst)
+                {
+                    contenderTicks += t1 - t0;
+                    baselineTicks += t2 - t1;
+                }
+                else
+                {
+                    baselineTicks += t1 - t0;
+                    contenderTicks += t2 - t1;
+                }
+            }
+
+            ratios[block] = (double)baselineTicks / contenderTicks;
+            contenderTotal += contenderTicks;
+            baselineTotal += baselineTicks;
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  paired {contender.Provider} {contender.Name} vs {baseline.Name} block {block + 1}: {ratios[block]:0.000}"));
+        }
+
+        double perUnit(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency / (blocks * (double)unitsPerBlock);
+        return new Result(contender.Name, baseline.Name, ratios, perUnit(contenderTotal), perUnit(baselineTotal));
+    }
+
+    public static string Format(string provider, IReadOnlyList<(Result Result, double Target)> results)
+    {
+        var text = new StringBuilder();
+        CultureInfo c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"### {provider}, concurrency 1, units interleaved one by one").AppendLine();
+        text.AppendLine("| contender / baseline | median ratio | middle half of blocks | min..max | mean us/unit (contender / baseline) | target | met |");
+        text.AppendLine("|---|---:|---|---|---|---:|---|");
+        foreach ((Result r, double target) in results)
+        {
+            double[] sorted = r.BlockRatios.Order().ToArray();
+            double median = Throughput.Median(sorted);
+            double q1 = sorted[sorted.Length / 4];
+            double q3 = sorted[(sorted.Length * 3) / 4];
+            text.AppendLine(c, $"| {r.Contender} / {r.Baseline} | **{median:0.000}** | {q1:0.000}..{q3:0.000} | {sorted[0]:0.000}..{sorted[^1]:0.000} | {r.ContenderMicroseconds:0.0} / {r.BaselineMicroseconds:0.0} | >= {target:0.00} | {(median >= target ? "yes" : "**no**")} |");
+        }
+
+        return text.AppendLine().ToString();
+    }
+}
