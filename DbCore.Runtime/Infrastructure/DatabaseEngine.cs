@@ -148,63 +148,45 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
 
-    /// <summary>Opens a connection, counting the caller as waiting meanwhile. Translates provider errors.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<DbConnection> OpenConnectionAsync(bool readOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts acquiring a connection: the caller counts as waiting until <see cref="EndWait"/>. Returns the start timestamp.
+    /// The session awaits the provider itself (<see cref="NpgsqlSource"/> or <see cref="Source"/>), so the open path has
+    /// one async state machine, not two.
+    /// </summary>
+    internal long BeginAcquire()
+    {
+        Interlocked.Increment(ref _waiting);
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>SQLite's one-time setup (shared in-memory database, WAL); call inside the acquire's try so its errors are translated.</summary>
+    internal void EnsureReady()
     {
         if (!_initialized)
         {
             EnsureInitialized();
         }
-
-        long start = Stopwatch.GetTimestamp();
-        Interlocked.Increment(ref _waiting);
-        DbConnection connection;
-        try
-        {
-            connection = await (readOnly ? ReadOnlyDataSource : DataSource).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
-        {
-            throw; // never reached: the filter only counts
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-
-        OnAcquired(start);
-        return connection;
     }
 
-    internal DbConnection OpenConnection(bool readOnly)
+    internal void EndWait() => Interlocked.Decrement(ref _waiting);
+
+    /// <summary>The data source for a session; <see cref="NpgsqlSource"/> is preferred when not null.</summary>
+    internal DbDataSource Source(bool readOnly) => readOnly ? ReadOnlyDataSource : DataSource;
+
+    /// <summary>
+    /// The same data source typed as Npgsql's, so the open goes through <c>NpgsqlDataSource.OpenConnectionAsync</c> directly
+    /// (the <c>DbDataSource</c> route adds an async wrapper per open); null for SQLite.
+    /// </summary>
+    internal NpgsqlDataSource? NpgsqlSource(bool readOnly) => (readOnly ? ReadOnlyDataSource : DataSource) as NpgsqlDataSource;
+
+    /// <summary>For an exception filter on a failed acquire: counts acquire timeouts and returns true (chain it with &amp;&amp;).</summary>
+    internal bool OnAcquireFailed(Exception exception)
     {
-        if (!_initialized)
-        {
-            EnsureInitialized();
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        Interlocked.Increment(ref _waiting);
-        DbConnection connection;
-        try
-        {
-            connection = (readOnly ? ReadOnlyDataSource : DataSource).OpenConnection();
-        }
-        catch (Exception ex) when (Telemetry.CountAcquireFailure(ex, Tags))
-        {
-            throw; // never reached: the filter only counts
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-
-        OnAcquired(start);
-        return connection;
+        Telemetry.CountAcquireFailure(exception, Tags);
+        return true;
     }
 
-    private void OnAcquired(long start)
+    internal void OnAcquired(long start)
     {
         Interlocked.Increment(ref _inUse);
         Interlocked.Increment(ref _totalOpened);

@@ -8,6 +8,7 @@ using DbCore.Diagnostics;
 using DbCore.Errors;
 using DbCore.Infrastructure;
 using DbCore.Internal;
+using Npgsql;
 
 namespace DbCore;
 
@@ -94,15 +95,25 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     {
         ThrowIfNotOpenable();
         DbConnection connection;
-        long start = Stopwatch.GetTimestamp();
+        long start = _engine.BeginAcquire();
         try
         {
-            connection = await _engine.OpenConnectionAsync(IsReadOnly, cancellationToken).ConfigureAwait(false);
+            _engine.EnsureReady();
+            NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
+            connection = npgsql is not null
+                ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
+                : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
+        catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
             throw translated;
         }
+        finally
+        {
+            _engine.EndWait();
+        }
+
+        _engine.OnAcquired(start);
 
         try
         {
@@ -138,15 +149,22 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         ThrowIfNotOpenable();
         DbConnection connection;
-        long start = Stopwatch.GetTimestamp();
+        long start = _engine.BeginAcquire();
         try
         {
-            connection = _engine.OpenConnection(IsReadOnly);
+            _engine.EnsureReady();
+            connection = _engine.Source(IsReadOnly).OpenConnection();
         }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
+        catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
             throw translated;
         }
+        finally
+        {
+            _engine.EndWait();
+        }
+
+        _engine.OnAcquired(start);
 
         try
         {
