@@ -898,8 +898,10 @@ namespace DbCore.ConnectionStrings
             return null;
         }
 
-        private static string? ParsePostgresQuery(string query, OrderedValues values)
+        /// <summary>Splits a URL query into percent-decoded name/value pairs (empty segments skipped); false on bad encoding.</summary>
+        private static bool TryDecodeQuery(string query, out List<KeyValuePair<string, string>> parameters)
         {
+            parameters = new List<KeyValuePair<string, string>>();
             foreach (var segment in query.Split(QuerySeparators))
             {
                 if (segment.Length == 0)
@@ -913,10 +915,27 @@ namespace DbCore.ConnectionStrings
                 if (!TryPercentDecode(rawName, plusIsSpace: true, out var name) ||
                     !TryPercentDecode(rawValue, plusIsSpace: true, out var value))
                 {
-                    return "A query parameter in the PostgreSQL URL has an invalid percent-encoding; encode special " +
-                           "characters as %XX (UTF-8).";
+                    return false;
                 }
 
+                parameters.Add(new KeyValuePair<string, string>(name, value));
+            }
+
+            return true;
+        }
+
+        private static string? ParsePostgresQuery(string query, OrderedValues values)
+        {
+            if (!TryDecodeQuery(query, out var parameters))
+            {
+                return "A query parameter in the PostgreSQL URL has an invalid percent-encoding; encode special " +
+                       "characters as %XX (UTF-8).";
+            }
+
+            foreach (var parameter in parameters)
+            {
+                var name = parameter.Key;
+                var value = parameter.Value;
                 switch (name.ToLowerInvariant())
                 {
                     case "sslmode":
@@ -1034,23 +1053,16 @@ namespace DbCore.ConnectionStrings
 
             if (query is not null)
             {
-                foreach (var segment in query.Split(QuerySeparators))
+                if (!TryDecodeQuery(query, out var parameters))
                 {
-                    if (segment.Length == 0)
-                    {
-                        continue;
-                    }
+                    return UrlFailure("A query parameter in the SQLite URL has an invalid percent-encoding; encode " +
+                                      "special characters as %XX (UTF-8).", Kind);
+                }
 
-                    var equals = segment.IndexOf('=');
-                    var rawName = equals >= 0 ? segment.Substring(0, equals) : segment;
-                    var rawValue = equals >= 0 ? segment.Substring(equals + 1) : string.Empty;
-                    if (!TryPercentDecode(rawName, plusIsSpace: true, out var name) ||
-                        !TryPercentDecode(rawValue, plusIsSpace: true, out var value))
-                    {
-                        return UrlFailure("A query parameter in the SQLite URL has an invalid percent-encoding; encode " +
-                                          "special characters as %XX (UTF-8).", Kind);
-                    }
-
+                foreach (var parameter in parameters)
+                {
+                    var name = parameter.Key;
+                    var value = parameter.Value;
                     switch (name.ToLowerInvariant())
                     {
                         case "mode":

@@ -41,4 +41,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, EventName = "RetriesExhausted", Level = LogLevel.Error,
         Message = "DbCore {Name}: giving up after {Attempts} attempts: {ErrorType} (SQLSTATE {SqlState})")]
     public static partial void RetriesExhausted(ILogger logger, string name, int attempts, string errorType, string? sqlState);
+
+    [LoggerMessage(EventId = 20, EventName = "CommitVerified", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: the connection broke during COMMIT; transaction {TransactionId} was verified as {Status} after reconnecting")]
+    public static partial void CommitVerified(ILogger logger, string name, long transactionId, string status);
+
+    [LoggerMessage(EventId = 21, EventName = "CommitVerificationFailed", Level = LogLevel.Error,
+        Message = "DbCore {Name}: the connection broke during COMMIT and the outcome of transaction {TransactionId} could not be verified ({Status})")]
+    public static partial void CommitVerificationFailed(ILogger logger, string name, long transactionId, string status);
 }
