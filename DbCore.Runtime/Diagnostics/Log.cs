@@ -10,9 +10,14 @@ internal static partial class Log
         Message = "DbCore {Name} ready: environment {Environment}, provider {Provider}, pool size {PoolSize}, max {PoolMaxSize}, host {Host}, database {Database}")]
     public static partial void Started(ILogger logger, string name, string environment, DatabaseProvider provider, int poolSize, int poolMaxSize, string host, string database);
 
-    [LoggerMessage(EventId = 2, EventName = "UnitOfWorkRolledBack", Level = LogLevel.Warning,
-        Message = "DbCore {Name}: unit of work rolled back after {ExceptionType}")]
-    public static partial void RolledBack(ILogger logger, string name, string exceptionType, Exception exception);
+    /// <summary>
+    /// Once per failed unit, at the level its cause deserves: Debug for the application's own exceptions and cancellation,
+    /// Information for constraint violations, Warning for other database errors, Error for an unknown commit outcome. The
+    /// exception (with its stack trace) is attached from Warning up.
+    /// </summary>
+    [LoggerMessage(EventId = 2, EventName = "UnitOfWorkRolledBack",
+        Message = "DbCore {Name}: unit of work rolled back after {ExceptionType} (attempt {Attempt})")]
+    public static partial void RolledBack(ILogger logger, LogLevel level, string name, string exceptionType, int attempt, Exception? exception);
 
     [LoggerMessage(EventId = 3, EventName = "RollbackFailed", Level = LogLevel.Warning,
         Message = "DbCore {Name}: rollback failed; the connection is discarded")]
@@ -49,4 +54,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 21, EventName = "CommitVerificationFailed", Level = LogLevel.Error,
         Message = "DbCore {Name}: the connection broke during COMMIT and the outcome of transaction {TransactionId} could not be verified ({Status})")]
     public static partial void CommitVerificationFailed(ILogger logger, string name, long transactionId, string status);
+
+    [LoggerMessage(EventId = 30, EventName = "PoolCleared", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: a new connection could not be made; idle connections were cleared and host states forgotten")]
+    public static partial void PoolCleared(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 31, EventName = "DisposeFailedAfterCommit", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: the unit of work committed, then returning its connection failed with {ExceptionType}; the unit is not run again")]
+    public static partial void DisposeFailedAfterCommit(ILogger logger, string name, string exceptionType, Exception exception);
 }

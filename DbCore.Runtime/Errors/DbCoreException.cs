@@ -35,6 +35,13 @@ public class DbCoreException : Exception
 
     /// <summary>The table involved, where the provider reports it.</summary>
     public string? TableName { get; }
+
+    /// <summary>
+    /// How many times the unit of work ran before this exception ended it (1 when it was not retried). Exceptions raised
+    /// outside a unit of work (a scoped session's <c>CommitAsync</c>, a query method) report 1. Use it to see retries hidden
+    /// behind the exception, and to avoid retrying again on top of DbCore (see docs/resilience.md).
+    /// </summary>
+    public int Attempts { get; internal set; } = 1;
 }
 
 /// <summary>A unique or primary key constraint was violated (PostgreSQL 23505, SQLite 2067/1555).</summary>
@@ -80,6 +87,16 @@ public sealed class CommandTimeoutException(string message, Exception? innerExce
 /// <summary>SQLite reported BUSY or LOCKED after its busy timeout; transient.</summary>
 public sealed class DatabaseBusyException(string message, Exception? innerException = null, string? sqlState = null)
     : DbCoreException(message, innerException, true, sqlState);
+
+/// <summary>
+/// The server aborted the transaction because a statement in it failed (an error the work caught and did not rethrow), so
+/// PostgreSQL answers COMMIT with ROLLBACK: nothing was committed. Not transient: running the same work again hits the same
+/// error. <see cref="DbCoreException.SqlState"/> is the first error's SQLSTATE when DbCore saw it, else <c>25P02</c>
+/// (in_failed_sql_transaction). Let the error propagate, or recover with a savepoint (<c>SAVEPOINT</c> /
+/// <c>ROLLBACK TO SAVEPOINT</c>) before continuing. SQLite does not abort a transaction on a failed statement.
+/// </summary>
+public sealed class TransactionAbortedException(string message, Exception? innerException = null, string? sqlState = null)
+    : DbCoreException(message, innerException, false, sqlState);
 
 /// <summary>
 /// The connection broke while COMMIT was in flight: the transaction may or may not have been applied. Never retried blindly.

@@ -37,10 +37,44 @@ internal static class ErrorTranslator
 
     private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
+        if (exception is DbCoreException or OperationCanceledException)
+        {
+            // Cancellation stays cancellation, even when Npgsql puts the server's 57014 inside it.
+            return null;
+        }
+
+        if (TranslateDirect(exception, phase, name, engine) is { } direct)
+        {
+            return direct;
+        }
+
+        // A provider error inside another library's wrapper (EF Core's DbUpdateException, an InvalidOperationException
+        // around a PostgresException, a TargetInvocationException) is typed like a direct one.
+        Exception? inner = exception.InnerException;
+        for (int depth = 0; inner is not null && depth < MaxWrapperDepth; depth++, inner = inner.InnerException)
+        {
+            if (inner is DbCoreException)
+            {
+                return null;
+            }
+
+            if (IsProviderException(inner) && TranslateDirect(inner, phase, name, engine) is { } wrapped)
+            {
+                return wrapped;
+            }
+        }
+
+        return null;
+    }
+
+    private const int MaxWrapperDepth = 8;
+
+    private static bool IsProviderException(Exception exception) => exception is NpgsqlException or SqliteException;
+
+    private static DbCoreException? TranslateDirect(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
+    {
         switch (exception)
         {
-            case DbCoreException:
-                return null;
             case PostgresException pg:
                 return FromPostgres(pg, phase, name);
             case NpgsqlException npgsql:
@@ -75,6 +109,9 @@ internal static class ErrorTranslator
                 return new SerializationFailureException(message, pg, state);
             case PostgresErrorCodes.DeadlockDetected:
                 return new DeadlockDetectedException(message, pg, state);
+            case PostgresErrorCodes.InFailedSqlTransaction:
+                // 25P02: an earlier statement failed and the work went on; the server rolls the transaction back.
+                return new TransactionAbortedException(Message(name, "the transaction was aborted by an earlier statement that failed and whose error was caught; nothing will be committed. Let the error propagate, or recover with SAVEPOINT / ROLLBACK TO SAVEPOINT", null), pg, state);
             case PostgresErrorCodes.QueryCanceled:
                 // statement_timeout or a cancel request: the server aborted the statement, so even at COMMIT nothing was applied.
                 return new CommandTimeoutException(message, pg, state);
@@ -85,6 +122,25 @@ internal static class ErrorTranslator
                 return phase == ErrorPhase.Commit
                     ? new CommitOutcomeUnknownException(Message(name, $"the server ended the connection during COMMIT (SQLSTATE {state}); the transaction may or may not have been applied", null), pg, state)
                     : new ConnectionFailureException(message, pg, isTransient: true, state);
+            case PostgresErrorCodes.IdleSessionTimeout:
+            case IdleInTransactionSessionTimeout:
+                // The server closed a connection that sat idle (idle_session_timeout) or idle inside the transaction
+                // (idle_in_transaction_session_timeout) before this statement or COMMIT arrived: it rolled the transaction
+                // back itself, so nothing was applied, even at COMMIT. Safe to run the unit again on a new connection.
+                return new ConnectionFailureException(message, pg, isTransient: true, state);
+            case PostgresErrorCodes.TooManyConnections:
+                // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
+                return new ConnectionFailureException(message, pg, isTransient: true, state);
+            case PostgresErrorCodes.DatabaseDropped:
+            case PostgresErrorCodes.InvalidCatalogName:
+                // 57P04 / 3D000: the database is gone or was never there; running the unit again cannot help.
+                return new ConnectionFailureException(message, pg, isTransient: false, state);
+        }
+
+        if (state.StartsWith("28", StringComparison.Ordinal))
+        {
+            // Authentication or authorization failed (wrong password, no pg_hba.conf entry): fix the configuration.
+            return new ConnectionFailureException(message, pg, isTransient: false, state);
         }
 
         if (state.StartsWith("08", StringComparison.Ordinal))
@@ -105,17 +161,27 @@ internal static class ErrorTranslator
             return null;
         }
 
-        if (!npgsql.IsTransient)
-        {
-            // Not an I/O, socket or timeout failure (e.g. "No password has been provided", a TLS setup error): running the
-            // unit again cannot help, and nothing was sent to the server, so not even a COMMIT outcome is in doubt.
-            return new DbCoreException(Message(name, "the PostgreSQL client reported an error", npgsql), npgsql, isTransient: false);
-        }
-
         if (phase == ErrorPhase.Commit)
         {
-            // The COMMIT may have reached the server; losing the answer (broken socket or timeout) tells nothing about it.
-            return new CommitOutcomeUnknownException(Message(name, "the connection broke or timed out during COMMIT; the transaction may or may not have been applied", npgsql), npgsql);
+            // COMMIT was written; whatever the client failed on afterwards (broken socket, timeout, a protocol error while
+            // reading the answer), the server may have committed: the outcome is unknown.
+            return new CommitOutcomeUnknownException(Message(name, "the connection broke or failed during COMMIT; the transaction may or may not have been applied", npgsql), npgsql);
+        }
+
+        if (phase == ErrorPhase.Acquire && IsNoSuitableHost(npgsql, out bool transient))
+        {
+            // Multi-host: every host is down, or none is in the wanted role yet (a standby being promoted). Transient unless
+            // a host refused us for a reason another attempt cannot fix (authentication, unknown database, certificate).
+            return new ConnectionFailureException(Message(name, transient ? "no host accepted a connection in the wanted role (all down, or a failover in progress)" : "no host accepted the connection", npgsql), npgsql, transient, FirstSqlState(npgsql));
+        }
+
+        if (!npgsql.IsTransient)
+        {
+            // Not an I/O, socket or timeout failure (e.g. "No password has been provided", an untrusted certificate):
+            // running the unit again cannot help, and nothing was sent to the server.
+            return phase == ErrorPhase.Acquire
+                ? new ConnectionFailureException(Message(name, "could not connect to PostgreSQL", npgsql), npgsql, isTransient: false)
+                : new DbCoreException(Message(name, "the PostgreSQL client reported an error", npgsql), npgsql, isTransient: false);
         }
 
         if (npgsql.InnerException is TimeoutException)
@@ -132,6 +198,55 @@ internal static class ErrorTranslator
 
         return new ConnectionFailureException(Message(name, phase == ErrorPhase.Acquire ? "could not connect to PostgreSQL" : "the connection to PostgreSQL broke", npgsql), npgsql, isTransient: true);
     }
+
+    /// <summary>
+    /// Npgsql's multi-host errors: "No suitable host was found." (no host in the wanted state, nothing tried) and "Unable
+    /// to connect to a suitable host" with an <see cref="AggregateException"/> of the per-host errors.
+    /// </summary>
+    private static bool IsNoSuitableHost(NpgsqlException npgsql, out bool transient)
+    {
+        transient = true;
+        if (npgsql.InnerException is AggregateException hosts)
+        {
+            foreach (Exception host in hosts.InnerExceptions)
+            {
+                transient &= IsTransientConnectFailure(host);
+            }
+
+            return true;
+        }
+
+        return npgsql.InnerException is null && npgsql.Message.StartsWith("No suitable host", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether one host's connect failure may go away by itself (down, restarting, full), not a configuration error.</summary>
+    private static bool IsTransientConnectFailure(Exception exception)
+        => exception switch
+        {
+            PostgresException pg => FromPostgres(pg, ErrorPhase.Acquire, "") is { IsTransient: true },
+            NpgsqlException npgsql => npgsql.IsTransient || (IsNoSuitableHost(npgsql, out bool transient) && transient),
+            IOException or SocketException or TimeoutException => true,
+            _ => false,
+        };
+
+    private static string? FirstSqlState(NpgsqlException npgsql)
+    {
+        if (npgsql.InnerException is AggregateException hosts)
+        {
+            foreach (Exception host in hosts.InnerExceptions)
+            {
+                if (host is PostgresException pg)
+                {
+                    return pg.SqlState;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>idle_in_transaction_session_timeout ended the connection (not in Npgsql's PostgresErrorCodes).</summary>
+    private const string IdleInTransactionSessionTimeout = "25P03";
 
     /// <summary>
     /// Npgsql reports both a full pool and a connect timeout as a timeout. The pool is exhausted when every connection

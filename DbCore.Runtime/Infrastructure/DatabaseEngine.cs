@@ -186,7 +186,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         return true;
     }
 
-    internal void OnAcquired(long start)
+    /// <summary>Counts an acquired session; returns whether the active-sessions gauge counted it (pass it to <see cref="OnReleased"/>).</summary>
+    internal bool OnAcquired(long start)
     {
         Interlocked.Increment(ref _inUse);
         Interlocked.Increment(ref _totalOpened);
@@ -198,13 +199,20 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         if (Telemetry.ActiveSessions.Enabled)
         {
             Telemetry.ActiveSessions.Add(1, Tags);
+            return true;
         }
+
+        return false;
     }
 
-    internal void OnReleased(long acquiredAt)
+    /// <summary>
+    /// Counts a released session. The gauge is decremented only for a session it counted, so a listener attached while
+    /// sessions are open never sees it go negative.
+    /// </summary>
+    internal void OnReleased(long acquiredAt, bool activeCounted)
     {
         Interlocked.Decrement(ref _inUse);
-        if (Telemetry.ActiveSessions.Enabled)
+        if (activeCounted)
         {
             Telemetry.ActiveSessions.Add(-1, Tags);
         }

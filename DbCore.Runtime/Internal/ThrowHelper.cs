@@ -15,4 +15,15 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void ThrowSessionDisposed()
         => throw new ObjectDisposedException("DbSession", "The session was disposed. Open a new session for more work.");
+
+    /// <summary>The exception for a COMMIT that PostgreSQL would have turned into a ROLLBACK.</summary>
+    public static TransactionAbortedException TransactionAborted(string name, string? firstError, Exception guard)
+        => new(
+            $"{name}: the transaction was aborted by an earlier statement that failed ({(firstError is null ? "its error was caught and not rethrown" : $"SQLSTATE {firstError}, caught and not rethrown")}), so PostgreSQL rolled it back and nothing was committed. Let the error propagate out of the unit of work, or recover from it with SAVEPOINT / ROLLBACK TO SAVEPOINT before going on.",
+            guard,
+            firstError ?? "25P02");
+
+    /// <summary>A COMMIT whose connection broke for a reason the error translator does not know.</summary>
+    public static CommitOutcomeUnknownException CommitOutcomeUnknown(string name, Exception exception)
+        => new(Redaction.RedactText($"{name}: the connection failed during COMMIT ({exception.GetType().Name}); the transaction may or may not have been applied. {exception.Message}"), exception);
 }

@@ -177,9 +177,19 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
                 return session;
             }
-            catch (DbCoreException ex) when (ShouldRetry(ex, attempt, cancellationToken))
+            catch (DbCoreException ex) when (ShouldRetry(ex, attempt, UnitScope.IsActive ? 1 : Options.Retry.MaxAttempts, cancellationToken))
             {
+                if (ex is ConnectionFailureException)
+                {
+                    OnServerUnreachable();
+                }
+
                 await BackOffAsync(ex, attempt, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbCoreException ex)
+            {
+                ex.Attempts = attempt;
+                throw;
             }
         }
     }
@@ -230,12 +240,16 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
     {
         using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
+
+        // Inside another unit of work (of any accessor) this unit runs once: the outer unit retries the whole, so a
+        // transient failure is not retried twice over (attempts multiplying).
+        int maxAttempts = UnitScope.Enter() ? Options.Retry.MaxAttempts : 1;
         for (int attempt = 1; ; attempt++)
         {
             TSession session = CreateSession(readOnly);
             T result = default!;
             long transactionId = 0;
-            Exception? failure;
+            Exception? failure = null;
             try
             {
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -258,35 +272,64 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
                     await session.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
-
-                await session.DisposeAsync().ConfigureAwait(false);
-                return result;
             }
             catch (Exception ex)
             {
                 failure = ex;
             }
 
+            if (failure is null)
+            {
+                // Committed: whatever happens from here on, the unit is never run again.
+                await DisposeAfterCommitAsync(session).ConfigureAwait(false);
+                return result;
+            }
+
             // Cold path, kept out of this method's state machine.
-            if (await HandleFailureAsync(session, failure, attempt, transactionId, activity, cancellationToken).ConfigureAwait(false))
+            if (await HandleFailureAsync(session, failure, attempt, maxAttempts, transactionId, activity, cancellationToken).ConfigureAwait(false))
             {
                 return result; // a broken COMMIT that verification proved applied
             }
         }
     }
 
+    /// <summary>Returns the connection of a committed unit; a failure here is logged, never turned into a re-run.</summary>
+    private async ValueTask DisposeAfterCommitAsync(TSession session)
+    {
+        try
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeFailedAfterCommit(Engine.Logger, Engine.Name, ex.GetType().Name, ex);
+        }
+    }
+
     /// <summary>
     /// Rolls the failed unit back, then either throws (the original exception, or its <see cref="DbCoreException"/>
-    /// translation), returns <see langword="true"/> when a broken COMMIT was verified as applied, or backs off and returns
-    /// <see langword="false"/> to run the unit again.
+    /// translation, with <see cref="DbCoreException.Attempts"/> set), returns <see langword="true"/> when a broken COMMIT
+    /// was verified as applied, or backs off and returns <see langword="false"/> to run the unit again.
     /// </summary>
-    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, long transactionId, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, int maxAttempts, long transactionId, Activity? activity, CancellationToken cancellationToken)
     {
-        bool committedByWork = session.IsCommitted;
-        await RollBackAfterFailureAsync(session, exception).ConfigureAwait(false);
-        DbCoreException? failure = exception as DbCoreException ?? ErrorTranslator.Translate(exception, ErrorPhase.Execute, Engine);
+        // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
+        bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
+        try
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception dispose)
+        {
+            Log.RollbackFailed(Engine.Logger, Engine.Name, dispose);
+        }
+
+        // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
+        ErrorPhase phase = CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
+        DbCoreException? failure = exception as DbCoreException ?? ErrorTranslator.Translate(exception, phase, Engine);
         if (failure is null)
         {
+            LogFailure(exception, attempt);
             activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             ExceptionDispatchInfo.Throw(exception);
         }
@@ -306,14 +349,16 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             }
         }
 
-        // Work that already committed its session must never run again, whatever failed afterwards.
-        if (committedByWork || !ShouldRetry(failure, attempt, cancellationToken))
+        if (failure is ConnectionFailureException && session.FailedToConnect)
         {
-            if (failure.IsTransient && attempt > 1)
-            {
-                Log.RetriesExhausted(Engine.Logger, Engine.Name, attempt, failure.GetType().Name, failure.SqlState);
-            }
+            // A fresh connect failed: evidence that the server (not one backend) went away.
+            OnServerUnreachable();
+        }
 
+        if (endedByWork || !ShouldRetry(failure, attempt, maxAttempts, cancellationToken))
+        {
+            failure.Attempts = attempt;
+            LogFailure(failure, attempt);
             activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
             activity?.SetTag("error.type", failure.GetType().Name);
             if (ReferenceEquals(failure, exception))
@@ -326,6 +371,31 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
         await BackOffAsync(failure, attempt, activity, cancellationToken).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>Logs a unit that ended in failure once, at the level its cause deserves (see docs/observability.md).</summary>
+    private void LogFailure(Exception exception, int attempt)
+    {
+        if (exception is DbCoreException { IsTransient: true } && attempt > 1)
+        {
+            Log.RetriesExhausted(Engine.Logger, Engine.Name, attempt, exception.GetType().Name, ((DbCoreException)exception).SqlState);
+            return;
+        }
+
+        LogLevel level = exception switch
+        {
+            OperationCanceledException => LogLevel.Debug,                 // the caller gave up (a client disconnect)
+            DbCoreException { IsTransient: true } => LogLevel.Warning,
+            UniqueViolationException or ForeignKeyViolationException or NotNullViolationException
+                or CheckViolationException or ExclusionViolationException => LogLevel.Information, // the data said no
+            CommitOutcomeUnknownException => LogLevel.Error,
+            DbCoreException => LogLevel.Warning,
+            _ => LogLevel.Debug,                                           // the application's own exception, its to log
+        };
+        if (Engine.Logger.IsEnabled(level))
+        {
+            Log.RolledBack(Engine.Logger, level, Engine.Name, exception.GetType().Name, attempt, level >= LogLevel.Warning ? exception : null);
+        }
     }
 
     /// <summary>
@@ -344,7 +414,14 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
                 status = await CommitVerifier.ReadStatusAsync(session, transactionId, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller gave up while DbCore was asking: the outcome is still unknown, and that is what it must hear
+                // (an OperationCanceledException would read as "nothing happened").
+                status = "cancelled while verifying (" + ex.GetType().Name + ")";
+                break;
+            }
+            catch (Exception ex)
             {
                 // Whatever goes wrong while asking (a transient failure, a failover to a server that does not know the
                 // transaction id, a timeout), the answer stays "unknown": the caller must get CommitOutcomeUnknown, never
@@ -366,8 +443,12 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                     return CommitStatus.NotApplied;
                 case "unreachable":
                 case "in progress":
-                    ClearPoolAfterConnectionFailure();
-                    await Task.Delay(Backoff.Delay(Options.Retry, attempt), cancellationToken).ConfigureAwait(false);
+                    if (!await DelayUnlessCancelledAsync(Backoff.Delay(Options.Retry, attempt), cancellationToken).ConfigureAwait(false))
+                    {
+                        status = "cancelled while verifying";
+                        break;
+                    }
+
                     continue;
                 default:
                     // null: the transaction id is too old to be looked up (or a wraparound); the outcome stays unknown.
@@ -381,26 +462,24 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         return CommitStatus.Unknown;
     }
 
-    private async ValueTask RollBackAfterFailureAsync(TSession session, Exception exception)
+    private static async ValueTask<bool> DelayUnlessCancelledAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
-        if (session.IsOpen)
+        try
         {
-            Log.RolledBack(Engine.Logger, Engine.Name, exception.GetType().Name, exception);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-
-        await session.DisposeAsync().ConfigureAwait(false);
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
-    private bool ShouldRetry(DbCoreException failure, int attempt, CancellationToken cancellationToken)
-        => failure.IsTransient && attempt < Options.Retry.MaxAttempts && !cancellationToken.IsCancellationRequested;
+    private static bool ShouldRetry(DbCoreException failure, int attempt, int maxAttempts, CancellationToken cancellationToken)
+        => failure.IsTransient && attempt < maxAttempts && !cancellationToken.IsCancellationRequested;
 
     private async ValueTask BackOffAsync(DbCoreException failure, int attempt, Activity? activity, CancellationToken cancellationToken)
     {
-        if (failure is ConnectionFailureException)
-        {
-            ClearPoolAfterConnectionFailure();
-        }
-
         TimeSpan delay = Backoff.Delay(Options.Retry, attempt);
         Log.Retrying(Engine.Logger, Engine.Name, failure.GetType().Name, failure.SqlState, attempt, Options.Retry.MaxAttempts, (long)delay.TotalMilliseconds);
         if (Telemetry.Retries.Enabled)
@@ -418,11 +497,14 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     }
 
     /// <summary>
-    /// After a server restart the other idle connections are dead too, so the pool is cleared; at most once per second, so
-    /// a burst of single killed backends does not turn into a storm of new connections (each with a full authentication).
+    /// Evidence that the server went away (a fresh connect failed): forgets the multi-host states, so the next attempt asks
+    /// every host again (a promoted standby is found at once, not after Host Recheck Seconds), and clears the idle
+    /// connections, which are most likely dead too; at most once per second. A broken connection alone is no such
+    /// evidence: Npgsql discards that one connection (see docs/resilience.md for what Npgsql itself clears).
     /// </summary>
-    private void ClearPoolAfterConnectionFailure()
+    private void OnServerUnreachable()
     {
+        Engine.ForgetHostStates();
         if (Engine.DataSource is not NpgsqlDataSource npgsql)
         {
             return;
@@ -438,7 +520,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
         {
             npgsql.Clear();
-            Engine.ForgetHostStates();
+            Log.PoolCleared(Engine.Logger, Engine.Name);
         }
     }
 

@@ -24,6 +24,9 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     private DbTransaction? _transaction;
     private long _acquiredAt;
     private SessionState _state;
+    private int _disposed;
+    private bool _activeCounted;
+    private string? _firstError;
 
     /// <summary>Creates a session that is not open yet. Called by generated code.</summary>
     /// <param name="engine">The accessor's engine.</param>
@@ -53,6 +56,37 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
     /// <summary>Whether <see cref="CommitAsync"/> succeeded.</summary>
     public bool IsCommitted => _state == SessionState.Committed;
+
+    /// <summary>Whether the last open failed because no connection could be made (evidence the server went away).</summary>
+    internal bool FailedToConnect { get; private set; }
+
+    /// <summary>
+    /// Failure path only: whether the provider's transaction was committed or rolled back by the work itself (through
+    /// <see cref="Transaction"/>, SQL, or a library), so the unit must not run again. A broken connection is not "ended".
+    /// </summary>
+    internal bool TransactionEndedByProvider()
+    {
+        if (_state != SessionState.Open || _transaction is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            // Both providers' IsolationLevel throws InvalidOperationException once the transaction completed.
+            _ = _transaction.IsolationLevel;
+            return _transaction.Connection is null;
+        }
+        catch (InvalidOperationException ex) when (ex is not ObjectDisposedException)
+        {
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Npgsql disposes the transaction of a broken connection: nothing was committed by the work.
+            return false;
+        }
+    }
 
     /// <summary>The open connection. Opens the session synchronously when it is not open yet.</summary>
     public DbConnection Connection
@@ -106,6 +140,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
+            FailedToConnect = translated is ConnectionFailureException;
             throw translated;
         }
         finally
@@ -113,7 +148,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             _engine.EndWait();
         }
 
-        _engine.OnAcquired(start);
+        _activeCounted = _engine.OnAcquired(start);
 
         try
         {
@@ -126,7 +161,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            _engine.OnReleased(start);
+            _engine.OnReleased(start, _activeCounted);
             if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
@@ -157,6 +192,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
+            FailedToConnect = translated is ConnectionFailureException;
             throw translated;
         }
         finally
@@ -164,7 +200,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             _engine.EndWait();
         }
 
-        _engine.OnAcquired(start);
+        _activeCounted = _engine.OnAcquired(start);
 
         try
         {
@@ -177,7 +213,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             connection.Dispose();
-            _engine.OnReleased(start);
+            _engine.OnReleased(start, _activeCounted);
             if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
@@ -230,15 +266,58 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (_connection is NpgsqlConnection npgsql)
+            {
+                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
+            }
+            else
+            {
+                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
+        {
+            // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
+            throw await AbortedAsync(ex).ConfigureAwait(false);
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
             _state = SessionState.RolledBack;
             throw translated;
         }
+        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        {
+            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
+            // as InvalidOperationException): the server may have committed.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
 
         _state = SessionState.Committed;
+    }
+
+    /// <summary>
+    /// Records the first database error seen in this session (for <see cref="DbCoreException.SqlState"/> of <see cref="TransactionAbortedException"/>).
+    /// Called where DbCore runs the session's commands itself.
+    /// </summary>
+    internal void NoteError(DbCoreException error) => _firstError ??= error.SqlState;
+
+    /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
+    private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
+    {
+        _state = SessionState.RolledBack;
+        CountRollback();
+        try
+        {
+            await _transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception rollback)
+        {
+            // The session is disposed next, which returns (or discards) the connection either way.
+            Log.RollbackFailed(_engine.Logger, _engine.Name, rollback);
+        }
+
+        return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);
     }
 
     /// <summary>
@@ -276,47 +355,56 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DisposeAsync()
     {
-        if (_state == SessionState.Disposed)
+        // Atomic, so Dispose racing DisposeAsync (a DI scope and an explicit dispose) releases the connection once.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
         SessionState state = _state;
         _state = SessionState.Disposed;
-        if (_connection is null)
+        DbConnection? connection = _connection;
+        DbTransaction? transaction = _transaction;
+        _connection = null;
+        _transaction = null;
+        if (connection is null)
         {
             return;
         }
 
-        if (state == SessionState.Open)
-        {
-            CountRollback();
-            Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
-            try
-            {
-                await _transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Log.RollbackFailed(_engine.Logger, _engine.Name, ex);
-            }
-        }
-
         try
         {
-            await _transaction!.DisposeAsync().ConfigureAwait(false);
-            if (IsReadOnly)
+            if (state == SessionState.Open)
             {
-                ReadOnlyTransaction.End(_connection);
+                CountRollback();
+                Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
+                try
+                {
+                    await transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.RollbackFailed(_engine.Logger, _engine.Name, ex);
+                }
             }
 
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await transaction!.DisposeAsync().ConfigureAwait(false);
+                if (IsReadOnly)
+                {
+                    ReadOnlyTransaction.End(connection);
+                }
+            }
+            finally
+            {
+                // Whatever the transaction's dispose threw, the connection goes back to the pool.
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
-            _transaction = null;
-            _connection = null;
-            _engine.OnReleased(_acquiredAt);
+            _engine.OnReleased(_acquiredAt, _activeCounted);
         }
     }
 
@@ -326,47 +414,54 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (_state == SessionState.Disposed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
         SessionState state = _state;
         _state = SessionState.Disposed;
-        if (_connection is null)
+        DbConnection? connection = _connection;
+        DbTransaction? transaction = _transaction;
+        _connection = null;
+        _transaction = null;
+        if (connection is null)
         {
             return;
         }
 
-        if (state == SessionState.Open)
-        {
-            CountRollback();
-            Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
-            try
-            {
-                _transaction!.Rollback();
-            }
-            catch (Exception ex)
-            {
-                Log.RollbackFailed(_engine.Logger, _engine.Name, ex);
-            }
-        }
-
         try
         {
-            _transaction!.Dispose();
-            if (IsReadOnly)
+            if (state == SessionState.Open)
             {
-                ReadOnlyTransaction.End(_connection);
+                CountRollback();
+                Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
+                try
+                {
+                    transaction!.Rollback();
+                }
+                catch (Exception ex)
+                {
+                    Log.RollbackFailed(_engine.Logger, _engine.Name, ex);
+                }
             }
 
-            _connection.Dispose();
+            try
+            {
+                transaction!.Dispose();
+                if (IsReadOnly)
+                {
+                    ReadOnlyTransaction.End(connection);
+                }
+            }
+            finally
+            {
+                connection.Dispose();
+            }
         }
         finally
         {
-            _transaction = null;
-            _connection = null;
-            _engine.OnReleased(_acquiredAt);
+            _engine.OnReleased(_acquiredAt, _activeCounted);
         }
     }
 

@@ -42,9 +42,38 @@ public sealed class LoggingTests(PostgresServer server)
         Assert.Equal(events.Length, events.Select(e => e.EventId).Distinct().Count());
 
         string docs = File.ReadAllText(Path.Combine(TestsDirectory(), "..", "docs", "observability.md"));
-        Assert.All(events, e => Assert.Contains($"| {e.EventId} | `{e.EventName}` | {e.Level} |", docs));
+        // An event whose level is a parameter (chosen per cause) is documented as "by cause".
+        Assert.All(events, e => Assert.Contains($"| {e.EventId} | `{e.EventName}` | {(e.Level == LogLevel.None ? "by cause" : e.Level.ToString())} |", docs));
     }
 
     private static string TestsDirectory()
         => typeof(LoggingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "DbCoreTestsDirectory").Value!;
+
+    [PostgresFact]
+    public async Task Failed_unit_is_logged_once_at_the_level_its_cause_deserves()
+    {
+        var logs = new LogCollector();
+        using ILoggerFactory loggerFactory = logs.CreateFactory();
+        string cs = await server.CreateDatabaseAsync("loglevels");
+        await Resilience.Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders VALUES (1)");
+        await using var db = new Pg(new PgSettings { ConnectionString = cs }, "Production", loggerFactory);
+        using var cancelled = new CancellationTokenSource();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(static (_, _) => throw new InvalidOperationException("business rule")));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilience.Resilient.NonQueryAsync(session, "SELECT 1", ct);
+            await cancelled.CancelAsync(); // the client went away
+            ct.ThrowIfCancellationRequested();
+        }, cancelled.Token));
+        await Assert.ThrowsAsync<UniqueViolationException>(() => db.ExecuteAsync(static (session, ct) => Resilience.Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)", ct)));
+        await Assert.ThrowsAsync<DbCoreException>(() => db.ExecuteAsync(static (session, ct) => Resilience.Resilient.NonQueryAsync(session, "SELECT * FROM no_such_table", ct)));
+
+        LogRecord[] failed = [.. logs.Named("UnitOfWorkRolledBack")];
+        Assert.Equal(4, failed.Length); // once each
+        Assert.Equal([LogLevel.Debug, LogLevel.Debug, LogLevel.Information, LogLevel.Warning], failed.Select(r => r.Level));
+        Assert.Equal([null, null, null], failed.Take(3).Select(r => r.Exception)); // no stack trace for business outcomes
+        Assert.NotNull(failed[3].Exception);
+        Assert.DoesNotContain(logs.Records, r => r.Level >= LogLevel.Warning && r.EventId.Name != "UnitOfWorkRolledBack");
+    }
 }

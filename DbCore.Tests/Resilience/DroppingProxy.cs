@@ -20,6 +20,7 @@ internal sealed class DroppingProxy : IAsyncDisposable
     private readonly Task _accepting;
     private int _armed;
     private int _dropped;
+    private volatile bool _corrupt;
 
     public DroppingProxy(int targetPort)
     {
@@ -36,6 +37,19 @@ internal sealed class DroppingProxy : IAsyncDisposable
     /// <summary>Cuts the connection that sends the next COMMIT, right after the server answered it.</summary>
     public void DropNextCommitAnswer() => Volatile.Write(ref _armed, 1);
 
+    /// <summary>
+    /// Like <see cref="DropNextCommitAnswer"/>, but the client gets a message with an unknown type code instead of the
+    /// answer: a protocol error (not an I/O error) after the COMMIT was written.
+    /// </summary>
+    public void CorruptNextCommitAnswer()
+    {
+        _corrupt = true;
+        Volatile.Write(ref _armed, 1);
+    }
+
+    /// <summary>Once a COMMIT answer was dropped, new connections are accepted but never reach the server.</summary>
+    public bool StallAfterDrop { get; set; }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -48,6 +62,16 @@ internal sealed class DroppingProxy : IAsyncDisposable
             catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
+            }
+
+            if (StallAfterDrop && Dropped > 0)
+            {
+                lock (_pumps)
+                {
+                    _pumps.Add(HoldAsync(client));
+                }
+
+                continue;
             }
 
             var server = new TcpClient();
@@ -107,6 +131,14 @@ internal sealed class DroppingProxy : IAsyncDisposable
                 if (link.DropAnswer)
                 {
                     // The server has answered the COMMIT: it is durable now. The client never gets the answer.
+                    if (_corrupt)
+                    {
+                        byte[] garbage = [(byte)'q', 0, 0, 0, 4];
+                        await link.Client.GetStream().WriteAsync(garbage, _stop.Token);
+                        await link.Client.GetStream().FlushAsync(_stop.Token);
+                        await Task.Delay(200, _stop.Token);
+                    }
+
                     Interlocked.Increment(ref _dropped);
                     break;
                 }
@@ -120,6 +152,21 @@ internal sealed class DroppingProxy : IAsyncDisposable
         finally
         {
             link.Close();
+        }
+    }
+
+    private async Task HoldAsync(TcpClient client)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, _stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            client.Close();
         }
     }
 

@@ -169,14 +169,25 @@ public sealed class RetryPolicyTests(PostgresServer server)
         { "admin shutdown during commit", new PostgresException("terminating", "FATAL", "FATAL", "57P01"), (int)ErrorPhase.Commit, typeof(CommitOutcomeUnknownException), false },
         { "crash shutdown", new PostgresException("crash", "FATAL", "FATAL", "57P02"), (int)ErrorPhase.Execute, typeof(ConnectionFailureException), true },
         { "cannot connect now", new PostgresException("starting up", "FATAL", "FATAL", "57P03"), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), true },
-        { "database dropped", new PostgresException("dropped", "FATAL", "FATAL", "57P04"), (int)ErrorPhase.Execute, typeof(DbCoreException), false },
+        { "database dropped", new PostgresException("dropped", "FATAL", "FATAL", "57P04"), (int)ErrorPhase.Execute, typeof(ConnectionFailureException), false },
+        { "unknown database", new PostgresException("no such database", "FATAL", "FATAL", "3D000"), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), false },
+        { "idle session timeout", new PostgresException("idle", "FATAL", "FATAL", "57P05"), (int)ErrorPhase.Execute, typeof(ConnectionFailureException), true },
+        { "idle in transaction timeout", new PostgresException("idle in tx", "FATAL", "FATAL", "25P03"), (int)ErrorPhase.Execute, typeof(ConnectionFailureException), true },
+        { "idle in transaction timeout before COMMIT arrived", new PostgresException("idle in tx", "FATAL", "FATAL", "25P03"), (int)ErrorPhase.Commit, typeof(ConnectionFailureException), true },
+        { "too many connections at acquire", new PostgresException("too many", "FATAL", "FATAL", "53300"), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), true },
+        { "statement in an aborted transaction", new PostgresException("aborted", "ERROR", "ERROR", "25P02"), (int)ErrorPhase.Execute, typeof(TransactionAbortedException), false },
+        { "multi-host: no host in the wanted role", new NpgsqlException("No suitable host was found."), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), true },
+        { "multi-host: every host refused", new NpgsqlException("Unable to connect to a suitable host.", new AggregateException(new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)), new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)))), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), true },
+        { "multi-host: one host refused the password", new NpgsqlException("Unable to connect to a suitable host.", new AggregateException(new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)), new PostgresException("auth", "FATAL", "FATAL", "28P01"))), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), false },
+        { "untrusted certificate", new NpgsqlException("TLS failed", new System.Security.Authentication.AuthenticationException("untrusted root")), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), false },
         { "serialization failure at commit", new PostgresException("conflict", "ERROR", "ERROR", "40001"), (int)ErrorPhase.Commit, typeof(SerializationFailureException), true },
         { "deferred unique at commit", new PostgresException("dup", "ERROR", "ERROR", "23505"), (int)ErrorPhase.Commit, typeof(UniqueViolationException), false },
         { "connection exception class 08 at commit", new PostgresException("gone", "FATAL", "FATAL", "08006"), (int)ErrorPhase.Commit, typeof(CommitOutcomeUnknownException), false },
-        { "wrong password", new PostgresException("auth", "FATAL", "FATAL", "28P01"), (int)ErrorPhase.Acquire, typeof(DbCoreException), false },
+        { "wrong password", new PostgresException("auth", "FATAL", "FATAL", "28P01"), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), false },
+        { "provider error inside a wrapper (EF Core, a repository)", new InvalidOperationException("wrapped", new PostgresException("conflict", "ERROR", "ERROR", "40001")), (int)ErrorPhase.Execute, typeof(SerializationFailureException), true },
         { "not a provider error", new InvalidOperationException("mine"), (int)ErrorPhase.Execute, null, false },
-        { "client-side error without I/O (no password given)", new NpgsqlException("No password has been provided"), (int)ErrorPhase.Acquire, typeof(DbCoreException), false },
-        { "client-side error without I/O at commit is not an unknown outcome", new NpgsqlException("No password has been provided"), (int)ErrorPhase.Commit, typeof(DbCoreException), false },
+        { "client-side error without I/O (no password given)", new NpgsqlException("No password has been provided"), (int)ErrorPhase.Acquire, typeof(ConnectionFailureException), false },
+        { "non-transient client error after COMMIT was written leaves the outcome unknown", new NpgsqlException("protocol error"), (int)ErrorPhase.Commit, typeof(CommitOutcomeUnknownException), false },
         { "second command while a reader is open is a usage error", new NpgsqlOperationInProgressException(new NpgsqlCommand("SELECT 1")), (int)ErrorPhase.Execute, null, false },
     };
 
@@ -195,6 +206,6 @@ public sealed class RetryPolicyTests(PostgresServer server)
         Assert.NotNull(translated);
         Assert.True(expected == translated.GetType(), $"{description}: {translated.GetType().Name}");
         Assert.Equal(transient, translated.IsTransient);
-        Assert.Same(exception, translated.InnerException);
+        Assert.Same(exception is InvalidOperationException { InnerException: { } provider } ? provider : exception, translated.InnerException);
     }
 }
