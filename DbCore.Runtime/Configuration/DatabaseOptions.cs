@@ -116,7 +116,7 @@ public sealed class DatabaseOptions
 
         errors.ThrowIfAny();
 
-        return new DatabaseOptions(
+        var options = new DatabaseOptions(
             definition,
             environment,
             provider,
@@ -125,7 +125,20 @@ public sealed class DatabaseOptions
             new RetryOptions(attempts, TimeSpan.FromMilliseconds(baseDelay), TimeSpan.FromMilliseconds(maxDelay)),
             TimeSpan.FromSeconds(commandTimeout),
             TimeSpan.FromSeconds(healthTimeout));
+
+        // The provider's own rules (values of keywords, host lists, combinations), checked by building what the engine
+        // builds, so a bad value fails here with the key instead of as a raw exception from the provider.
+        string key = ConnectionStringKey(definition, settings);
+        if (ProviderConnectionStrings.FindProblem(options, key) is { } problem)
+        {
+            throw new DatabaseConfigurationException(key, "Invalid database configuration: " + problem);
+        }
+
+        return options;
     }
+
+    private static string ConnectionStringKey(DatabaseDefinition definition, IDatabaseSettings settings)
+        => settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
 
     private static DatabaseProvider ResolveProvider(DatabaseDefinition definition, IDatabaseSettings settings, Errors errors)
     {
@@ -151,7 +164,7 @@ public sealed class DatabaseOptions
 
     private static ParsedConnectionString ResolveConnectionString(DatabaseDefinition definition, IDatabaseSettings settings, DatabaseProvider provider, Errors errors)
     {
-        string key = settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
+        string key = ConnectionStringKey(definition, settings);
         ParsedConnectionString parsed = ConnectionStringParser.Parse(settings.ConnectionString);
         if (parsed.Error is not null)
         {
