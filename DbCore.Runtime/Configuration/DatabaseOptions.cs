@@ -13,6 +13,14 @@ namespace DbCore;
 /// </summary>
 public sealed class DatabaseOptions
 {
+    // CancellationTokenSource.CancelAfter, Task.WaitAsync and Npgsql's command timeout (which uses CancelAfter) take at most
+    // uint.MaxValue - 1 milliseconds: 4294967 whole seconds (about 49 days).
+    private const int MaxTimerSeconds = 4294967;
+    private const string TimerLimit = "timers take at most 4294967 seconds, about 49 days";
+
+    // One day: Npgsql allocates Idle / 10 s pruning samples per pool (int.MaxValue would allocate 860 MB).
+    private const int MaxIdleSeconds = 86400;
+
     private DatabaseOptions(
         DatabaseDefinition definition,
         string environment,
@@ -98,7 +106,7 @@ public sealed class DatabaseOptions
 
         int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? profile.AcquireTimeoutSeconds, 1, 1024);
         int recycle = errors.AtLeast("Pool:RecycleSeconds", p.RecycleSeconds ?? profile.RecycleSeconds, 0);
-        int idle = errors.AtLeast("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, " (Npgsql prunes idle connections every 10 seconds)");
+        int idle = errors.Between("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, MaxIdleSeconds, " (Npgsql prunes idle connections every 10 seconds and keeps one sample per 10 seconds of idle lifetime, so a huge value allocates gigabytes)");
         bool warmUp = p.WarmUp ?? profile.WarmUp;
 
         RetrySettings r = settings.Retry ?? new RetrySettings();
@@ -111,8 +119,8 @@ public sealed class DatabaseOptions
             errors.Add("Retry:BaseDelayMilliseconds", $"Retry:BaseDelayMilliseconds ({baseDelay}) is larger than Retry:MaxDelayMilliseconds ({maxDelay}). Make {definition.Key("Retry:BaseDelayMilliseconds")} less than or equal to the maximum.");
         }
 
-        int commandTimeout = errors.AtLeast("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, " (0 = no timeout)");
-        int healthTimeout = errors.AtLeast("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1);
+        int commandTimeout = errors.Between("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, MaxTimerSeconds, " (0 = no timeout; " + TimerLimit + ")");
+        int healthTimeout = errors.Between("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1, MaxTimerSeconds, " (" + TimerLimit + ")");
 
         errors.ThrowIfAny();
 
@@ -211,11 +219,11 @@ public sealed class DatabaseOptions
             return value;
         }
 
-        public int Between(string relative, int value, int min, int max)
+        public int Between(string relative, int value, int min, int max, string? note = null)
         {
             if (value < min || value > max)
             {
-                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}. Set {definition.Key(relative)} to a value in that range.");
+                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}{note}. Set {definition.Key(relative)} to a value in that range.");
             }
 
             return value;

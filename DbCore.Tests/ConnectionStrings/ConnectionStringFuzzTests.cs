@@ -17,7 +17,7 @@ public sealed class ConnectionStringFuzzTests(ITestOutputHelper output)
     private const string Secret = "Kq9vXw3Zt7Lm";
 
     // The seed is fixed so the suite is deterministic; CsCheck prints the seed and the shrunk input of a failure.
-    // DBCORE_FUZZ_SEED / DBCORE_FUZZ_ITERATIONS override them to explore further locally.
+    // DBCORE_FUZZ_SEED (a printed seed, or "random") and DBCORE_FUZZ_ITERATIONS override them to explore further locally.
     private const string Seed = "0N0XIzNsQ0O2";
     private const int Iterations = 5000;
 
@@ -102,7 +102,12 @@ public sealed class ConnectionStringFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Mutated_connection_strings_either_start_or_fail_with_a_configuration_error_that_hides_the_password()
     {
-        string seed = Environment.GetEnvironmentVariable("DBCORE_FUZZ_SEED") ?? Seed;
+        string? seed = Environment.GetEnvironmentVariable("DBCORE_FUZZ_SEED") switch
+        {
+            null or "" => Seed,
+            "random" => null,
+            string given => given,
+        };
         long iterations = long.TryParse(Environment.GetEnvironmentVariable("DBCORE_FUZZ_ITERATIONS"), NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : Iterations;
         MutatedConnectionString.Sample(StartUp, writeLine: output.WriteLine, seed: seed, iter: iterations, threads: 1);
     }
