@@ -55,22 +55,27 @@ internal static partial class ProviderConnectionStrings
         return $"{provider} rejects the combination of values in the connection string from {key}{detail}. Fix the value of {key}.";
     }
 
-    private static Exception? TryBuild(DatabaseOptions options)
+    private static Exception? TryBuild(DatabaseOptions options) => Attempt(() =>
+    {
+        if (options.Provider == DatabaseProvider.PostgreSql)
+        {
+            var builder = new NpgsqlDataSourceBuilder(options.ParsedConnectionString.Normalized);
+            ApplyPostgres(builder.ConnectionStringBuilder, options);
+            BuildAndDispose(builder);
+        }
+        else
+        {
+            SqliteConnectionStringBuilder sqlite = BuildSqlite(options);
+            SqliteFactory.Instance.CreateDataSource(sqlite.ConnectionString).Dispose();
+        }
+    });
+
+    /// <summary>The provider's rejection of what <paramref name="build"/> does, or null; other exceptions propagate.</summary>
+    private static Exception? Attempt(Action build)
     {
         try
         {
-            if (options.Provider == DatabaseProvider.PostgreSql)
-            {
-                var builder = new NpgsqlDataSourceBuilder(options.ParsedConnectionString.Normalized);
-                ApplyPostgres(builder.ConnectionStringBuilder, options);
-                BuildAndDispose(builder);
-            }
-            else
-            {
-                SqliteConnectionStringBuilder sqlite = BuildSqlite(options);
-                SqliteFactory.Instance.CreateDataSource(sqlite.ConnectionString).Dispose();
-            }
-
+            build();
             return null;
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException or NotSupportedException)
@@ -92,35 +97,19 @@ internal static partial class ProviderConnectionStrings
         }
     }
 
-    private static Exception? TryPostgresKeyword(string keyword, string value)
+    private static Exception? TryPostgresKeyword(string keyword, string value) => Attempt(() =>
     {
-        try
-        {
-            var builder = new NpgsqlDataSourceBuilder("Host=localhost");
-            builder.ConnectionStringBuilder[keyword] = value;
-            BuildAndDispose(builder);
-            return null;
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException or NotSupportedException)
-        {
-            return ex;
-        }
-    }
+        var builder = new NpgsqlDataSourceBuilder("Host=localhost");
+        builder.ConnectionStringBuilder[keyword] = value;
+        BuildAndDispose(builder);
+    });
 
-    private static Exception? TrySqliteKeyword(string keyword, string value)
+    private static Exception? TrySqliteKeyword(string keyword, string value) => Attempt(() =>
     {
-        try
-        {
-            var builder = new SqliteConnectionStringBuilder("Data Source=:memory:");
-            builder[keyword] = value;
-            SqliteFactory.Instance.CreateDataSource(builder.ConnectionString).Dispose();
-            return null;
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException or NotSupportedException)
-        {
-            return ex;
-        }
-    }
+        var builder = new SqliteConnectionStringBuilder("Data Source=:memory:");
+        builder[keyword] = value;
+        SqliteFactory.Instance.CreateDataSource(builder.ConnectionString).Dispose();
+    });
 
     private static string RuleFor(string keyword, Exception failure)
     {
