@@ -13,6 +13,14 @@ namespace DbCore;
 /// </summary>
 public sealed class DatabaseOptions
 {
+    // CancellationTokenSource.CancelAfter, Task.WaitAsync and Npgsql's command timeout (which uses CancelAfter) take at most
+    // uint.MaxValue - 1 milliseconds: 4294967 whole seconds (about 49 days).
+    private const int MaxTimerSeconds = 4294967;
+    private const string TimerLimit = "timers take at most 4294967 seconds, about 49 days";
+
+    // One day: Npgsql allocates Idle / 10 s pruning samples per pool (int.MaxValue would allocate 860 MB).
+    private const int MaxIdleSeconds = 86400;
+
     private DatabaseOptions(
         DatabaseDefinition definition,
         string environment,
@@ -98,7 +106,7 @@ public sealed class DatabaseOptions
 
         int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? profile.AcquireTimeoutSeconds, 1, 1024);
         int recycle = errors.AtLeast("Pool:RecycleSeconds", p.RecycleSeconds ?? profile.RecycleSeconds, 0);
-        int idle = errors.AtLeast("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, " (Npgsql prunes idle connections every 10 seconds)");
+        int idle = errors.Between("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, MaxIdleSeconds, " (Npgsql prunes idle connections every 10 seconds and keeps one sample per 10 seconds of idle lifetime, so a huge value allocates gigabytes)");
         bool warmUp = p.WarmUp ?? profile.WarmUp;
 
         RetrySettings r = settings.Retry ?? new RetrySettings();
@@ -111,12 +119,12 @@ public sealed class DatabaseOptions
             errors.Add("Retry:BaseDelayMilliseconds", $"Retry:BaseDelayMilliseconds ({baseDelay}) is larger than Retry:MaxDelayMilliseconds ({maxDelay}). Make {definition.Key("Retry:BaseDelayMilliseconds")} less than or equal to the maximum.");
         }
 
-        int commandTimeout = errors.AtLeast("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, " (0 = no timeout)");
-        int healthTimeout = errors.AtLeast("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1);
+        int commandTimeout = errors.Between("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, MaxTimerSeconds, " (0 = no timeout; " + TimerLimit + ")");
+        int healthTimeout = errors.Between("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1, MaxTimerSeconds, " (" + TimerLimit + ")");
 
         errors.ThrowIfAny();
 
-        return new DatabaseOptions(
+        var options = new DatabaseOptions(
             definition,
             environment,
             provider,
@@ -125,7 +133,20 @@ public sealed class DatabaseOptions
             new RetryOptions(attempts, TimeSpan.FromMilliseconds(baseDelay), TimeSpan.FromMilliseconds(maxDelay)),
             TimeSpan.FromSeconds(commandTimeout),
             TimeSpan.FromSeconds(healthTimeout));
+
+        // The provider's own rules (values of keywords, host lists, combinations), checked by building what the engine
+        // builds, so a bad value fails here with the key instead of as a raw exception from the provider.
+        string key = ConnectionStringKey(definition, settings);
+        if (ProviderConnectionStrings.FindProblem(options, key) is { } problem)
+        {
+            throw new DatabaseConfigurationException(key, "Invalid database configuration: " + problem);
+        }
+
+        return options;
     }
+
+    private static string ConnectionStringKey(DatabaseDefinition definition, IDatabaseSettings settings)
+        => settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
 
     private static DatabaseProvider ResolveProvider(DatabaseDefinition definition, IDatabaseSettings settings, Errors errors)
     {
@@ -151,7 +172,7 @@ public sealed class DatabaseOptions
 
     private static ParsedConnectionString ResolveConnectionString(DatabaseDefinition definition, IDatabaseSettings settings, DatabaseProvider provider, Errors errors)
     {
-        string key = settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
+        string key = ConnectionStringKey(definition, settings);
         ParsedConnectionString parsed = ConnectionStringParser.Parse(settings.ConnectionString);
         if (parsed.Error is not null)
         {
@@ -198,11 +219,11 @@ public sealed class DatabaseOptions
             return value;
         }
 
-        public int Between(string relative, int value, int min, int max)
+        public int Between(string relative, int value, int min, int max, string? note = null)
         {
             if (value < min || value > max)
             {
-                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}. Set {definition.Key(relative)} to a value in that range.");
+                Add(relative, $"{definition.Key(relative)} is {value.ToString(CultureInfo.InvariantCulture)}; it must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}{note}. Set {definition.Key(relative)} to a value in that range.");
             }
 
             return value;

@@ -264,7 +264,7 @@ namespace DbCore.ConnectionStrings
                     return ParseUrl(scheme, rest);
                 }
 
-                return ParseKeywordForm(text);
+                return MalformedUrl(text) ?? ParseKeywordForm(text);
             }
             catch (Exception)
             {
@@ -451,6 +451,20 @@ namespace DbCore.ConnectionStrings
             }
 
             var written = OriginalSpelling(text, key);
+            if (MayHoldSecret(written))
+            {
+                // "user:pw@host/db?x" or "Password secret" mis-split: a fragment with characters no keyword has, or
+                // one that starts like a password keyword, may hold a secret.
+                return ParsedConnectionString.Failure(
+                    "The connection string has a segment before '=' that is not a keyword (not shown: it contains " +
+                    "characters no keyword has, so it may hold a secret). Write 'Keyword=value' pairs separated by ';' " +
+                    "(enclose values containing ';' or '=' in double quotes), or a URL such as " +
+                    "postgresql://user:password@host:5432/database." +
+                    (suggestion is not null ? " Did you mean '" + suggestion + "'?" : string.Empty),
+                    kind,
+                    suggestion: suggestion);
+            }
+
             var message = "Unknown connection string keyword '" + written + "'.";
             message += suggestion is not null
                 ? " Did you mean '" + suggestion + "'?"
@@ -633,7 +647,73 @@ namespace DbCore.ConnectionStrings
             return suggestion == CanonicalPassword || suggestion == CanonicalSslPassword;
         }
 
+        // A keyword is short words separated by spaces ("User Id", "SSL Mode"). Anything else, or a password word
+        // followed by more text ("Password s3cret", "PasswordS3cret" from a lost '='), may hold a secret: never quote it.
+        private static bool MayHoldSecret(string keyword)
+        {
+            if (keyword.Length > 40)
+            {
+                return true;
+            }
+
+            var words = keyword.Split(' ');
+            foreach (var word in words)
+            {
+                if (word.Length == 0)
+                {
+                    continue;
+                }
+
+                if (Echo(word).Length == 0)
+                {
+                    return true;
+                }
+
+                var squashed = Squash(word);
+                var passwordWord = squashed.IndexOf("pass", StringComparison.Ordinal) >= 0 ||
+                                   squashed.IndexOf("pwd", StringComparison.Ordinal) >= 0 ||
+                                   squashed.IndexOf("psw", StringComparison.Ordinal) >= 0;
+                if (passwordWord && (words.Length > 1 || squashed.Length > "password".Length + 2))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         // ---------------------------------------------------------------- URL forms
+
+        // "postgresql:/user:pw@host/db" or "sqlite:app.db": a known scheme with '://' mistyped. Reported as a URL
+        // (without the user info) instead of a keyword-form error that would quote the whole fragment.
+        private static ParsedConnectionString? MalformedUrl(string text)
+        {
+            var colon = text.IndexOf(':');
+            if (colon <= 0)
+            {
+                return null;
+            }
+
+            var scheme = text.Substring(0, colon).ToLowerInvariant();
+            var postgres = IsPostgresScheme(scheme);
+            if (!postgres && !IsSqliteScheme(scheme))
+            {
+                return null;
+            }
+
+            // The scheme is quoted only when it is a plain name ("postgresql+asyncpg"), never a fragment of something else.
+            if (Echo(scheme.Replace('+', '.')).Length == 0)
+            {
+                scheme = postgres ? "postgresql" : "sqlite";
+            }
+
+            return postgres
+                ? UrlFailure("The connection string starts like a PostgreSQL URL but '" + scheme + ":' is not followed by " +
+                             "'//'. Write " + scheme + "://user:password@host:5432/database.", ConnectionStringKind.PostgreSql)
+                : UrlFailure("The connection string starts like a SQLite URL but '" + scheme + ":' is not followed by " +
+                             "'//'. Write " + scheme + ":///relative.db, " + scheme + ":////absolute/path.db or " + scheme +
+                             ":///:memory:.", ConnectionStringKind.Sqlite);
+        }
 
         private static bool TryGetUrlScheme(string text, out string scheme, out string rest)
         {
@@ -861,7 +941,9 @@ namespace DbCore.ConnectionStrings
 
                 if (port is not null && !IsValidPort(port))
                 {
-                    return "Invalid port" + Echo(port) + " in the PostgreSQL URL; a port is a number from 1 to 65535.";
+                    // Never quoted: with the '@' lost, "user:password,host" puts the password where the port goes.
+                    return "Invalid port in the PostgreSQL URL; a port is a number from 1 to 65535 (and a password goes " +
+                           "before the '@': postgresql://user:password@host:5432/database).";
                 }
 
                 hosts.Add(new KeyValuePair<string, string?>(decodedHost, port));

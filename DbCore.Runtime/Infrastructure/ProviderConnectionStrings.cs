@@ -7,7 +7,7 @@ using Npgsql;
 namespace DbCore.Infrastructure;
 
 /// <summary>Maps the resolved options onto each provider's connection string builder.</summary>
-internal static class ProviderConnectionStrings
+internal static partial class ProviderConnectionStrings
 {
     private static int s_memoryCounter;
 

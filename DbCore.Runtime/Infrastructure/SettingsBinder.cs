@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Globalization;
+using System.Linq;
 
 namespace DbCore.Infrastructure;
 
@@ -16,7 +17,9 @@ public static class SettingsBinder
             return result;
         }
 
-        throw Invalid(key, value, "a whole number, for example 10");
+        // A whole number out of range: say what the range is rather than "not a number".
+        bool integer = value.Trim().TrimStart('-', '+').Length > 0 && value.Trim().TrimStart('-', '+').All(char.IsAsciiDigit);
+        throw Invalid(key, value, integer ? "a whole number from -2147483648 to 2147483647 (see the key's own range in docs/configuration.md)" : "a whole number, for example 10");
     }
 
     /// <summary>Parses a 64-bit integer value of <paramref name="key"/>.</summary>
