@@ -21,6 +21,9 @@ public sealed class DatabaseOptions
     // One day: Npgsql allocates Idle / 10 s pruning samples per pool (int.MaxValue would allocate 860 MB).
     private const int MaxIdleSeconds = 86400;
 
+    // PostgreSQL's MAX_BACKENDS (2^18 - 1): the largest max_connections a server can have.
+    private const int MaxPoolSize = 262143;
+
     private DatabaseOptions(
         DatabaseDefinition definition,
         string environment,
@@ -99,9 +102,14 @@ public sealed class DatabaseOptions
         PoolSettings p = settings.Pool ?? new PoolSettings();
         int size = errors.AtLeast("Pool:Size", p.Size ?? profile.Size, 0);
         int overflow = errors.AtLeast("Pool:MaxOverflow", p.MaxOverflow ?? profile.MaxOverflow, 0);
-        if (size >= 0 && overflow >= 0 && size + overflow < 1)
+        if (size >= 0 && overflow >= 0 && (long)size + overflow < 1)
         {
             errors.Add("Pool:MaxOverflow", $"Pool:Size + Pool:MaxOverflow is {size + overflow}; it must be at least 1. Set {definition.Key("Pool:MaxOverflow")} (or Pool:Size) to 1 or more.");
+        }
+        else if (size >= 0 && overflow >= 0 && (long)size + overflow > MaxPoolSize)
+        {
+            // Npgsql allocates a slot per possible connection up front; no PostgreSQL server accepts more than this anyway.
+            errors.Add("Pool:MaxOverflow", $"Pool:Size + Pool:MaxOverflow is {(long)size + overflow}; it must be at most {MaxPoolSize} (PostgreSQL's largest max_connections). Lower {definition.Key("Pool:Size")} or {definition.Key("Pool:MaxOverflow")}.");
         }
 
         int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? profile.AcquireTimeoutSeconds, 1, 1024);

@@ -65,6 +65,14 @@ public sealed class ConfigurationLimitTests
     }
 
     [Fact]
+    public void Pool_larger_than_any_server_allows_is_a_configuration_error_not_an_overflow()
+    {
+        DatabaseConfigurationException error = StartupFails("Host=127.0.0.1;Database=app", "Pool:MaxOverflow", Huge);
+        Assert.True(error.Message.Contains("at most 262143", StringComparison.Ordinal), error.Message);
+        Assert.Contains("Database:Pool:MaxOverflow", error.Message);
+    }
+
+    [Fact]
     public void Health_timeout_at_the_limit_reaches_cancel_after()
     {
         // The largest accepted value must be usable where the probe uses it: CancelAfter and a command timeout.
