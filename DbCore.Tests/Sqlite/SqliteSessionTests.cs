@@ -233,4 +233,23 @@ public sealed class SqliteSessionTests : IDisposable
         Assert.Equal(1, db.Pool.Size);
         Assert.Equal(2, db.Pool.MaxSize);
     }
+
+    [Fact]
+    public async Task Disposing_an_in_memory_accessor_frees_its_database()
+    {
+        string connectionString;
+        await using (Database db = CreateDatabase("memory"))
+        {
+            await CreateTableAsync(db);
+            await db.ExecuteAsync((session, ct) => InsertAsync(session, "row", ct));
+            connectionString = db.DataSource.ConnectionString; // the named shared-cache database DbCore made of :memory:
+        }
+
+        // Nothing of the accessor may keep the database alive, not even a handle idle in Microsoft.Data.Sqlite's pool.
+        await using var raw = new SqliteConnection(connectionString);
+        await raw.OpenAsync();
+        await using SqliteCommand command = raw.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
 }
