@@ -116,7 +116,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     }
 
     [PostgresFact]
-    public async Task The_check_reuses_the_accessor_data_source()
+    public async Task Repeated_checks_reuse_the_one_probe_connection()
     {
         string connectionString = await server.CreateDatabaseAsync("health");
         string database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
@@ -128,7 +128,8 @@ public sealed class HealthCheckTests(PostgresServer server)
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
         }
 
-        // Five checks through one pooled data source leave one backend; a data source per check would leave five.
+        // Five checks through the probe's one-connection data source leave one backend; a data source or an unpooled
+        // connection per check would leave five or none.
         await using var connection = new NpgsqlConnection(server.BuildConnectionString("postgres", pooling: false));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @db", connection);
