@@ -246,6 +246,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 return;
             }
 
+            // After Dispose a keep-alive would keep the in-memory database alive with nothing left to close it.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             if (IsSqliteMemory)
             {
                 var keepAlive = new SqliteConnection(SqliteConnectionString);
@@ -348,15 +350,19 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Takes the probe's data source, if one was built, so that it is disposed once.</summary>
-    private NpgsqlDataSource? TakeProbeSource()
+    /// <summary>
+    /// On dispose: takes what the engine built lazily (the probe's data source, the in-memory keep-alive) under the lock
+    /// that builds them, so one being built right now is either taken here or refused (ObjectDisposedException).
+    /// </summary>
+    private (NpgsqlDataSource? Probe, SqliteConnection? KeepAlive) TakeLazyResources()
     {
         lock (_initLock)
         {
-            NpgsqlDataSource? root = _probeRoot;
+            (NpgsqlDataSource?, SqliteConnection?) taken = (_probeRoot, _keepAlive);
             _probe = null;
             _probeRoot = null;
-            return root;
+            _keepAlive = null;
+            return taken;
         }
     }
 
@@ -401,14 +407,17 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
-        if (TakeProbeSource() is { } probe)
+        (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
+        if (probe is not null)
         {
             await probe.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_keepAlive is not null)
+        // Closing the keep-alive frees the in-memory database: Microsoft.Data.Sqlite never pools Mode=Memory connections
+        // (SqliteConnectionFactory makes their pool group non-pooled), so no idle handle is left to keep it alive.
+        if (keepAlive is not null)
         {
-            await _keepAlive.DisposeAsync().ConfigureAwait(false);
+            await keepAlive.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -422,7 +431,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         (_multiHost ?? DataSource).Dispose();
-        TakeProbeSource()?.Dispose();
-        _keepAlive?.Dispose();
+        (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
+        probe?.Dispose();
+        keepAlive?.Dispose();
     }
 }

@@ -252,4 +252,22 @@ public sealed class SqliteSessionTests : IDisposable
         command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
         Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
     }
+
+    [Fact]
+    public async Task A_disposed_in_memory_accessor_throws_on_use_and_leaves_no_database_alive()
+    {
+        Database db = CreateDatabase("memory");
+        string connectionString = db.DataSource.ConnectionString;
+        await db.DisposeAsync();
+
+        // E.g. a request still running while the host shuts down: it must not bring the database back to life with a
+        // keep-alive connection that nothing closes any more.
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => CreateTableAsync(db));
+
+        await using var raw = new SqliteConnection(connectionString);
+        await raw.OpenAsync();
+        await using SqliteCommand command = raw.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
 }
