@@ -234,6 +234,16 @@ public sealed class SqliteSessionTests : IDisposable
         Assert.Equal(2, db.Pool.MaxSize);
     }
 
+    /// <summary>Whether the database a raw connection opens has the <c>items</c> table (a fresh in-memory one has not).</summary>
+    private static async Task<bool> ItemsTableExistsAsync(string connectionString)
+    {
+        await using var raw = new SqliteConnection(connectionString);
+        await raw.OpenAsync();
+        await using SqliteCommand command = raw.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
+        return (long)(await command.ExecuteScalarAsync())! != 0;
+    }
+
     [Fact]
     public async Task Disposing_an_in_memory_accessor_frees_its_database()
     {
@@ -246,11 +256,7 @@ public sealed class SqliteSessionTests : IDisposable
         }
 
         // Nothing of the accessor may keep the database alive, not even a handle idle in Microsoft.Data.Sqlite's pool.
-        await using var raw = new SqliteConnection(connectionString);
-        await raw.OpenAsync();
-        await using SqliteCommand command = raw.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
-        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        Assert.False(await ItemsTableExistsAsync(connectionString));
     }
 
     [Fact]
@@ -264,10 +270,6 @@ public sealed class SqliteSessionTests : IDisposable
         // keep-alive connection that nothing closes any more.
         await Assert.ThrowsAsync<ObjectDisposedException>(() => CreateTableAsync(db));
 
-        await using var raw = new SqliteConnection(connectionString);
-        await raw.OpenAsync();
-        await using SqliteCommand command = raw.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
-        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        Assert.False(await ItemsTableExistsAsync(connectionString));
     }
 }
