@@ -25,6 +25,9 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     private volatile bool _initialized;
     private SqliteConnection? _keepAlive;
     private NpgsqlMultiHostDataSource? _multiHost;
+    private readonly ILoggerFactory? _loggerFactory;
+    private volatile DbDataSource? _probe;
+    private volatile NpgsqlDataSource? _probeRoot;
     private int _inUse;
     private int _waiting;
     private long _totalOpened;
@@ -35,17 +38,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         Options = options;
         Name = options.Name;
         Logger = (ILogger?)loggerFactory?.CreateLogger("DbCore." + options.Name) ?? NullLogger.Instance;
+        _loggerFactory = loggerFactory;
 
         if (options.Provider == DatabaseProvider.PostgreSql)
         {
-            var builder = new NpgsqlDataSourceBuilder(options.ParsedConnectionString.Normalized);
-            ProviderConnectionStrings.ApplyPostgres(builder.ConnectionStringBuilder, options);
-            builder.Name = options.Name;
-            if (loggerFactory is not null)
-            {
-                builder.UseLoggerFactory(loggerFactory);
-            }
-
+            NpgsqlDataSourceBuilder builder = CreatePostgresBuilder(options.Name);
             if (NamesSeveralHosts(builder.ConnectionStringBuilder))
             {
                 (DataSource, ReadOnlyDataSource) = BuildMultiHost(builder);
@@ -118,6 +115,20 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         ];
     }
 
+    /// <summary>A builder for the connection string and settings of this accessor; <paramref name="name"/> names the data source.</summary>
+    private NpgsqlDataSourceBuilder CreatePostgresBuilder(string name)
+    {
+        var builder = new NpgsqlDataSourceBuilder(Options.ParsedConnectionString.Normalized);
+        ProviderConnectionStrings.ApplyPostgres(builder.ConnectionStringBuilder, Options);
+        builder.Name = name;
+        if (_loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(_loggerFactory);
+        }
+
+        return builder;
+    }
+
     private static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder builder)
         => builder.Host is { } host && host.Contains(',', StringComparison.Ordinal);
 
@@ -128,11 +139,15 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     /// </summary>
     private (DbDataSource ReadWrite, DbDataSource ReadOnly) BuildMultiHost(NpgsqlDataSourceBuilder builder)
     {
-        TargetSessionAttributes target = ParseTargetSessionAttributes(builder.ConnectionStringBuilder.TargetSessionAttributes) ?? TargetSessionAttributes.Primary;
+        TargetSessionAttributes target = ReadWriteTarget(builder.ConnectionStringBuilder);
         NpgsqlMultiHostDataSource multiHost = builder.BuildMultiHost();
         _multiHost = multiHost;
         return (multiHost.WithTargetSession(target), multiHost.WithTargetSession(TargetSessionAttributes.PreferStandby));
     }
+
+    /// <summary>What sessions target: <c>Target Session Attributes</c> when the connection string sets it, else the primary.</summary>
+    private static TargetSessionAttributes ReadWriteTarget(NpgsqlConnectionStringBuilder builder)
+        => ParseTargetSessionAttributes(builder.TargetSessionAttributes) ?? TargetSessionAttributes.Primary;
 
     private static TargetSessionAttributes? ParseTargetSessionAttributes(string? value)
         => value is { Length: > 0 } && Enum.TryParse(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out TargetSessionAttributes parsed)
@@ -143,7 +158,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     /// Multi-host only: forgets the cached primary/standby/offline state of every host so the next connection asks again,
     /// e.g. right after a failover instead of after <c>Host Recheck Seconds</c>.
     /// </summary>
-    internal void ForgetHostStates() => _multiHost?.ClearDatabaseStates();
+    internal void ForgetHostStates()
+    {
+        _multiHost?.ClearDatabaseStates();
+        (_probeRoot as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+    }
 
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
@@ -235,6 +254,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 return;
             }
 
+            // After Dispose a keep-alive would keep the in-memory database alive with nothing left to close it.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             if (IsSqliteMemory)
             {
                 var keepAlive = new SqliteConnection(SqliteConnectionString);
@@ -254,15 +275,37 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Runs <c>SELECT 1</c> on a pooled connection outside the session counters.</summary>
+    /// <summary>
+    /// Runs <c>SELECT 1</c> outside the session counters. PostgreSQL: on the probe's own connection (<see cref="ProbeSource"/>),
+    /// so a pool whose every connection is busy does not make a healthy server look down. SQLite has no pool budget to
+    /// stay out of: a plain connection of the accessor's data source.
+    /// </summary>
     internal async ValueTask ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!_initialized)
+        if (Options.Provider != DatabaseProvider.PostgreSql)
         {
-            EnsureInitialized();
+            EnsureReady();
+            await SelectOneAsync(DataSource, timeout, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
-        DbConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        DbDataSource probe = ProbeSource();
+        try
+        {
+            await SelectOneAsync(probe, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The kept connection may be one the server has closed since (a restart, idle_session_timeout): one fresh
+            // connection tells a dead connection from a dead server.
+            _probeRoot?.Clear();
+            await SelectOneAsync(probe, timeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask SelectOneAsync(DbDataSource source, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        DbConnection connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             DbCommand command = connection.CreateCommand();
@@ -272,6 +315,62 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 command.CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
                 await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The health probe's data source, built on the first probe from the same connection string and host settings (the
+    /// same target session as <see cref="DataSource"/>): one connection at most, kept open between probes, outside the
+    /// app's pool and its statistics. Disposed with the engine.
+    /// </summary>
+    private DbDataSource ProbeSource()
+    {
+        if (_probe is { } probe)
+        {
+            return probe;
+        }
+
+        lock (_initLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_probe is null)
+            {
+                NpgsqlDataSourceBuilder builder = CreatePostgresBuilder(Name + ".health");
+                NpgsqlConnectionStringBuilder settings = builder.ConnectionStringBuilder;
+                settings.MinPoolSize = 0;
+                settings.MaxPoolSize = 1;
+                settings.Multiplexing = false;
+                if (_multiHost is not null)
+                {
+                    NpgsqlMultiHostDataSource multiHost = builder.BuildMultiHost();
+                    _probeRoot = multiHost;
+                    _probe = multiHost.WithTargetSession(ReadWriteTarget(settings));
+                }
+                else
+                {
+                    NpgsqlDataSource single = builder.Build();
+                    _probeRoot = single;
+                    _probe = single;
+                }
+            }
+
+            return _probe;
+        }
+    }
+
+    /// <summary>
+    /// On dispose: takes what the engine built lazily (the probe's data source, the in-memory keep-alive) under the lock
+    /// that builds them, so one being built right now is either taken here or refused (ObjectDisposedException).
+    /// </summary>
+    private (NpgsqlDataSource? Probe, SqliteConnection? KeepAlive) TakeLazyResources()
+    {
+        lock (_initLock)
+        {
+            (NpgsqlDataSource?, SqliteConnection?) taken = (_probeRoot, _keepAlive);
+            _probe = null;
+            _probeRoot = null;
+            _keepAlive = null;
+            return taken;
         }
     }
 
@@ -316,9 +415,17 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
-        if (_keepAlive is not null)
+        (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
+        if (probe is not null)
         {
-            await _keepAlive.DisposeAsync().ConfigureAwait(false);
+            await probe.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Closing the keep-alive frees the in-memory database: Microsoft.Data.Sqlite never pools Mode=Memory connections
+        // (SqliteConnectionFactory makes their pool group non-pooled), so no idle handle is left to keep it alive.
+        if (keepAlive is not null)
+        {
+            await keepAlive.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -332,6 +439,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         (_multiHost ?? DataSource).Dispose();
-        _keepAlive?.Dispose();
+        (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
+        probe?.Dispose();
+        keepAlive?.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -8,9 +9,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace DbCore.Infrastructure;
 
 /// <summary>
-/// The ASP.NET Core health check of one accessor, registered by the generated <c>Add{Name}HealthCheck()</c>. Reuses the
-/// accessor's data source. Caller cancellation propagates (it is not reported as Unhealthy); a timeout is Unhealthy with
-/// the reason.
+/// The ASP.NET Core health check of one accessor, registered by the generated <c>Add{Name}HealthCheck()</c>. Healthy when
+/// the database answers <c>SELECT 1</c> (probed on a connection of its own, outside the app's pool); Degraded, with the
+/// reason, when it answers but every pooled connection is in use; the registration's failure status when it does not.
+/// Caller cancellation propagates (it is not reported as Unhealthy); a timeout is a failure with the reason.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class DatabaseHealthCheck : IHealthCheck
@@ -42,10 +44,31 @@ public sealed class DatabaseHealthCheck : IHealthCheck
             ["environment"] = _accessor.Environment,
             ["sessions_in_use"] = statistics.InUse,
             ["callers_waiting"] = statistics.Waiting,
+            ["pool_max_size"] = statistics.MaxSize,
         };
-        return reason is null
-            ? HealthCheckResult.Healthy($"{_accessor.Options.Name} answered SELECT 1.", data)
-            : new HealthCheckResult(registration.FailureStatus, $"{_accessor.Options.Name}: {reason}", exception: null, data);
+        string name = _accessor.Options.Name;
+        if (reason is not null)
+        {
+            return new HealthCheckResult(registration.FailureStatus, $"{name}: {reason}", exception: null, data);
+        }
+
+        return Saturation(_accessor.Provider, statistics) is { } saturation
+            ? HealthCheckResult.Degraded($"{name}: {saturation}", exception: null, data)
+            : HealthCheckResult.Healthy($"{name} answered SELECT 1.", data);
+    }
+
+    /// <summary>
+    /// PostgreSQL: "all N connections in use, M callers waiting" when every connection the pool may open is held by a
+    /// session; else null. SQLite has no pool budget (Microsoft.Data.Sqlite opens as many handles as asked), so never.
+    /// </summary>
+    internal static string? Saturation(DatabaseProvider provider, PoolStatistics statistics)
+    {
+        if (provider != DatabaseProvider.PostgreSql || statistics.InUse < statistics.MaxSize)
+        {
+            return null;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"all {statistics.InUse} connections in use, {statistics.Waiting} {(statistics.Waiting == 1 ? "caller" : "callers")} waiting");
     }
 
     /// <summary>

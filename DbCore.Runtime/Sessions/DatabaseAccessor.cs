@@ -49,8 +49,9 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
     public PoolStatistics GetPoolStatistics() => Engine.GetStatistics();
 
     /// <summary>
-    /// True when <c>SELECT 1</c> succeeds within the health timeout; false, with the reason logged, otherwise.
-    /// Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
+    /// True when <c>SELECT 1</c> succeeds within the health timeout; false, with the reason logged, otherwise. It reports
+    /// the database, not the pool: the probe runs on a connection of its own, so it is true even when every pooled
+    /// connection is busy. Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task<bool> CheckHealthAsync(CancellationToken cancellationToken = default)
         => (await ProbeAsync(Options.HealthTimeout, cancellationToken).ConfigureAwait(false)) is null;

@@ -152,7 +152,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            _transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
             if (IsReadOnly)
             {
                 await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
@@ -204,7 +204,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            _transaction = connection.BeginTransaction();
+            _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
             if (IsReadOnly)
             {
                 ReadOnlyTransaction.Begin(connection, _transaction);

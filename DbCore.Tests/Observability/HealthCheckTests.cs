@@ -116,7 +116,7 @@ public sealed class HealthCheckTests(PostgresServer server)
     }
 
     [PostgresFact]
-    public async Task The_check_reuses_the_accessor_data_source()
+    public async Task Repeated_checks_reuse_the_one_probe_connection()
     {
         string connectionString = await server.CreateDatabaseAsync("health");
         string database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
@@ -128,13 +128,50 @@ public sealed class HealthCheckTests(PostgresServer server)
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
         }
 
-        // Five checks through one pooled data source leave one backend; a data source per check would leave five.
+        // Five checks through the probe's one-connection data source leave one backend; a data source or an unpooled
+        // connection per check would leave five or none.
         await using var connection = new NpgsqlConnection(server.BuildConnectionString("postgres", pooling: false));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = @db", connection);
         command.Parameters.AddWithValue("db", database);
         Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
         Assert.Equal(0, provider.GetRequiredService<Pg>().GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
+    public async Task A_saturated_pool_on_a_healthy_server_is_healthy_to_the_probe_and_degraded_to_the_check()
+    {
+        string connectionString = await server.CreateDatabaseAsync("health");
+        await using ServiceProvider provider = BuildProvider(connectionString, new LogCollector(), checks => checks.AddPgHealthCheck(), settings =>
+        {
+            settings.Pool.Size = 2;
+            settings.Pool.MaxOverflow = 0;
+            settings.Pool.AcquireTimeoutSeconds = 60;
+            settings.HealthTimeoutSeconds = 2;
+        });
+        var db = provider.GetRequiredService<Pg>();
+        var health = provider.GetRequiredService<HealthCheckService>();
+
+        // Every pooled connection is held by an open session, and one more caller waits for a connection.
+        PgSession first = await db.OpenSessionAsync();
+        PgSession second = await db.OpenSessionAsync();
+        ValueTask<PgSession> third = db.OpenSessionAsync();
+        while (db.GetPoolStatistics().Waiting == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(await db.CheckHealthAsync());
+        HealthReportEntry busy = (await health.CheckHealthAsync()).Entries["Pg"];
+        Assert.Equal(HealthStatus.Degraded, busy.Status);
+        Assert.Equal("Pg: all 2 connections in use, 1 caller waiting", busy.Description);
+        Assert.Equal(2, db.GetPoolStatistics().InUse); // the probe is not a session
+
+        await first.DisposeAsync();
+        await (await third).DisposeAsync();
+        await second.DisposeAsync();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["Pg"].Status);
+        Assert.True(await db.CheckHealthAsync());
     }
 
     [Theory]

@@ -233,4 +233,43 @@ public sealed class SqliteSessionTests : IDisposable
         Assert.Equal(1, db.Pool.Size);
         Assert.Equal(2, db.Pool.MaxSize);
     }
+
+    /// <summary>Whether the database a raw connection opens has the <c>items</c> table (a fresh in-memory one has not).</summary>
+    private static async Task<bool> ItemsTableExistsAsync(string connectionString)
+    {
+        await using var raw = new SqliteConnection(connectionString);
+        await raw.OpenAsync();
+        await using SqliteCommand command = raw.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'items'";
+        return (long)(await command.ExecuteScalarAsync())! != 0;
+    }
+
+    [Fact]
+    public async Task Disposing_an_in_memory_accessor_frees_its_database()
+    {
+        string connectionString;
+        await using (Database db = CreateDatabase("memory"))
+        {
+            await CreateTableAsync(db);
+            await db.ExecuteAsync((session, ct) => InsertAsync(session, "row", ct));
+            connectionString = db.DataSource.ConnectionString; // the named shared-cache database DbCore made of :memory:
+        }
+
+        // Nothing of the accessor may keep the database alive, not even a handle idle in Microsoft.Data.Sqlite's pool.
+        Assert.False(await ItemsTableExistsAsync(connectionString));
+    }
+
+    [Fact]
+    public async Task A_disposed_in_memory_accessor_throws_on_use_and_leaves_no_database_alive()
+    {
+        Database db = CreateDatabase("memory");
+        string connectionString = db.DataSource.ConnectionString;
+        await db.DisposeAsync();
+
+        // E.g. a request still running while the host shuts down: it must not bring the database back to life with a
+        // keep-alive connection that nothing closes any more.
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => CreateTableAsync(db));
+
+        Assert.False(await ItemsTableExistsAsync(connectionString));
+    }
 }

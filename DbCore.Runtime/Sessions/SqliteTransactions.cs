@@ -1,0 +1,120 @@
+using System;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Data.Sqlite;
+
+namespace DbCore;
+
+/// <summary>
+/// How a session begins its transaction. PostgreSQL: the provider's own BEGIN. SQLite: a read-only session begins a
+/// deferred (read) transaction, which takes no lock until it reads and, on a WAL file, never waits for a writer; a write
+/// session begins <c>BEGIN IMMEDIATE</c> and waits for the write lock with <c>Task.Delay</c>, holding no thread.
+/// </summary>
+/// <remarks>
+/// Microsoft.Data.Sqlite sets no <c>sqlite3_busy_timeout</c>: its busy wait is its own loop around
+/// <c>sqlite3_prepare_v2</c>/<c>sqlite3_step</c> (reset, <c>Thread.Sleep(150)</c>, again) until the command's
+/// <c>CommandTimeout</c> seconds have passed (0 = forever), and the BEGIN of <c>BeginTransaction</c> runs as a command whose
+/// timeout is the connection's <c>DefaultTimeout</c> (the <c>Default Timeout</c> keyword, which DbCore sets from
+/// <c>CommandTimeoutSeconds</c>). That loop gives up at the first BUSY when the timeout is below zero (it compares the time
+/// waited with <c>CommandTimeout * 1000</c>), so each try here sets <c>DefaultTimeout</c> to -1 for the BEGIN alone,
+/// and the wait between tries is ours: a short backoff with jitter until <c>Default Timeout</c> is used up, then the last
+/// BUSY is thrown as it is (the session translates it into <see cref="DatabaseBusyException"/>). Tests in
+/// <c>SqliteLockingTests</c> pin this behaviour of Microsoft.Data.Sqlite.
+/// </remarks>
+internal static class SqliteTransactions
+{
+    /// <summary>A <c>CommandTimeout</c> that makes Microsoft.Data.Sqlite's busy loop give up at the first BUSY.</summary>
+    private const int NoWait = -1;
+
+    private const int MaxDelayMilliseconds = 50;
+
+    /// <summary>Begins the session's transaction; a SQLite writer waits for the write lock without blocking a thread.</summary>
+    public static ValueTask<DbTransaction> BeginAsync(DbConnection connection, bool readOnly, CancellationToken cancellationToken)
+    {
+        if (connection is not SqliteConnection sqlite)
+        {
+            return connection.BeginTransactionAsync(cancellationToken);
+        }
+
+        if (readOnly)
+        {
+            return new ValueTask<DbTransaction>(sqlite.BeginTransaction(deferred: true));
+        }
+
+        return TryBeginImmediate(sqlite, out SqliteTransaction? transaction, out SqliteException? busy)
+            ? new ValueTask<DbTransaction>(transaction)
+            : WaitForWriteLockAsync(sqlite, busy, cancellationToken);
+    }
+
+    /// <summary>
+    /// The synchronous API's BEGIN: read-only SQLite sessions are deferred as in <see cref="BeginAsync"/>; a writer uses
+    /// Microsoft.Data.Sqlite's own (blocking) busy wait, which is what a synchronous caller asked for.
+    /// </summary>
+    public static DbTransaction Begin(DbConnection connection, bool readOnly)
+        => readOnly && connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : connection.BeginTransaction();
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<DbTransaction> WaitForWriteLockAsync(SqliteConnection sqlite, SqliteException busy, CancellationToken cancellationToken)
+    {
+        int timeoutSeconds = sqlite.DefaultTimeout;
+        TimeSpan timeout = timeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(timeoutSeconds);
+        long start = Stopwatch.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
+        {
+            TimeSpan delay = Delay(attempt);
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(start);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    ExceptionDispatchInfo.Throw(busy);
+                }
+
+                delay = remaining < delay ? remaining : delay;
+            }
+
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            if (TryBeginImmediate(sqlite, out SqliteTransaction? transaction, out SqliteException? again))
+            {
+                return transaction;
+            }
+
+            busy = again;
+        }
+    }
+
+    /// <summary>1, 2, 4 ... ms up to 50 ms, each between half and all of it, so waiting writers do not poll in step.</summary>
+    private static TimeSpan Delay(int attempt)
+    {
+        int ceiling = Math.Min(MaxDelayMilliseconds, 1 << Math.Min(attempt - 1, 6));
+        return TimeSpan.FromMilliseconds(ceiling == 1 ? 1 : Random.Shared.Next((ceiling / 2) + 1, ceiling + 1));
+    }
+
+    /// <summary>One <c>BEGIN IMMEDIATE</c> that returns at once: the transaction, or false and the BUSY (or LOCKED) error.</summary>
+    private static bool TryBeginImmediate(SqliteConnection sqlite, [NotNullWhen(true)] out SqliteTransaction? transaction, [NotNullWhen(false)] out SqliteException? busy)
+    {
+        int defaultTimeout = sqlite.DefaultTimeout;
+        sqlite.DefaultTimeout = NoWait;
+        try
+        {
+            transaction = sqlite.BeginTransaction(deferred: false);
+            busy = null;
+            return true;
+        }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is 5 or 6) // SQLITE_BUSY, SQLITE_LOCKED (shared cache)
+        {
+            transaction = null;
+            busy = ex;
+            return false;
+        }
+        finally
+        {
+            sqlite.DefaultTimeout = defaultTimeout;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using DbCore.Tests.TestSettings;
+using Microsoft.Data.Sqlite;
+
+namespace DbCore.Tests.Sqlite;
+
+/// <summary>
+/// SQLite locking on a WAL file: read-only units and sessions begin deferred (read) transactions, so they never wait for a
+/// writer; writers wait for the write lock asynchronously, without holding a thread, until the busy timeout.
+/// </summary>
+public sealed class SqliteLockingTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-locking-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string ConnectionString => $"Data Source={Path.Combine(_directory, "locking.db")}";
+
+    /// <summary>One attempt per unit, so a BUSY is seen as it is and not hidden by a retry.</summary>
+    private async Task<Local> CreateDatabaseAsync(int busyTimeoutSeconds)
+    {
+        var settings = new LocalSettings { ConnectionString = ConnectionString, CommandTimeoutSeconds = busyTimeoutSeconds };
+        settings.Retry.MaxAttempts = 1;
+        var db = new Local(settings, "Production");
+        await db.ExecuteAsync(static async (session, ct) =>
+        {
+            await using SqliteCommand command = session.CreateCommand("CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items VALUES (0)");
+            await command.ExecuteNonQueryAsync(ct);
+        });
+        return db;
+    }
+
+    /// <summary>A connection of another process, so to speak, holding the write lock with an uncommitted row.</summary>
+    private async Task<SqliteConnection> HoldWriteLockAsync()
+    {
+        var holder = new SqliteConnection(ConnectionString);
+        await holder.OpenAsync();
+        await using SqliteCommand begin = holder.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE; INSERT INTO items VALUES (-1);";
+        await begin.ExecuteNonQueryAsync();
+        return holder;
+    }
+
+    private static async Task<long> CountAsync(LocalSession session, CancellationToken ct)
+    {
+        await using SqliteCommand command = session.CreateCommand("SELECT COUNT(*) FROM items");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task InsertAsync(LocalSession session, int id, CancellationToken ct)
+    {
+        await using SqliteCommand command = session.CreateCommand("INSERT INTO items VALUES ($id)");
+        command.Parameters.AddWithValue("$id", id);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    [Fact]
+    public async Task A_read_only_unit_beside_an_open_writer_reads_the_last_committed_data_at_once()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+        await using SqliteConnection writer = await HoldWriteLockAsync();
+
+        var clock = Stopwatch.StartNew();
+        long count = await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct));
+
+        Assert.Equal(1, count); // the committed row, not the writer's uncommitted one
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the read took {clock.Elapsed}, half the 5 s busy timeout or more");
+    }
+
+    [Fact]
+    public async Task A_read_only_session_beside_an_open_writer_opens_at_once_and_reads_committed_data()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+        await using SqliteConnection writer = await HoldWriteLockAsync();
+
+        var clock = Stopwatch.StartNew();
+        await using LocalSession session = await db.OpenReadOnlySessionAsync();
+        long count = await CountAsync(session, default);
+
+        Assert.Equal(1, count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the read took {clock.Elapsed}, half the 5 s busy timeout or more");
+    }
+
+    [Fact]
+    public async Task Writers_waiting_for_the_write_lock_hold_no_thread_and_all_commit()
+    {
+        int writers = 2 * Environment.ProcessorCount * 4;
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 10);
+        SqliteConnection holder = await HoldWriteLockAsync();
+
+        // Every unit is started from this one thread while the lock is held. A wait that blocked its thread (a Thread.Sleep
+        // loop inside BEGIN IMMEDIATE) would keep this thread until the busy timeout and then return a faulted task.
+        var units = new Task[writers];
+        for (int i = 0; i < writers; i++)
+        {
+            int id = i + 1;
+            units[i] = db.ExecuteAsync((session, ct) => InsertAsync(session, id, ct));
+            Assert.False(units[i].IsCompleted, "a writer returned to its caller completed (or failed) while the lock was held");
+        }
+
+        // For about a second they wait, and the thread pool keeps serving other work meanwhile: a chain of pool hops runs.
+        var held = Stopwatch.StartNew();
+        int hops = 0;
+        while (held.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            await Task.Run(() => Interlocked.Increment(ref hops));
+        }
+
+        Assert.True(hops > 0);
+        Assert.All(units, unit => Assert.False(unit.IsCompleted, "a writer finished while the lock was held"));
+
+        await using (holder)
+        {
+            await using SqliteCommand commit = holder.CreateCommand();
+            commit.CommandText = "COMMIT";
+            await commit.ExecuteNonQueryAsync();
+        }
+
+        await Task.WhenAll(units).WaitAsync(TimeSpan.FromSeconds(30));
+        long count = await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct));
+        Assert.Equal(writers + 2, count); // the first row, the holder's row and one row per writer: none lost
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [Fact]
+    public async Task A_writer_that_never_gets_the_lock_fails_busy_after_the_busy_timeout_without_blocking_its_caller()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 1);
+        await using SqliteConnection holder = await HoldWriteLockAsync();
+
+        var clock = Stopwatch.StartNew();
+        ValueTask<LocalSession> open = db.OpenSessionAsync();
+        Assert.False(open.IsCompleted, "the open blocked its caller for the whole busy wait");
+        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(async () => await open);
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"BUSY came after {clock.Elapsed}, before the 1 s busy timeout");
+        Assert.True(ex.IsTransient);
+        Assert.Equal(5, Assert.IsType<SqliteException>(ex.InnerException).SqliteErrorCode);
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+}
