@@ -4,6 +4,7 @@ using System.Text.Json;
 using DbCore.Tests.Infrastructure;
 using DbCore.Tests.ScaleOut;
 using Npgsql;
+using Xunit;
 
 namespace DbCore.Tests.Failover;
 
@@ -12,7 +13,7 @@ namespace DbCore.Tests.Failover;
 /// each a <c>pg_autoctl ... --run</c> process started as the <c>postgres</c> user with HOME and XDG_* in a temp directory it
 /// owns. Exposes the formation's multi-host URI (<c>target_session_attrs=read-write</c>) and the faults the failover tests
 /// inject. Stops every process it started (by PID) and deletes the directory on dispose. Used as a class fixture by
-/// <see cref="AutoFailoverTests"/> and linked into tools/Soak for <c>--failover</c>.
+/// <c>AutoFailoverTests</c> and linked into tools/Soak for <c>--failover</c>.
 /// </summary>
 public sealed class AutoFailoverCluster : IAsyncLifetime
 {
@@ -27,6 +28,9 @@ public sealed class AutoFailoverCluster : IAsyncLifetime
 
     /// <summary>Where progress lines go (no secrets: the formation runs with trust authentication on loopback).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Where to copy the pg_autoctl logs (monitor, node1, node2) on dispose; <see langword="null"/> for nowhere.</summary>
+    public string? KeepLogsIn { get; init; }
 
     public bool IsAvailable { get; private set; }
 
@@ -141,6 +145,15 @@ public sealed class AutoFailoverCluster : IAsyncLifetime
         }
 
         KillServices();
+        if (KeepLogsIn is not null && _root is not null)
+        {
+            Directory.CreateDirectory(KeepLogsIn);
+            foreach (string log in Directory.GetFiles(_root, "*.log"))
+            {
+                File.Copy(log, Path.Combine(KeepLogsIn, Path.GetFileName(log)), overwrite: true);
+            }
+        }
+
         ScaleOutProcess.TryDeleteDirectory(_root);
         _root = null;
     }
@@ -307,9 +320,10 @@ public sealed class AutoFailoverCluster : IAsyncLifetime
     {
         await using var connection = new NpgsqlConnection(NodeConnectionString(node, "postgres"));
         await connection.OpenAsync();
+        // Not full_page_writes = off: pg_rewind, which pg_autoctl uses to rejoin a demoted primary, needs it on.
         // Only reloadable settings: a restart-only one (max_connections, shared_buffers) would differ between the nodes
         // until a restart, and a standby refuses to start with a smaller max_connections than its primary.
-        foreach (string setting in (string[])["fsync = off", "full_page_writes = off"])
+        foreach (string setting in (string[])["fsync = off"])
         {
             await using var alter = new NpgsqlCommand("ALTER SYSTEM SET " + setting, connection);
             await alter.ExecuteNonQueryAsync();

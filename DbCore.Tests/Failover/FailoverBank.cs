@@ -10,7 +10,7 @@ using Npgsql;
 namespace DbCore.Tests.Failover;
 
 /// <summary>
-/// The bank workload run across pg_auto_failover failovers, shared by <see cref="AutoFailoverTests"/> and tools/Soak
+/// The bank workload run across pg_auto_failover failovers, shared by <c>AutoFailoverTests</c> and tools/Soak
 /// (<c>--failover</c>): workers move money through a DbCore accessor while a fault schedule runs; each transfer writes a
 /// ledger row keyed by its unique id in the same transaction, so a transfer applied twice fails loudly. Afterwards the
 /// invariants are checked on the current primary and the figures returned.
