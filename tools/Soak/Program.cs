@@ -1,5 +1,6 @@
 // The bank-invariant soak: 16 workers transfer money between accounts while a killer terminates one busy backend
 // every second. Usage: dotnet run --project tools/Soak -- [seconds=20] [connection string]
+// or, across pg_auto_failover failovers: dotnet run --project tools/Soak -- --failover [seconds=60] [--verified]
 // (or DBCORE_SOAK_CONNECTION_STRING). Without a connection string it starts a throwaway PostgreSQL like the test
 // fixture. Exit code 0 only if the invariant held: the total is unchanged, every account equals its opening balance
 // plus its ledger, and the ledger holds every reported success and nothing else but unknown outcomes.
@@ -14,6 +15,11 @@ using Soak;
 const int Accounts = 50;
 const long InitialBalance = 10_000;
 const int Workers = 16;
+
+if (args.Length > 0 && args[0] == "--failover")
+{
+    return await FailoverSoak.RunAsync(args.Length > 1 && args[1] != "--verified" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60, args.Contains("--verified"));
+}
 
 int seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
 string? connectionString = args.Length > 1 ? args[1] : Environment.GetEnvironmentVariable("DBCORE_SOAK_CONNECTION_STRING");
