@@ -88,6 +88,14 @@ internal static class ErrorTranslator
         }
     }
 
+    /// <summary>25006 in a read-write unit: the server it reached is read-only (a standby, or a primary being demoted).</summary>
+    public static ConnectionFailureException ServerIsReadOnly(string name, DbCoreException failure)
+        => new(
+            Message(name, "the server refused a write because it is read-only: this unit reached a standby or a primary being demoted (a failover in progress?); the hosts are asked again and the unit is retried (SQLSTATE 25006)", null),
+            failure.InnerException,
+            isTransient: true,
+            failure.SqlState);
+
     private static DbCoreException FromPostgres(PostgresException pg, ErrorPhase phase, string name)
     {
         string state = pg.SqlState;

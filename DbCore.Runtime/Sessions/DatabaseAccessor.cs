@@ -145,6 +145,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
     private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
 
+    private const string ReadOnlySqlTransaction = "25006";
+
     private long _lastPoolClear;
 
     /// <summary>Creates the generated session type over <paramref name="engine"/>.</summary>
@@ -348,6 +350,14 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 // Verified: nothing was applied, so this is an ordinary connection failure and safe to run again.
                 failure = CommitVerifier.NotApplied(Engine.Name, unknown);
             }
+        }
+
+        if (failure.SqlState == ReadOnlySqlTransaction && !session.IsReadOnly && failure.GetType() == typeof(DbCoreException))
+        {
+            // A write in a read-write unit refused because the server is read-only: the unit reached a standby or a
+            // primary being demoted (a failover in progress). Ask the hosts again and retry: the promoted primary is found.
+            Engine.ForgetHostStates();
+            failure = ErrorTranslator.ServerIsReadOnly(Engine.Name, failure);
         }
 
         if (failure is ConnectionFailureException && session.FailedToConnect)

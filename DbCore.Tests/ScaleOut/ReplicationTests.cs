@@ -68,6 +68,26 @@ public sealed class ReplicationTests(ReplicationTopology topology, ITestOutputHe
     }
 
     [PostgresFact]
+    public async Task Write_unit_that_reaches_a_read_only_server_is_a_transient_connection_failure()
+    {
+        // What a write sees while a demoted primary is still in the pool during a failover: the server is read-only.
+        string database = await topology.CreateDatabaseAsync("rwstandby");
+        await using (Pg primary = Pg(topology.MultiHostConnectionString(database)))
+        {
+            await primary.ExecuteAsync((session, ct) => NonQueryAsync(session, "CREATE TABLE items (id int)", ct));
+        }
+
+        await topology.WaitForReplayAsync();
+        await using Pg db = Pg(topology.StandbyConnectionString(database), s => s.Retry.MaxAttempts = 2);
+
+        var ex = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync((session, ct) => NonQueryAsync(session, "INSERT INTO items VALUES (1)", ct)));
+
+        Assert.Equal("25006", ex.SqlState);
+        Assert.True(ex.IsTransient);
+        Assert.Equal(2, ex.Attempts);
+    }
+
+    [PostgresFact]
     public async Task Single_host_read_only_sessions_share_the_pool_and_the_read_only_flag_does_not_leak()
     {
         string connectionString = await topology.Primary.CreateDatabaseAsync("single");
