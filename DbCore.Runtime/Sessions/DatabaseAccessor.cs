@@ -251,7 +251,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         {
             TSession session = CreateSession(readOnly);
             T result = default!;
-            long transactionId = 0;
+            CommitTicket ticket = default;
             Exception? failure = null;
             try
             {
@@ -268,9 +268,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 // The work may have committed or rolled back the session itself: that is its decision, not a failure.
                 if (session.IsOpen)
                 {
-                    if (verifyCommit)
+                    if (verifyCommit && session.HasTransaction)
                     {
-                        transactionId = await CommitVerifier.ReadTransactionIdAsync(session, cancellationToken).ConfigureAwait(false);
+                        ticket = await CommitVerifier.ReadTicketAsync(session, cancellationToken).ConfigureAwait(false);
                     }
 
                     await session.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -289,7 +289,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             }
 
             // Cold path, kept out of this method's state machine.
-            if (await HandleFailureAsync(session, failure, attempt, maxAttempts, transactionId, activity, cancellationToken).ConfigureAwait(false))
+            if (await HandleFailureAsync(session, failure, attempt, maxAttempts, ticket, activity, cancellationToken).ConfigureAwait(false))
             {
                 return result; // a broken COMMIT that verification proved applied
             }
@@ -314,7 +314,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// translation, with <see cref="DbCoreException.Attempts"/> set), returns <see langword="true"/> when a broken COMMIT
     /// was verified as applied, or backs off and returns <see langword="false"/> to run the unit again.
     /// </summary>
-    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, int maxAttempts, long transactionId, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, int maxAttempts, CommitTicket ticket, Activity? activity, CancellationToken cancellationToken)
     {
         // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
         bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
@@ -337,9 +337,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             ExceptionDispatchInfo.Throw(exception);
         }
 
-        if (failure is CommitOutcomeUnknownException unknown && transactionId != 0)
+        if (failure is CommitOutcomeUnknownException unknown && ticket.IsSet)
         {
-            CommitStatus status = await VerifyCommitAsync(transactionId, cancellationToken).ConfigureAwait(false);
+            CommitStatus status = await VerifyCommitAsync(ticket, cancellationToken).ConfigureAwait(false);
             if (status == CommitStatus.Committed)
             {
                 return true;
@@ -413,8 +413,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// After a broken COMMIT: reconnects (with backoff, the server may be restarting) and asks for the transaction's status.
     /// "in progress" is asked again: the terminated backend may still be rolling back.
     /// </summary>
-    private async Task<CommitStatus> VerifyCommitAsync(long transactionId, CancellationToken cancellationToken)
+    private async Task<CommitStatus> VerifyCommitAsync(CommitTicket ticket, CancellationToken cancellationToken)
     {
+        long transactionId = ticket.TransactionId;
         int tries = Math.Max(Options.Retry.MaxAttempts, CommitVerifier.MinimumTries);
         string status = "unreachable";
         for (int attempt = 1; attempt <= tries; attempt++)
@@ -423,7 +424,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             try
             {
                 await session.OpenAsync(cancellationToken).ConfigureAwait(false);
-                status = await CommitVerifier.ReadStatusAsync(session, transactionId, cancellationToken).ConfigureAwait(false);
+                status = await CommitVerifier.ReadStatusAsync(session, ticket, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested)
             {
@@ -462,7 +463,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
                     continue;
                 default:
-                    // null: the transaction id is too old to be looked up (or a wraparound); the outcome stays unknown.
+                    // Another server or a restart (see CommitVerifier), or the id is too old to be looked up: unknown.
                     break;
             }
 

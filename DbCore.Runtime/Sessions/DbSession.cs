@@ -15,7 +15,8 @@ namespace DbCore;
 /// <summary>
 /// One unit of work: a pooled connection with one transaction. Opened on <see cref="OpenAsync"/> or lazily on first use;
 /// <see cref="DisposeAsync"/> and <see cref="Dispose"/> roll back unless committed and always return the connection.
-/// Not thread-safe, like the connection it wraps.
+/// On PostgreSQL the transaction begins with the first statement that may write (see docs/sessions.md, "The read path"):
+/// reads before it cost what raw Npgsql costs. Not thread-safe, like the connection it wraps.
 /// </summary>
 public abstract class DbSession : IAsyncDisposable, IDisposable
 {
@@ -45,8 +46,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         Disposed,
     }
 
-    /// <summary>Whether the session holds a connection and an open transaction.</summary>
+    /// <summary>
+    /// Whether the session holds a connection and has not been committed or rolled back yet. On PostgreSQL its transaction
+    /// may not have begun yet (nothing but reads so far).
+    /// </summary>
     public bool IsOpen => _state == SessionState.Open;
+
+    /// <summary>Whether the session's transaction has begun (always once open on SQLite; on PostgreSQL at the first write).</summary>
+    internal bool HasTransaction => _transaction is not null;
 
     /// <summary>
     /// Set by the accessor before opening: the session connects through the read-only data source and its transaction is
@@ -88,38 +95,75 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>The open connection. Opens the session synchronously when it is not open yet.</summary>
+    /// <summary>
+    /// The open connection, inside the session's transaction: opens the session synchronously when it is not open yet and
+    /// begins the transaction, so statements another library sends on it (Dapper, EF Core) are part of the unit of work.
+    /// </summary>
     public DbConnection Connection
     {
         get
         {
-            EnsureOpen();
+            EnsureTransaction();
             return _connection!;
         }
     }
 
-    /// <summary>The session's transaction. Opens the session synchronously when it is not open yet.</summary>
-    public DbTransaction Transaction
-    {
-        get
-        {
-            EnsureOpen();
-            return _transaction!;
-        }
-    }
+    /// <summary>The session's transaction. Opens the session synchronously when it is not open yet, and begins the transaction.</summary>
+    public DbTransaction Transaction => EnsureTransaction();
 
-    /// <summary>Creates a command bound to the session's connection and transaction.</summary>
+    /// <summary>
+    /// Creates a command bound to the session's connection and transaction. On PostgreSQL a plain read (one SELECT, WITH,
+    /// VALUES, TABLE or SHOW statement without a locking clause or a writing keyword) created before the transaction began
+    /// runs without one, as raw Npgsql would run it; any other statement begins the transaction first.
+    /// </summary>
     /// <param name="sql">The command text.</param>
     public DbCommand CreateCommand(string sql)
     {
         EnsureOpen();
+        if (_transaction is null && !SqlClassifier.IsRead(sql))
+        {
+            BeginDeferredTransaction();
+        }
+
         DbCommand command = _connection!.CreateCommand();
         command.Transaction = _transaction;
         command.CommandText = sql;
         return command;
     }
 
-    /// <summary>Acquires a connection and begins the transaction. Does nothing when already open.</summary>
+    private DbTransaction EnsureTransaction()
+    {
+        EnsureOpen();
+        if (_transaction is null)
+        {
+            BeginDeferredTransaction();
+        }
+
+        return _transaction!;
+    }
+
+    /// <summary>
+    /// PostgreSQL: begins the transaction at the first statement that may write. Npgsql sends the BEGIN together with the
+    /// next command (no round trip of its own); a read-only session also sends <c>SET TRANSACTION READ ONLY</c> (one round
+    /// trip, only on this path: a write attempt, or <see cref="Connection"/> / <see cref="Transaction"/> used directly).
+    /// </summary>
+    private void BeginDeferredTransaction()
+    {
+        try
+        {
+            _transaction = _connection!.BeginTransaction();
+            if (IsReadOnly)
+            {
+                ReadOnlyTransaction.Begin(_connection, _transaction);
+            }
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>Acquires a connection (on SQLite also begins the transaction; on PostgreSQL it begins with the first write). Does nothing when already open.</summary>
     /// <param name="cancellationToken">Cancels waiting for a connection.</param>
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
         => _state == SessionState.Open ? default : OpenCoreAsync(cancellationToken);
@@ -152,10 +196,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
-            if (IsReadOnly)
+            // PostgreSQL: the transaction begins with the first statement that may write (the read path).
+            if (connection is not NpgsqlConnection)
             {
-                await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
+                _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
+                if (IsReadOnly)
+                {
+                    await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex)
@@ -204,10 +252,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
-            if (IsReadOnly)
+            // PostgreSQL: the transaction begins with the first statement that may write (the read path).
+            if (connection is not NpgsqlConnection)
             {
-                ReadOnlyTransaction.Begin(connection, _transaction);
+                _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
+                if (IsReadOnly)
+                {
+                    ReadOnlyTransaction.Begin(connection, _transaction);
+                }
             }
         }
         catch (Exception ex)
@@ -259,6 +311,13 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             }
 
             ThrowIfNotOpenable();
+        }
+
+        if (_transaction is null)
+        {
+            // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
+            _state = SessionState.Committed;
+            return;
         }
 
         // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
@@ -340,10 +399,15 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
 
         _state = SessionState.RolledBack;
+        if (_transaction is null)
+        {
+            return; // only reads ran: nothing to roll back
+        }
+
         CountRollback();
         try
         {
-            await _transaction!.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            await _transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
         {
@@ -374,13 +438,13 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            if (state == SessionState.Open)
+            if (state == SessionState.Open && transaction is not null)
             {
                 CountRollback();
                 Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
                 try
                 {
-                    await transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                    await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
@@ -390,7 +454,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
             try
             {
-                await transaction!.DisposeAsync().ConfigureAwait(false);
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                }
+
                 if (IsReadOnly)
                 {
                     ReadOnlyTransaction.End(connection);
@@ -432,13 +500,13 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            if (state == SessionState.Open)
+            if (state == SessionState.Open && transaction is not null)
             {
                 CountRollback();
                 Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
                 try
                 {
-                    transaction!.Rollback();
+                    transaction.Rollback();
                 }
                 catch (Exception ex)
                 {
@@ -448,7 +516,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
             try
             {
-                transaction!.Dispose();
+                transaction?.Dispose();
                 if (IsReadOnly)
                 {
                     ReadOnlyTransaction.End(connection);

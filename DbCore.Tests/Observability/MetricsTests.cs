@@ -73,19 +73,32 @@ public sealed class MetricsTests(PostgresServer server)
             await using NpgsqlCommand command = session.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(ct);
         });
-        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(static (_, _) => throw new InvalidOperationException("boom")));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(static (session, ct) =>
+        {
+            _ = session.Transaction; // begun: a unit whose transaction never began has nothing to roll back
+            throw new InvalidOperationException("boom");
+        }));
         await using (PgSession session = await db.OpenSessionAsync())
         {
+            _ = session.Transaction;
             await session.RollbackAsync();
         }
 
         await using (PgSession session = await db.OpenSessionAsync())
         {
             // disposed without commit: rolled back and counted once
+            _ = session.Transaction;
+        }
+
+        await using (PgSession session = await db.OpenSessionAsync())
+        {
+            // only read (the read path): no transaction, so no rollback
+            await using NpgsqlCommand command = session.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync();
         }
 
         Assert.Equal(3, metrics.For("dbcore.rollbacks", database).Sum(m => m.Value));
-        Assert.Equal(4, metrics.For("dbcore.session.duration", database).Count);
+        Assert.Equal(5, metrics.For("dbcore.session.duration", database).Count);
         Assert.Equal(0, metrics.For("dbcore.session.active", database).Sum(m => m.Value));
         MeasurementRecord sample = metrics.For("dbcore.rollbacks", database)[0];
         Assert.Equal("postgresql", sample.Tag("db.system"));

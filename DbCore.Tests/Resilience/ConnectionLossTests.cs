@@ -51,6 +51,7 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
         await db.ExecuteAsync(async (session, ct) =>
         {
             runs++;
+            _ = session.Transaction; // a unit that only reads never sits idle in a transaction (the read path); this one has begun
             await SelectOneAsync(session, ct);
             if (runs == 1)
             {
@@ -62,6 +63,7 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
         await using Pg once = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
         var ex = await Assert.ThrowsAsync<ConnectionFailureException>(() => once.ExecuteAsync(async (session, ct) =>
         {
+            _ = session.Transaction;
             await SelectOneAsync(session, ct);
             await Task.Delay(1200, ct);
             await SelectOneAsync(session, ct);

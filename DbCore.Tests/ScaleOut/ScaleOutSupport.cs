@@ -33,6 +33,9 @@ internal static class ScaleOutSupport
     /// <summary>Where a session runs: in recovery (a standby), read-only transaction, server port, backend pid.</summary>
     public static async Task<Placement> PlacementAsync(PgSession session, CancellationToken ct = default)
     {
+        // Inside the session's transaction (begun by asking for it), so transaction_read_only shows the session's kind; a
+        // plain read would run before any transaction (the read path) and always say "off".
+        _ = session.Transaction;
         await using NpgsqlCommand command = session.CreateCommand(
             "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), inet_server_port(), pg_backend_pid()");
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(ct);

@@ -1,0 +1,208 @@
+using System;
+
+namespace DbCore;
+
+/// <summary>
+/// Decides whether a command is a plain read that may run before the session's transaction begins (the PostgreSQL read
+/// path, see docs/sessions.md). Conservative: anything it cannot prove to be a single read statement is not one, which only
+/// costs the BEGIN a read would have avoided, never atomicity.
+/// </summary>
+/// <remarks>
+/// A read is one statement whose first keyword is <c>SELECT</c>, <c>WITH</c>, <c>VALUES</c>, <c>TABLE</c> or <c>SHOW</c>,
+/// and that contains none of the keywords <c>INSERT</c>, <c>UPDATE</c>, <c>DELETE</c>, <c>MERGE</c>, <c>INTO</c>
+/// (<c>SELECT INTO</c> creates a table), <c>FOR</c> (locking clauses need the transaction to hold the lock),
+/// <c>NEXTVAL</c>, <c>SETVAL</c>, <c>LOCK</c> or <c>COPY</c>, outside string literals, quoted identifiers, dollar quotes
+/// and comments. A function that writes, called from a SELECT, cannot be seen: begin the transaction first (access
+/// <see cref="DbSession.Transaction"/>) for such a statement.
+/// </remarks>
+internal static class SqlClassifier
+{
+    private static readonly string[] ReadStarts = ["SELECT", "WITH", "VALUES", "TABLE", "SHOW"];
+
+    private static readonly string[] WriteWords = ["INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "FOR", "NEXTVAL", "SETVAL", "LOCK", "COPY"];
+
+    public static bool IsRead(string? sql)
+    {
+        if (string.IsNullOrEmpty(sql))
+        {
+            return false;
+        }
+
+        bool first = true;
+        bool ended = false; // a ';' was seen: only whitespace and comments may follow
+        int i = 0;
+        while (i < sql.Length)
+        {
+            char c = sql[i];
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+            }
+            else if (c == '-' && At(sql, i + 1, '-'))
+            {
+                int end = sql.IndexOf('\n', i);
+                i = end < 0 ? sql.Length : end + 1;
+            }
+            else if (c == '/' && At(sql, i + 1, '*'))
+            {
+                if (!SkipBlockComment(sql, ref i))
+                {
+                    return false;
+                }
+            }
+            else if (ended)
+            {
+                return false; // a second statement
+            }
+            else if (c == ';')
+            {
+                ended = true;
+                i++;
+            }
+            else if (c is '\'' or '"')
+            {
+                if (!SkipQuoted(sql, ref i, c))
+                {
+                    return false;
+                }
+            }
+            else if (c == '$' && TryDollarTag(sql, i, out string tag))
+            {
+                int close = sql.IndexOf(tag, i + tag.Length, StringComparison.Ordinal);
+                if (close < 0)
+                {
+                    return false;
+                }
+
+                i = close + tag.Length;
+            }
+            else if (char.IsLetter(c) || c == '_')
+            {
+                int start = i;
+                while (i < sql.Length && (char.IsLetterOrDigit(sql[i]) || sql[i] is '_' or '$'))
+                {
+                    i++;
+                }
+
+                ReadOnlySpan<char> word = sql.AsSpan(start, i - start);
+                if (first)
+                {
+                    if (!IsOneOf(word, ReadStarts))
+                    {
+                        return false;
+                    }
+
+                    first = false;
+                }
+                else if (IsOneOf(word, WriteWords))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                if (first)
+                {
+                    return false; // e.g. "(SELECT ...)" or a psql meta-command: not worth proving
+                }
+
+                i++;
+            }
+        }
+
+        return !first;
+    }
+
+    private static bool At(string sql, int index, char c) => index < sql.Length && sql[index] == c;
+
+    private static bool IsOneOf(ReadOnlySpan<char> word, string[] words)
+    {
+        foreach (string candidate in words)
+        {
+            if (word.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SkipBlockComment(string sql, ref int i)
+    {
+        // PostgreSQL block comments nest.
+        int depth = 0;
+        while (i < sql.Length)
+        {
+            if (sql[i] == '/' && At(sql, i + 1, '*'))
+            {
+                depth++;
+                i += 2;
+            }
+            else if (sql[i] == '*' && At(sql, i + 1, '/'))
+            {
+                depth--;
+                i += 2;
+                if (depth == 0)
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SkipQuoted(string sql, ref int i, char quote)
+    {
+        // 'it''s' and "a""b": a doubled quote stays inside. E'\'' escapes are treated conservatively by the same rule:
+        // an unbalanced literal makes the statement "not a read".
+        i++;
+        while (i < sql.Length)
+        {
+            if (sql[i] == quote)
+            {
+                if (At(sql, i + 1, quote))
+                {
+                    i += 2;
+                    continue;
+                }
+
+                i++;
+                return true;
+            }
+
+            if (sql[i] == '\\' && quote == '\'')
+            {
+                return false; // backslash escapes (E'...'): do not try to be clever
+            }
+
+            i++;
+        }
+
+        return false;
+    }
+
+    /// <summary>A dollar-quote opening tag ($$ or $tag$) at <paramref name="i"/>; not a positional parameter ($1).</summary>
+    private static bool TryDollarTag(string sql, int i, out string tag)
+    {
+        int j = i + 1;
+        while (j < sql.Length && (char.IsLetter(sql[j]) || sql[j] == '_' || (j > i + 1 && char.IsDigit(sql[j]))))
+        {
+            j++;
+        }
+
+        if (j < sql.Length && sql[j] == '$')
+        {
+            tag = sql.Substring(i, j - i + 1);
+            return true;
+        }
+
+        tag = "";
+        return false;
+    }
+}

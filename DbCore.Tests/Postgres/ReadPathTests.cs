@@ -1,0 +1,204 @@
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.Observability;
+using DbCore.Tests.Resilience;
+using DbCore.Tests.TestSettings;
+using Npgsql;
+
+namespace DbCore.Tests.Postgres;
+
+/// <summary>
+/// The read path: on PostgreSQL a session's transaction begins with the first statement that may write, so a request that
+/// only reads sends the statements raw Npgsql sends (counted by pg_stat_statements), and reads are no rollbacks.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ReadPathTests(PostgresServer server)
+{
+    private async Task<string> WorldAsync(string prefix)
+    {
+        string cs = await server.CreateDatabaseAsync(prefix);
+        await Resilient.AdminAsync(cs, "CREATE TABLE world (id int PRIMARY KEY, n int NOT NULL); INSERT INTO world SELECT g, g FROM generate_series(1, 10) g");
+        return cs;
+    }
+
+    /// <summary>Every statement the server ran for <paramref name="cs"/>'s database during <paramref name="action"/>, with calls.</summary>
+    private async Task<Dictionary<string, long>> StatementsAsync(string cs, Func<Task> action)
+    {
+        string admin = server.BuildConnectionString("postgres", pooling: false);
+        string database = new NpgsqlConnectionStringBuilder(cs).Database!;
+        await Resilient.AdminAsync(admin, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        await Resilient.AdminAsync(admin, $"SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = '{database}'), 0)");
+        await action();
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
+        await using var reader = await command.ExecuteReaderAsync();
+        var statements = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            statements[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return statements;
+    }
+
+    private static async Task<int> ReadAsync(PgSession session, CancellationToken ct = default)
+        => await Resilient.ScalarAsync<int>(session, "SELECT n FROM world WHERE id = 7", ct);
+
+    /// <summary>What raw Npgsql sends for the same reads: a connection per request from a data source, one command.</summary>
+    private static async Task RawReadsAsync(NpgsqlDataSource raw, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await using NpgsqlConnection connection = await raw.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand("SELECT n FROM world WHERE id = 7", connection);
+            Assert.Equal(7, (int)(await command.ExecuteScalarAsync())!);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Scoped_session_that_only_reads_sends_what_raw_Npgsql_sends()
+    {
+        string cs = await WorldAsync("readscoped");
+        using var metrics = new MetricCapture();
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(cs, logs);
+        await using NpgsqlDataSource raw = NpgsqlDataSource.Create(cs);
+        await db.ExecuteAsync((s, ct) => ReadAsync(s, ct)); // both pools warm, type loading done
+        await RawReadsAsync(raw, 1);
+
+        Dictionary<string, long> dbcore = await StatementsAsync(cs, async () =>
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                await using PgSession session = db.CreateSession(); // what the DI container injects per request
+                Assert.Equal(7, await ReadAsync(session));
+            }
+        });
+        Dictionary<string, long> rawNpgsql = await StatementsAsync(cs, () => RawReadsAsync(raw, 5));
+
+        Assert.Equal(rawNpgsql.OrderBy(p => p.Key), dbcore.OrderBy(p => p.Key)); // no BEGIN, no ROLLBACK
+        Assert.Equal(5, dbcore["SELECT n FROM world WHERE id = $1"]);
+        Assert.Empty(metrics.For("dbcore.rollbacks", new NpgsqlConnectionStringBuilder(cs).Database!));
+        Assert.Empty(logs.Named("SessionNotCommitted"));
+    }
+
+    [PostgresFact]
+    public async Task Units_that_only_read_send_what_raw_Npgsql_sends_with_and_without_multiplexing()
+    {
+        string cs = await WorldAsync("readunits");
+        foreach (bool multiplexing in new[] { false, true })
+        {
+            string connectionString = new NpgsqlConnectionStringBuilder(cs) { Multiplexing = multiplexing }.ConnectionString;
+            await using Pg db = Resilient.Pg(connectionString);
+            await using NpgsqlDataSource raw = NpgsqlDataSource.Create(connectionString);
+            await db.ExecuteAsync((s, ct) => ReadAsync(s, ct));
+            await RawReadsAsync(raw, 1);
+
+            Dictionary<string, long> dbcore = await StatementsAsync(cs, async () =>
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    Assert.Equal(7, await db.ExecuteAsync((s, ct) => ReadAsync(s, ct)));
+                    Assert.Equal(7, await db.ExecuteReadOnlyAsync((s, ct) => ReadAsync(s, ct)));
+                }
+            });
+            Dictionary<string, long> rawNpgsql = await StatementsAsync(cs, () => RawReadsAsync(raw, 6));
+
+            Assert.Equal(rawNpgsql.OrderBy(p => p.Key), dbcore.OrderBy(p => p.Key));
+            Assert.Equal(6, dbcore["SELECT n FROM world WHERE id = $1"]);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Write_unit_sends_begin_its_statements_the_guard_and_commit()
+    {
+        string cs = await WorldAsync("writeunit");
+        await using Pg db = Resilient.Pg(cs);
+        await db.ExecuteAsync((s, ct) => ReadAsync(s, ct));
+
+        Dictionary<string, long> statements = await StatementsAsync(cs, () => db.ExecuteAsync(async (session, ct) =>
+        {
+            await ReadAsync(session, ct);
+            await Resilient.NonQueryAsync(session, "UPDATE world SET n = n + 1 WHERE id = 7", ct);
+        }));
+
+        // BEGIN goes out with the UPDATE (the first write), the guard SELECT 1 with the COMMIT: two round trips after the read.
+        Assert.Equal(
+            ["BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED", "COMMIT", "SELECT $1", "SELECT n FROM world WHERE id = $1", "UPDATE world SET n = n + $1 WHERE id = $2"],
+            statements.Keys.Where(q => !q.StartsWith("--", StringComparison.Ordinal) && q != "DISCARD ALL").Order(StringComparer.Ordinal));
+    }
+
+    [PostgresFact]
+    public async Task Reads_before_the_first_write_see_committed_data_and_everything_from_the_first_write_on_is_atomic()
+    {
+        string cs = await WorldAsync("readthenwrite");
+        await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
+
+        await Assert.ThrowsAsync<UniqueViolationException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            Assert.Equal(10L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct));
+            await Resilient.AdminAsync(cs, "INSERT INTO world VALUES (11, 11)"); // committed by someone else meanwhile
+            // READ COMMITTED, as inside a transaction: every statement sees what was committed before it started.
+            Assert.Equal(11L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct));
+            await Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (12, 12)", ct);   // the transaction begins here
+            Assert.Equal(12L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct)); // sees its own write
+            await Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (1, 1)", ct);     // fails: everything since the first write rolls back
+        }));
+
+        Assert.Equal(11L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world"));
+        Assert.Equal(0L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world WHERE id = 12"));
+    }
+
+    [PostgresFact]
+    public async Task Locking_read_begins_the_transaction_and_holds_its_lock_until_commit()
+    {
+        string cs = await WorldAsync("lockingread");
+        await using Pg db = Resilient.Pg(cs);
+
+        await using (PgSession session = db.CreateSession())
+        {
+            await Resilient.ScalarAsync<int>(session, "SELECT n FROM world WHERE id = 3 FOR UPDATE");
+            var locked = await Assert.ThrowsAsync<PostgresException>(() => Resilient.AdminAsync(cs, "SELECT n FROM world WHERE id = 3 FOR UPDATE NOWAIT"));
+            Assert.Equal("55P03", locked.SqlState);
+            await session.CommitAsync();
+        }
+
+        Assert.Equal(3, await Resilient.AdminAsync(cs, "SELECT n FROM world WHERE id = 3 FOR UPDATE NOWAIT"));
+    }
+
+    [PostgresFact]
+    public async Task Connection_used_directly_is_inside_the_unit_of_work()
+    {
+        string cs = await WorldAsync("rawconnection");
+        await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            // Another library writing through the connection (Dapper, EF Core): DbCore cannot see its SQL, so the
+            // transaction begins when the connection is handed out.
+            await using var command = new NpgsqlCommand("INSERT INTO world VALUES (20, 20)", session.Connection);
+            await command.ExecuteNonQueryAsync(ct);
+            throw new InvalidOperationException("business rule");
+        }));
+
+        Assert.Equal(0L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world WHERE id = 20"));
+    }
+
+    [PostgresFact]
+    public async Task Write_in_a_read_only_unit_still_fails_with_25006()
+    {
+        string cs = await WorldAsync("readonlywrite");
+        await using Pg db = Resilient.Pg(cs);
+
+        var ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteReadOnlyAsync(async (session, ct) =>
+        {
+            await ReadAsync(session, ct);
+            await Resilient.NonQueryAsync(session, "UPDATE world SET n = 0", ct);
+        }));
+
+        Assert.Equal("25006", ex.SqlState);
+        Assert.Equal(0L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world WHERE n = 0"));
+    }
+}

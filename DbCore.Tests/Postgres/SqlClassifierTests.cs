@@ -1,0 +1,40 @@
+namespace DbCore.Tests.Postgres;
+
+/// <summary>What the read path treats as a plain read (runs before the transaction begins) and what begins it.</summary>
+public sealed class SqlClassifierTests
+{
+    [Theory]
+    [InlineData("SELECT 1")]
+    [InlineData("  select id, title FROM todos WHERE id = @id")]
+    [InlineData("-- the list\nSELECT * FROM todos ORDER BY id")]
+    [InlineData("/* nested /* comment */ */ SELECT 1;")]
+    [InlineData("WITH t AS (SELECT 1 AS x) SELECT x FROM t")]
+    [InlineData("VALUES (1), (2)")]
+    [InlineData("TABLE todos")]
+    [InlineData("SHOW server_version")]
+    [InlineData("SELECT 'INSERT INTO x' AS text, \"update\" FROM t")]
+    [InlineData("SELECT $$ DELETE $$, $tag$ UPDATE $tag$")]
+    [InlineData("SELECT updated_at, inserted_by FROM t WHERE id = $1")]
+    public void Plain_reads_run_before_the_transaction(string sql) => Assert.True(SqlClassifier.IsRead(sql), sql);
+
+    [Theory]
+    [InlineData("INSERT INTO todos (title) VALUES (@t)")]
+    [InlineData("UPDATE todos SET done = true")]
+    [InlineData("DELETE FROM todos")]
+    [InlineData("WITH d AS (DELETE FROM todos RETURNING id) SELECT count(*) FROM d")]
+    [InlineData("SELECT * FROM todos FOR UPDATE")]
+    [InlineData("SELECT * FROM todos FOR SHARE SKIP LOCKED")]
+    [InlineData("SELECT * INTO copy FROM todos")]
+    [InlineData("SELECT nextval('todos_id_seq')")]
+    [InlineData("SELECT 1; DELETE FROM todos")]
+    [InlineData("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")]
+    [InlineData("CALL archive()")]
+    [InlineData("DO $$ BEGIN END $$")]
+    [InlineData("EXPLAIN ANALYZE DELETE FROM todos")]
+    [InlineData("(SELECT 1)")]
+    [InlineData("SELECT 'unterminated")]
+    [InlineData("SELECT E'\\'' ")]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void Anything_else_begins_the_transaction_first(string sql) => Assert.False(SqlClassifier.IsRead(sql), sql);
+}
