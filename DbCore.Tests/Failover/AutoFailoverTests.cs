@@ -71,9 +71,10 @@ public sealed class AutoFailoverTests(AutoFailoverCluster cluster, ITestOutputHe
         int unknown = figures.FailedTyped.GetValueOrDefault(nameof(CommitOutcomeUnknownException));
         int other = figures.FailedTypedTotal - unknown;
         Assert.True(other <= AllowedOtherTypedFailures, $"{other} typed failures other than an unknown commit:\n" + figures.ToText());
-        // A connection lost during COMMIT is an honest unknown outcome, at most one per worker and fault (two faults);
-        // the verified mode resolves it by looking the commit up after reconnecting.
-        Assert.True(unknown <= (verified ? AllowedOtherTypedFailures : 2 * Workers), $"{unknown} unknown commit outcomes:\n" + figures.ToText());
+        // A connection lost during COMMIT is an honest unknown outcome, at most one per worker and fault (two faults). The
+        // verified mode resolves it only when it can ask the server that ran the transaction (a killed backend); across a
+        // failover the promoted standby's answer cannot be trusted (docs/resilience.md), so it stays unknown there too.
+        Assert.True(unknown <= 2 * Workers, $"{unknown} unknown commit outcomes:\n" + figures.ToText());
     }
 }
 
