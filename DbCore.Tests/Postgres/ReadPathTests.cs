@@ -20,28 +20,7 @@ public sealed class ReadPathTests(PostgresServer server)
         return cs;
     }
 
-    /// <summary>Every statement the server ran for <paramref name="cs"/>'s database during <paramref name="action"/>, with calls.</summary>
-    private async Task<Dictionary<string, long>> StatementsAsync(string cs, Func<Task> action)
-    {
-        string admin = server.BuildConnectionString("postgres", pooling: false);
-        string database = new NpgsqlConnectionStringBuilder(cs).Database!;
-        await Resilient.AdminAsync(admin, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-        await Resilient.AdminAsync(admin, $"SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = '{database}'), 0)");
-        await action();
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
-        await using var reader = await command.ExecuteReaderAsync();
-        var statements = new Dictionary<string, long>();
-        while (await reader.ReadAsync())
-        {
-            statements[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return statements;
-    }
+    private Task<Dictionary<string, long>> StatementsAsync(string cs, Func<Task> action) => server.StatementsAsync(cs, action);
 
     private static async Task<int> ReadAsync(PgSession session, CancellationToken ct = default)
         => await Resilient.ScalarAsync<int>(session, "SELECT n FROM world WHERE id = 7", ct);

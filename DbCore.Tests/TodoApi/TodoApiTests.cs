@@ -69,6 +69,28 @@ public sealed class TodoApiTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task Postgres_read_requests_send_no_transaction_statements()
+    {
+        string connectionString = await server.CreateDatabaseAsync("todoapi");
+        await using WebApplicationFactory<Program> app = CreateApp(connectionString);
+        using HttpClient client = app.CreateClient();
+        TodoItem milk = (await (await client.PostAsJsonAsync("/todos", new { title = "buy milk" })).Content.ReadFromJsonAsync<TodoItem>())!;
+
+        Dictionary<string, long> statements = await server.StatementsAsync(connectionString, async () =>
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.Equal(milk, await client.GetFromJsonAsync<TodoItem>($"/todos/{milk.Id}"));
+                Assert.Single((await client.GetFromJsonAsync<List<TodoItem>>("/todos"))!);
+            }
+        });
+
+        // The injected scoped session that only reads: its SELECTs, no BEGIN and no ROLLBACK (the read path).
+        Assert.DoesNotContain(statements.Keys, q => q.StartsWith("BEGIN", StringComparison.Ordinal) || q == "ROLLBACK");
+        Assert.Equal(10, statements.Where(s => s.Key.StartsWith("SELECT", StringComparison.Ordinal)).Sum(s => s.Value));
+    }
+
+    [PostgresFact]
     public async Task Postgres_health_is_unhealthy_when_the_database_is_dropped()
     {
         string connectionString = await server.CreateDatabaseAsync("todoapi");
