@@ -33,9 +33,9 @@ internal readonly record struct CommitTicket(long TransactionId, string Server)
 /// <item>The answer counts only from the server that assigned the id, in the same run (address, port and postmaster start
 /// time are read with the id). A promoted standby, or a server restarted since, may never have seen the transaction and
 /// may have given its id to another one; then the outcome stays unknown.</item>
-/// <item>"committed" is trusted only once a transaction of the verifier's own, begun after the status was read, has
-/// committed on that server: with synchronous replication that COMMIT returns only when the standby has the WAL up to it,
-/// which includes the verified commit. A transaction that is committed locally but whose wait for the standby was cut
+/// <item>"committed" is trusted only once a transaction of the verifier's own that writes WAL
+/// (<c>pg_logical_emit_message</c>), begun after the status was read, has committed on that server: with synchronous
+/// replication that COMMIT returns only when the standby has the WAL up to it, which includes the verified commit. A transaction that is committed locally but whose wait for the standby was cut
 /// (a primary being demoted) therefore does not count as committed.</item>
 /// </list>
 /// </remarks>
@@ -70,10 +70,12 @@ internal static class CommitVerifier
     /// </summary>
     public static async ValueTask<string> ReadStatusAsync(DbSession session, CommitTicket ticket, CancellationToken cancellationToken)
     {
-        _ = session.Transaction; // the barrier must be a transaction that commits (with txid_current() it writes a commit record)
+        session.EnsureTransactionBegun(); // the barrier must be a transaction that commits a WAL record
         string status;
         string server;
-        DbCommand command = session.CreateCommand(string.Create(CultureInfo.InvariantCulture, $"SELECT txid_status({ticket.TransactionId}), {ServerIdentity}, txid_current()"));
+        // pg_logical_emit_message(true, ...) writes a transactional WAL record (any user may call it), so the barrier's
+        // COMMIT has WAL to wait for: with synchronous replication it returns only once the standby has it.
+        DbCommand command = session.CreateCommand(string.Create(CultureInfo.InvariantCulture, $"SELECT txid_status({ticket.TransactionId}), {ServerIdentity}, pg_logical_emit_message(true, 'dbcore.verify', '')"));
         await using (command.ConfigureAwait(false))
         {
             DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -26,4 +26,8 @@ internal static class ThrowHelper
     /// <summary>A COMMIT whose connection broke for a reason the error translator does not know.</summary>
     public static CommitOutcomeUnknownException CommitOutcomeUnknown(string name, Exception exception)
         => new(Redaction.RedactText($"{name}: the connection failed during COMMIT ({exception.GetType().Name}); the transaction may or may not have been applied. {exception.Message}"), exception);
+
+    /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
+    public static ConnectionFailureException BrokenBeforeCommit(string name)
+        => new($"{name}: the connection broke earlier in this unit of work (an error that was caught and not rethrown), so the server rolled the transaction back; nothing was committed.", innerException: null, isTransient: true);
 }

@@ -155,10 +155,11 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// <summary>A session that opens lazily on first use (what the DI container injects as a scoped service).</summary>
     public TSession CreateSession() => CreateSession(Engine);
 
-    private TSession CreateSession(bool readOnly)
+    private TSession CreateSession(bool readOnly, bool retryingUnit = false)
     {
         TSession session = CreateSession(Engine);
         session.IsReadOnly = readOnly;
+        session.BeginsAtOpen = retryingUnit && !readOnly;
         return session;
     }
 
@@ -246,10 +247,11 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
         // Inside another unit of work (of any accessor) this unit runs once: the outer unit retries the whole, so a
         // transient failure is not retried twice over (attempts multiplying).
-        int maxAttempts = UnitScope.Enter() ? Options.Retry.MaxAttempts : 1;
+        UnitScope.Frame? outermost = UnitScope.Enter();
+        int maxAttempts = outermost is not null ? Options.Retry.MaxAttempts : 1;
         for (int attempt = 1; ; attempt++)
         {
-            TSession session = CreateSession(readOnly);
+            TSession session = CreateSession(readOnly, retryingUnit: true);
             T result = default!;
             CommitTicket ticket = default;
             Exception? failure = null;
@@ -268,7 +270,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 // The work may have committed or rolled back the session itself: that is its decision, not a failure.
                 if (session.IsOpen)
                 {
-                    if (verifyCommit && session.HasTransaction)
+                    if (verifyCommit && session.HasTransaction && !session.TransactionEndedByProvider())
                     {
                         ticket = await CommitVerifier.ReadTicketAsync(session, cancellationToken).ConfigureAwait(false);
                     }
@@ -284,12 +286,19 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             if (failure is null)
             {
                 // Committed: whatever happens from here on, the unit is never run again.
+                if (outermost is null)
+                {
+                    UnitScope.NestedUnitCommitted();
+                }
+
                 await DisposeAfterCommitAsync(session).ConfigureAwait(false);
                 return result;
             }
 
             // Cold path, kept out of this method's state machine.
-            if (await HandleFailureAsync(session, failure, attempt, maxAttempts, ticket, activity, cancellationToken).ConfigureAwait(false))
+            // A nested unit that already committed makes this unit impossible to run again safely.
+            int allowedAttempts = outermost is { NestedCommitted: true } ? attempt : maxAttempts;
+            if (await HandleFailureAsync(session, failure, attempt, allowedAttempts, ticket, activity, cancellationToken).ConfigureAwait(false))
             {
                 return result; // a broken COMMIT that verification proved applied
             }
@@ -352,7 +361,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             }
         }
 
-        if (failure.SqlState == ReadOnlySqlTransaction && !session.IsReadOnly && failure.GetType() == typeof(DbCoreException))
+        if (failure.SqlState == ReadOnlySqlTransaction && !session.IsReadOnly && Engine.IsMultiHost && failure.GetType() == typeof(DbCoreException))
         {
             // A write in a read-write unit refused because the server is read-only: the unit reached a standby or a
             // primary being demoted (a failover in progress). Ask the hosts again and retry: the promoted primary is found.

@@ -1,4 +1,5 @@
 using System;
+using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -61,6 +62,13 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     internal bool IsReadOnly { get; set; }
 
+    /// <summary>
+    /// Set by the accessor for its retrying write units (<c>ExecuteAsync</c>): on PostgreSQL the transaction begins at open
+    /// (Npgsql sends the BEGIN with the first statement), not at the first write, so a statement DbCore takes for a read
+    /// (a SELECT calling a function that writes) is inside the transaction and never committed by a unit that is retried.
+    /// </summary>
+    internal bool BeginsAtOpen { get; set; }
+
     /// <summary>Whether <see cref="CommitAsync"/> succeeded.</summary>
     public bool IsCommitted => _state == SessionState.Committed;
 
@@ -73,7 +81,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     internal bool TransactionEndedByProvider()
     {
-        if (_state != SessionState.Open || _transaction is null)
+        if (_state != SessionState.Open || _transaction is null || IsReadOnly)
         {
             return false;
         }
@@ -90,7 +98,9 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (ObjectDisposedException)
         {
-            // Npgsql disposes the transaction of a broken connection: nothing was committed by the work.
+            // Npgsql disposes the transaction of a broken connection. Had the work committed it before, every later
+            // command DbCore created failed with "Transaction is already completed"; what another library sent on the
+            // connection after such a commit cannot be seen (docs/resilience.md says not to commit the session yourself).
             return false;
         }
     }
@@ -110,6 +120,9 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
     /// <summary>The session's transaction. Opens the session synchronously when it is not open yet, and begins the transaction.</summary>
     public DbTransaction Transaction => EnsureTransaction();
+
+    /// <summary>Begins the transaction (if not yet) for DbCore's own use, without handing it to the work.</summary>
+    internal void EnsureTransactionBegun() => EnsureTransaction();
 
     /// <summary>
     /// Creates a command bound to the session's connection and transaction. On PostgreSQL a plain read (one SELECT, WITH,
@@ -196,7 +209,8 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            // PostgreSQL: the transaction begins with the first statement that may write (the read path).
+            // PostgreSQL: the transaction begins with the first statement that may write (the read path), except in a
+            // retrying write unit, where it begins now (no round trip: Npgsql sends the BEGIN with the first statement).
             if (connection is not NpgsqlConnection)
             {
                 _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
@@ -205,11 +219,22 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
                     await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
                 }
             }
+            else if (BeginsAtOpen)
+            {
+                _transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            _engine.OnReleased(start, _activeCounted);
+            try
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _engine.OnReleased(start, _activeCounted);
+            }
+
             if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
@@ -252,7 +277,8 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
         try
         {
-            // PostgreSQL: the transaction begins with the first statement that may write (the read path).
+            // PostgreSQL: the transaction begins with the first statement that may write (the read path), except in a
+            // retrying write unit (see BeginsAtOpen).
             if (connection is not NpgsqlConnection)
             {
                 _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
@@ -261,11 +287,22 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
                     ReadOnlyTransaction.Begin(connection, _transaction);
                 }
             }
+            else if (BeginsAtOpen)
+            {
+                _transaction = connection.BeginTransaction();
+            }
         }
         catch (Exception ex)
         {
-            connection.Dispose();
-            _engine.OnReleased(start, _activeCounted);
+            try
+            {
+                connection.Dispose();
+            }
+            finally
+            {
+                _engine.OnReleased(start, _activeCounted);
+            }
+
             if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
@@ -318,6 +355,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
             _state = SessionState.Committed;
             return;
+        }
+
+        if (_connection!.State != ConnectionState.Open)
+        {
+            // The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back
+            // and COMMIT was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
         }
 
         // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):

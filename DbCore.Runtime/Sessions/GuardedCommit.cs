@@ -17,20 +17,21 @@ namespace DbCore;
 /// </remarks>
 internal static class GuardedCommit
 {
-    private const string Sql = "SELECT 1;COMMIT";
-
     public static async ValueTask CommitAsync(NpgsqlConnection connection)
     {
-        // No command.Transaction: Npgsql runs the command in the connection's transaction anyway, and refuses a completed
-        // one. When the work already committed through the raw transaction, this COMMIT finds none and is a no-op.
-        NpgsqlCommand command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
+        // A batch, not "SELECT 1;COMMIT" as one command: it works with Npgsql.EnableSqlRewriting off too, and keeps the
+        // one-Sync pipeline (an error in the first statement skips the second). No batch Transaction: Npgsql runs it in the
+        // connection's transaction, and when the work already committed through the raw transaction this COMMIT finds
+        // none and is a no-op (a warning).
+        NpgsqlBatch batch = connection.CreateBatch();
+        await using (batch.ConfigureAwait(false))
         {
-            command.CommandText = Sql;
-            command.CommandTimeout = connection.CommandTimeout;
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            batch.Timeout = connection.CommandTimeout;
 
             // Not cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
-            await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 }

@@ -19,7 +19,18 @@ internal static class SqlClassifier
 {
     private static readonly string[] ReadStarts = ["SELECT", "WITH", "VALUES", "TABLE", "SHOW"];
 
-    private static readonly string[] WriteWords = ["INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "FOR", "NEXTVAL", "SETVAL", "LOCK", "COPY"];
+    private static readonly string[] WriteWords =
+    [
+        "INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "FOR", "NEXTVAL", "SETVAL", "LOCK", "COPY",
+        // Functions whose effect belongs to the transaction: transaction-local settings (row-level security), advisory
+        // transaction locks, notifications, large objects.
+        "SET_CONFIG", "PG_NOTIFY", "PG_ADVISORY_XACT_LOCK", "PG_ADVISORY_XACT_LOCK_SHARED", "PG_TRY_ADVISORY_XACT_LOCK",
+        "PG_TRY_ADVISORY_XACT_LOCK_SHARED", "PG_ADVISORY_LOCK", "PG_ADVISORY_LOCK_SHARED", "PG_TRY_ADVISORY_LOCK",
+        "PG_TRY_ADVISORY_LOCK_SHARED",
+    ];
+
+    /// <summary>Large-object functions (lo_create, lo_unlink, lo_put, lo_import, ...) write.</summary>
+    private const string LargeObjectPrefix = "LO_";
 
     public static bool IsRead(string? sql)
     {
@@ -40,7 +51,8 @@ internal static class SqlClassifier
             }
             else if (c == '-' && At(sql, i + 1, '-'))
             {
-                int end = sql.IndexOf('\n', i);
+                // PostgreSQL ends a line comment at \n or \r.
+                int end = sql.IndexOfAny(LineEnds, i);
                 i = end < 0 ? sql.Length : end + 1;
             }
             else if (c == '/' && At(sql, i + 1, '*'))
@@ -59,9 +71,24 @@ internal static class SqlClassifier
                 ended = true;
                 i++;
             }
-            else if (c is '\'' or '"')
+            else if (c == '\'')
             {
                 if (!SkipQuoted(sql, ref i, c))
+                {
+                    return false;
+                }
+            }
+            else if (c == '"')
+            {
+                // A quoted identifier is a word too: "nextval"('s') calls nextval.
+                int start = i + 1;
+                if (!SkipQuoted(sql, ref i, c))
+                {
+                    return false;
+                }
+
+                // A quoted name followed by "(" is a function call: "nextval"('s') calls nextval; "update" alone is a column.
+                if (first || (IsWriteWord(sql.AsSpan(start, i - 1 - start)) && NextIsOpenParenthesis(sql, i)))
                 {
                     return false;
                 }
@@ -94,7 +121,7 @@ internal static class SqlClassifier
 
                     first = false;
                 }
-                else if (IsOneOf(word, WriteWords))
+                else if (IsWriteWord(word))
                 {
                     return false;
                 }
@@ -113,7 +140,22 @@ internal static class SqlClassifier
         return !first;
     }
 
+    private static readonly char[] LineEnds = ['\n', '\r'];
+
     private static bool At(string sql, int index, char c) => index < sql.Length && sql[index] == c;
+
+    private static bool NextIsOpenParenthesis(string sql, int i)
+    {
+        while (i < sql.Length && char.IsWhiteSpace(sql[i]))
+        {
+            i++;
+        }
+
+        return i < sql.Length && sql[i] == '(';
+    }
+
+    private static bool IsWriteWord(ReadOnlySpan<char> word)
+        => IsOneOf(word, WriteWords) || word.StartsWith(LargeObjectPrefix, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsOneOf(ReadOnlySpan<char> word, string[] words)
     {
@@ -187,11 +229,16 @@ internal static class SqlClassifier
         return false;
     }
 
-    /// <summary>A dollar-quote opening tag ($$ or $tag$) at <paramref name="i"/>; not a positional parameter ($1).</summary>
+    private static bool IsAsciiLetter(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z');
+
+    /// <summary>
+    /// A dollar-quote opening tag ($$ or $tag$) at <paramref name="i"/>, with PostgreSQL's tag characters (letters, '_', any
+    /// non-ASCII character, digits after the first); not a positional parameter ($1).
+    /// </summary>
     private static bool TryDollarTag(string sql, int i, out string tag)
     {
         int j = i + 1;
-        while (j < sql.Length && (char.IsLetter(sql[j]) || sql[j] == '_' || (j > i + 1 && char.IsDigit(sql[j]))))
+        while (j < sql.Length && (IsAsciiLetter(sql[j]) || sql[j] == '_' || sql[j] >= '\u0080' || (j > i + 1 && char.IsAsciiDigit(sql[j]))))
         {
             j++;
         }

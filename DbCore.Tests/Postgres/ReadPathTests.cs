@@ -64,7 +64,7 @@ public sealed class ReadPathTests(PostgresServer server)
     }
 
     [PostgresFact]
-    public async Task Units_that_only_read_send_what_raw_Npgsql_sends_with_and_without_multiplexing()
+    public async Task Read_only_units_and_sessions_that_only_read_send_what_raw_Npgsql_sends_with_and_without_multiplexing()
     {
         string cs = await WorldAsync("readunits");
         foreach (bool multiplexing in new[] { false, true })
@@ -72,15 +72,17 @@ public sealed class ReadPathTests(PostgresServer server)
             string connectionString = new NpgsqlConnectionStringBuilder(cs) { Multiplexing = multiplexing }.ConnectionString;
             await using Pg db = Resilient.Pg(connectionString);
             await using NpgsqlDataSource raw = NpgsqlDataSource.Create(connectionString);
-            await db.ExecuteAsync((s, ct) => ReadAsync(s, ct));
+            await db.ExecuteReadOnlyAsync((s, ct) => ReadAsync(s, ct));
             await RawReadsAsync(raw, 1);
 
             Dictionary<string, long> dbcore = await StatementsAsync(cs, async () =>
             {
                 for (int i = 0; i < 3; i++)
                 {
-                    Assert.Equal(7, await db.ExecuteAsync((s, ct) => ReadAsync(s, ct)));
                     Assert.Equal(7, await db.ExecuteReadOnlyAsync((s, ct) => ReadAsync(s, ct)));
+                    await using PgSession session = await db.OpenSessionAsync();
+                    Assert.Equal(7, await ReadAsync(session));
+                    await session.CommitAsync();
                 }
             });
             Dictionary<string, long> rawNpgsql = await StatementsAsync(cs, () => RawReadsAsync(raw, 6));
@@ -88,6 +90,31 @@ public sealed class ReadPathTests(PostgresServer server)
             Assert.Equal(rawNpgsql.OrderBy(p => p.Key), dbcore.OrderBy(p => p.Key));
             Assert.Equal(6, dbcore["SELECT n FROM world WHERE id = $1"]);
         }
+    }
+
+    [PostgresFact]
+    public async Task Retrying_unit_begins_its_transaction_with_the_first_statement_so_a_select_that_writes_is_applied_once()
+    {
+        string cs = await WorldAsync("selectwrites");
+        await Resilient.AdminAsync(cs, """
+            CREATE TABLE entries (id serial PRIMARY KEY);
+            CREATE FUNCTION add_entry() RETURNS int LANGUAGE sql AS $$ INSERT INTO entries DEFAULT VALUES RETURNING id $$;
+            """);
+        await using Pg db = Resilient.Pg(cs);
+        int runs = 0;
+
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.ScalarAsync<int>(session, "SELECT add_entry()", ct); // looks like a read to DbCore
+            if (runs == 1)
+            {
+                await Resilient.NonQueryAsync(session, "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$", ct);
+            }
+        });
+
+        Assert.Equal(2, runs);
+        Assert.Equal(1L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM entries")); // the first run's entry rolled back
     }
 
     [PostgresFact]
@@ -113,18 +140,18 @@ public sealed class ReadPathTests(PostgresServer server)
     public async Task Reads_before_the_first_write_see_committed_data_and_everything_from_the_first_write_on_is_atomic()
     {
         string cs = await WorldAsync("readthenwrite");
-        await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
+        await using Pg db = Resilient.Pg(cs);
 
-        await Assert.ThrowsAsync<UniqueViolationException>(() => db.ExecuteAsync(async (session, ct) =>
+        await using (PgSession session = db.CreateSession()) // the scoped session of a request handler
         {
-            Assert.Equal(10L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct));
+            Assert.Equal(10L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world"));
             await Resilient.AdminAsync(cs, "INSERT INTO world VALUES (11, 11)"); // committed by someone else meanwhile
             // READ COMMITTED, as inside a transaction: every statement sees what was committed before it started.
-            Assert.Equal(11L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct));
-            await Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (12, 12)", ct);   // the transaction begins here
-            Assert.Equal(12L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world", ct)); // sees its own write
-            await Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (1, 1)", ct);     // fails: everything since the first write rolls back
-        }));
+            Assert.Equal(11L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world"));
+            await Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (12, 12)");   // the transaction begins here
+            Assert.Equal(12L, await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM world")); // sees its own write
+            await Assert.ThrowsAsync<PostgresException>(() => Resilient.NonQueryAsync(session, "INSERT INTO world VALUES (1, 1)"));
+        } // not committed: everything since the first write rolls back
 
         Assert.Equal(11L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world"));
         Assert.Equal(0L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM world WHERE id = 12"));

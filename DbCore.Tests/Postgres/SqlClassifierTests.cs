@@ -36,5 +36,12 @@ public sealed class SqlClassifierTests
     [InlineData("SELECT E'\\'' ")]
     [InlineData("")]
     [InlineData("   ")]
+    [InlineData("WITH a AS (SELECT 1) --\r, d AS (DELETE FROM acc RETURNING 1) SELECT * FROM d")] // a line comment ends at \r
+    [InlineData("WITH a AS (SELECT $€$'$€$ AS v), d AS (DELETE FROM acc RETURNING 1) SELECT v FROM a, d -- '")] // non-ASCII dollar tag
+    [InlineData("SELECT \"nextval\"('s')")]
+    [InlineData("SELECT set_config('app.tenant', '7', true)")]
+    [InlineData("SELECT pg_advisory_xact_lock(42)")]
+    [InlineData("SELECT pg_notify('jobs', 'x')")]
+    [InlineData("SELECT lo_unlink(16409)")]
     public void Anything_else_begins_the_transaction_first(string sql) => Assert.False(SqlClassifier.IsRead(sql), sql);
 }

@@ -123,4 +123,55 @@ public sealed class CommitEdgeTests(PostgresServer server)
         Assert.Equal(1, await CountAsync(cs));
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
+
+    [PostgresFact]
+    public async Task Unit_that_committed_through_the_raw_transaction_cannot_run_more_session_commands_and_is_not_rerun()
+    {
+        string cs = await OrdersAsync("rawcommitmore");
+        await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 5);
+        int runs = 0;
+
+        // Committing the session's transaction yourself ends the unit: a later session command is refused (Npgsql will not
+        // bind a completed transaction), so nothing can run outside the transaction and then be retried.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.NonQueryAsync(session, $"INSERT INTO orders VALUES ({runs})", ct);
+            await session.Transaction.CommitAsync(ct);
+            await Resilient.ScalarAsync<int>(session, "SELECT 1", ct);
+        }));
+
+        Assert.Equal(1, runs);
+        Assert.Equal(1, await CountAsync(cs));
+    }
+
+    [PostgresFact]
+    public async Task Commit_after_a_swallowed_broken_connection_is_a_retried_connection_failure_not_an_unknown_outcome()
+    {
+        string cs = await OrdersAsync("swallowedbreak");
+        await using Pg db = Resilient.Pg(cs);
+        int runs = 0;
+
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.NonQueryAsync(session, $"INSERT INTO orders VALUES ({runs})", ct);
+            if (runs == 1)
+            {
+                int pid = await Resilient.ScalarAsync<int>(session, "SELECT pg_backend_pid()", ct);
+                await Resilient.AdminAsync(cs, $"SELECT pg_terminate_backend({pid})");
+                try
+                {
+                    await Resilient.ScalarAsync<int>(session, "SELECT 1", ct);
+                }
+                catch (NpgsqlException)
+                {
+                    // swallowed
+                }
+            }
+        });
+
+        Assert.Equal(2, runs);
+        Assert.Equal(1, await CountAsync(cs)); // the second run's row; the first run's was rolled back with its connection
+    }
 }

@@ -55,6 +55,27 @@ public sealed class RetryVisibilityTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task Outer_unit_is_not_rerun_once_a_nested_unit_committed()
+    {
+        string cs = await server.CreateDatabaseAsync("nestedcommit");
+        await Resilient.AdminAsync(cs, "CREATE TABLE audit (id serial PRIMARY KEY)");
+        await using Pg outer = Resilient.Pg(cs);
+        await using Pg audit = Resilient.Pg(cs);
+        int outerRuns = 0;
+
+        var ex = await Assert.ThrowsAsync<SerializationFailureException>(() => outer.ExecuteAsync(async (session, ct) =>
+        {
+            outerRuns++;
+            await audit.ExecuteAsync((a, innerCt) => Resilient.NonQueryAsync(a, "INSERT INTO audit DEFAULT VALUES", innerCt), ct);
+            await Resilient.NonQueryAsync(session, SerializationFailure, ct); // transient, but rerunning would audit twice
+        }));
+
+        Assert.Equal(1, outerRuns);
+        Assert.Equal(1, ex.Attempts);
+        Assert.Equal(1L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM audit"));
+    }
+
+    [PostgresFact]
     public async Task Provider_error_wrapped_by_the_work_is_typed_and_retried()
     {
         string cs = await server.CreateDatabaseAsync("wrapped");
