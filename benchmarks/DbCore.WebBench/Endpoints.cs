@@ -1,0 +1,105 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace DbCore.WebBench;
+
+/// <summary>
+/// The four TechEmpower database tests, twice. <c>/dbcore/*</c>: the README's web idiom, the injected scoped
+/// <see cref="WorldDatabaseSession"/> (opened with <c>OpenAsync</c>, commands from <c>session.CreateCommand</c>, the
+/// update committed with <c>CommitAsync</c>). <c>/raw/*</c>: one shared <see cref="NpgsqlDataSource"/>, a connection
+/// opened per request, as TechEmpower's aspnetcore entries do. Same SQL, same reading and rendering code (<see cref="Sql"/>).
+/// </summary>
+internal static class Endpoints
+{
+    public static void MapDbCore(WebApplication app)
+    {
+        RouteGroupBuilder group = app.MapGroup("/dbcore");
+
+        group.MapGet("/db", async (WorldDatabaseSession session, CancellationToken ct) =>
+        {
+            await session.OpenAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = session.CreateCommand(Sql.SelectWorld);
+            Sql.AddId(command);
+            return Sql.Json(await Sql.ReadWorldAsync(command).ConfigureAwait(false));
+        });
+
+        group.MapGet("/queries", async (string? queries, WorldDatabaseSession session, CancellationToken ct) =>
+        {
+            await session.OpenAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = session.CreateCommand(Sql.SelectWorld);
+            return Sql.Json(await Sql.ReadWorldsAsync(command, Sql.ParseQueries(queries)).ConfigureAwait(false));
+        });
+
+        group.MapGet("/fortunes", async (WorldDatabaseSession session, CancellationToken ct) =>
+        {
+            await session.OpenAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = session.CreateCommand(Sql.SelectFortunes);
+            return Sql.FortunesPage(await Sql.ReadFortunesAsync(command).ConfigureAwait(false));
+        });
+
+        group.MapGet("/updates", async (string? queries, WorldDatabaseSession session, CancellationToken ct) =>
+        {
+            await session.OpenAsync(ct).ConfigureAwait(false);
+            World[] worlds;
+            await using (DbCommand select = session.CreateCommand(Sql.SelectWorld))
+            {
+                worlds = await Sql.ReadWorldsAsync(select, Sql.ParseQueries(queries)).ConfigureAwait(false);
+            }
+
+            await using (DbCommand update = session.CreateCommand(Sql.UpdateWorlds(worlds.Length)))
+            {
+                Sql.BindUpdate(update, worlds);
+                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            await session.CommitAsync(ct).ConfigureAwait(false);
+            return Sql.Json(worlds);
+        });
+    }
+
+    public static void MapRaw(WebApplication app, NpgsqlDataSource dataSource)
+    {
+        RouteGroupBuilder group = app.MapGroup("/raw");
+
+        group.MapGet("/db", async (CancellationToken ct) =>
+        {
+            await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = new NpgsqlCommand(Sql.SelectWorld, connection);
+            Sql.AddId(command);
+            return Sql.Json(await Sql.ReadWorldAsync(command).ConfigureAwait(false));
+        });
+
+        group.MapGet("/queries", async (string? queries, CancellationToken ct) =>
+        {
+            await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = new NpgsqlCommand(Sql.SelectWorld, connection);
+            return Sql.Json(await Sql.ReadWorldsAsync(command, Sql.ParseQueries(queries)).ConfigureAwait(false));
+        });
+
+        group.MapGet("/fortunes", async (CancellationToken ct) =>
+        {
+            await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using DbCommand command = new NpgsqlCommand(Sql.SelectFortunes, connection);
+            return Sql.FortunesPage(await Sql.ReadFortunesAsync(command).ConfigureAwait(false));
+        });
+
+        // No explicit transaction: the one UPDATE statement commits on its own, as in TechEmpower's entries.
+        group.MapGet("/updates", async (string? queries, CancellationToken ct) =>
+        {
+            await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            World[] worlds;
+            await using (DbCommand select = new NpgsqlCommand(Sql.SelectWorld, connection))
+            {
+                worlds = await Sql.ReadWorldsAsync(select, Sql.ParseQueries(queries)).ConfigureAwait(false);
+            }
+
+            await using (DbCommand update = new NpgsqlCommand(Sql.UpdateWorlds(worlds.Length), connection))
+            {
+                Sql.BindUpdate(update, worlds);
+                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return Sql.Json(worlds);
+        });
+    }
+}
