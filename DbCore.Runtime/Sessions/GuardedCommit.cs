@@ -1,3 +1,5 @@
+using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
@@ -11,27 +13,72 @@ namespace DbCore;
 /// discarded up to the Sync), so an aborted transaction can never be reported as committed.
 /// </summary>
 /// <remarks>
-/// One extra statement is parsed and executed by the server, no extra round trip. The COMMIT is sent as a command, so
-/// Npgsql's <see cref="NpgsqlTransaction"/> sees the transaction end from the server's ReadyForQuery status; disposing it
-/// afterwards does nothing.
+/// One extra statement is parsed and executed by the server, no extra round trip. The two statements go as an
+/// <see cref="NpgsqlBatch"/>, not as one "SELECT 1;COMMIT" command, so this works with the Npgsql.EnableSqlRewriting switch
+/// off too. The batch has no Transaction: Npgsql runs it in the connection's transaction, and when the work already
+/// committed through the raw transaction, this COMMIT finds none and is a no-op (a warning). The COMMIT ends the
+/// transaction on the server, so Npgsql's <see cref="NpgsqlTransaction"/> sees it from the ReadyForQuery status and its
+/// dispose does nothing. Batches are reused from a small lock-free pool (a fresh batch with its commands was most of what
+/// DbCore allocated per unit over raw Npgsql's own COMMIT); one is reused only after it completed without an error.
 /// </remarks>
 internal static class GuardedCommit
 {
+    /// <summary>Enough for every connection of a default pool to commit at once; more are created and disposed.</summary>
+    private static readonly NpgsqlBatch?[] Pool = new NpgsqlBatch?[64];
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask CommitAsync(NpgsqlConnection connection)
     {
-        // A batch, not "SELECT 1;COMMIT" as one command: it works with Npgsql.EnableSqlRewriting off too, and keeps the
-        // one-Sync pipeline (an error in the first statement skips the second). No batch Transaction: Npgsql runs it in the
-        // connection's transaction, and when the work already committed through the raw transaction this COMMIT finds
-        // none and is a no-op (a warning).
-        NpgsqlBatch batch = connection.CreateBatch();
-        await using (batch.ConfigureAwait(false))
+        NpgsqlBatch batch = Rent();
+        batch.Connection = connection;
+        batch.Timeout = connection.CommandTimeout;
+        bool completed = false;
+        try
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1"));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            batch.Timeout = connection.CommandTimeout;
-
             // Not cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
             await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            completed = true;
         }
+        finally
+        {
+            Return(batch, completed);
+        }
+    }
+
+    private static NpgsqlBatch Rent()
+    {
+        int start = Environment.CurrentManagedThreadId;
+        for (int i = 0; i < Pool.Length; i++)
+        {
+            ref NpgsqlBatch? slot = ref Pool[(start + i) & (Pool.Length - 1)];
+            if (Volatile.Read(ref slot) is not null && Interlocked.Exchange(ref slot, null) is { } batch)
+            {
+                return batch;
+            }
+        }
+
+        var created = new NpgsqlBatch();
+        created.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1"));
+        created.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        return created;
+    }
+
+    private static void Return(NpgsqlBatch batch, bool reusable)
+    {
+        if (reusable)
+        {
+            batch.Connection = null;
+            int start = Environment.CurrentManagedThreadId;
+            for (int i = 0; i < Pool.Length; i++)
+            {
+                ref NpgsqlBatch? slot = ref Pool[(start + i) & (Pool.Length - 1)];
+                if (Volatile.Read(ref slot) is null && Interlocked.CompareExchange(ref slot, batch, null) is null)
+                {
+                    return;
+                }
+            }
+        }
+
+        batch.Dispose();
     }
 }

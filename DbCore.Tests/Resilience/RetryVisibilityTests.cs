@@ -76,6 +76,43 @@ public sealed class RetryVisibilityTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task Unit_nested_in_a_flow_without_async_locals_is_not_retried_twice()
+    {
+        // A flow that carries no async-local value (a background worker): nesting must still be seen, and the mark must
+        // not outlive the unit.
+        string cs = await server.CreateDatabaseAsync("nested_default");
+        await using Pg outer = Resilient.Pg(cs);
+        await using Pg inner = Resilient.Pg(cs);
+        Task<string> run;
+        using (ExecutionContext.SuppressFlow())
+        {
+            run = Task.Run(async () =>
+            {
+                var seen = new List<string>();
+                for (int round = 0; round < 3; round++)
+                {
+                    int outerRuns = 0, innerRuns = 0;
+                    await Assert.ThrowsAsync<SerializationFailureException>(() => outer.ExecuteAsync(async (_, ct) =>
+                    {
+                        outerRuns++;
+                        await inner.ExecuteAsync(async (session, innerCt) =>
+                        {
+                            innerRuns++;
+                            await Resilient.NonQueryAsync(session, SerializationFailure, innerCt);
+                        }, ct);
+                    }));
+                    seen.Add($"{outerRuns}x{innerRuns}");
+                    await Task.Delay(50);
+                }
+
+                return string.Join(" ", seen);
+            });
+        }
+
+        Assert.Equal("3x3 3x3 3x3", await run);
+    }
+
+    [PostgresFact]
     public async Task Provider_error_wrapped_by_the_work_is_typed_and_retried()
     {
         string cs = await server.CreateDatabaseAsync("wrapped");

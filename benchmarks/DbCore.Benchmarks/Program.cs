@@ -21,14 +21,20 @@ namespace DbCore.Benchmarks;
 /// <summary>
 /// DbCore's performance suite. Parts (<c>--only</c>, comma separated; default all, in this order):
 /// <c>throughput</c> (alternating rounds at concurrency 1 and 32), <c>paired</c> (units interleaved one by one at
-/// concurrency 1, the noise-robust ratio), <c>roundtrips</c> (server-side statement count),
-/// <c>warmup</c> (first-request latency), <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
+/// concurrency 1 and 32, the noise-robust ratio), <c>roundtrips</c> (server-side statement count),
+/// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
+/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length == 4 && args[0] == "--startup-child")
+        {
+            return await Startup.ChildAsync(args[1], args[2], args[3]).ConfigureAwait(false);
+        }
+
         Options options = Options.Parse(args);
         var report = new StringBuilder();
         TextWriter log = Console.Out;
@@ -55,6 +61,7 @@ internal static class Program
                         [
                             ("dbcore-execute", "raw-npgsql", 0.97),
                             ("dbcore-session", "raw-npgsql", 0.97),
+                            ("dbcore-read", "raw-npgsql-read", 0.97),
                             ("dbcore-execute", "efcore-pooled", 1.5),
                             ("dbcore-session", "efcore-pooled", 1.5),
                         ]));
@@ -65,8 +72,8 @@ internal static class Program
                         Throughput.Result sqlite = await Throughput.RunAsync("SQLite", environment.SqliteUnits, concurrency, options.Duration, options.Rounds, options.WarmUp, log).ConfigureAwait(false);
                         report.AppendLine(Throughput.Format(sqlite, "raw-sqlite",
                         [
-                            ("dbcore-execute", "raw-sqlite", 0.95),
-                            ("dbcore-session", "raw-sqlite", 0.95),
+                            ("dbcore-execute", "raw-sqlite", 0.97),
+                            ("dbcore-session", "raw-sqlite", 0.97),
                         ]));
                     }
                 }
@@ -78,25 +85,30 @@ internal static class Program
                 int blocks = options.Quick ? 6 : 20;
                 int units = options.Quick ? 200 : 500;
                 UnitOfWork Find(UnitOfWork[] units, string name) => units.First(u => u.Name == name);
-                if (environment.HasPostgres && options.RunsProvider("postgresql"))
+                foreach (int concurrency in options.Concurrency)
                 {
-                    UnitOfWork[] pg = environment.PostgresUnits;
-                    report.AppendLine(Paired.Format("PostgreSQL",
-                    [
-                        (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "raw-npgsql"), blocks, units, log).ConfigureAwait(false), 0.97),
-                        (await Paired.RunAsync(Find(pg, "dbcore-session"), Find(pg, "raw-npgsql"), blocks, units, log).ConfigureAwait(false), 0.97),
-                        (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "efcore-pooled"), blocks, units, log).ConfigureAwait(false), 1.5),
-                    ]));
-                }
+                    if (environment.HasPostgres && options.RunsProvider("postgresql"))
+                    {
+                        UnitOfWork[] pg = environment.PostgresUnits;
+                        int pgUnits = units * Math.Max(1, concurrency / 4);
+                        report.AppendLine(Paired.Format("PostgreSQL",
+                        [
+                            (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "raw-npgsql"), blocks, pgUnits, log, concurrency).ConfigureAwait(false), 0.97),
+                            (await Paired.RunAsync(Find(pg, "dbcore-session"), Find(pg, "raw-npgsql"), blocks, pgUnits, log, concurrency).ConfigureAwait(false), 0.97),
+                            (await Paired.RunAsync(Find(pg, "dbcore-read"), Find(pg, "raw-npgsql-read"), blocks, pgUnits, log, concurrency).ConfigureAwait(false), 0.97),
+                            (await Paired.RunAsync(Find(pg, "dbcore-execute"), Find(pg, "efcore-pooled"), blocks, pgUnits, log, concurrency).ConfigureAwait(false), 1.5),
+                        ], concurrency));
+                    }
 
-                if (options.RunsProvider("sqlite"))
-                {
-                    UnitOfWork[] sqlite = environment.SqliteUnits;
-                    report.AppendLine(Paired.Format("SQLite",
-                    [
-                        (await Paired.RunAsync(Find(sqlite, "dbcore-execute"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log).ConfigureAwait(false), 0.95),
-                        (await Paired.RunAsync(Find(sqlite, "dbcore-session"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log).ConfigureAwait(false), 0.95),
-                    ]));
+                    if (options.RunsProvider("sqlite"))
+                    {
+                        UnitOfWork[] sqlite = environment.SqliteUnits;
+                        report.AppendLine(Paired.Format("SQLite",
+                        [
+                            (await Paired.RunAsync(Find(sqlite, "dbcore-execute"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log, concurrency).ConfigureAwait(false), 0.97),
+                            (await Paired.RunAsync(Find(sqlite, "dbcore-session"), Find(sqlite, "raw-sqlite"), blocks, units * 4, log, concurrency).ConfigureAwait(false), 0.97),
+                        ], concurrency));
+                    }
                 }
             }
 
@@ -110,6 +122,12 @@ internal static class Program
             {
                 report.AppendLine("## Pool:WarmUp").AppendLine();
                 report.AppendLine(await WarmUpLatency.RunAsync(environment, options.Quick ? 2 : 5, log).ConfigureAwait(false));
+            }
+
+            if (options.Runs("startup"))
+            {
+                report.AppendLine("## Startup").AppendLine();
+                report.AppendLine(await Startup.RunAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
             }
 
             if (options.Runs("bdn"))
@@ -260,7 +278,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,roundtrips,warmup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,roundtrips,warmup,startup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

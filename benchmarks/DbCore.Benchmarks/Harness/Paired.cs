@@ -6,7 +6,8 @@ using DbCore.Benchmarks.Infrastructure;
 namespace DbCore.Benchmarks.Harness;
 
 /// <summary>
-/// Unit-by-unit interleaving at concurrency 1: A, B, A, B, ... (the order flips every block), each unit timed on its own.
+/// Unit-by-unit interleaving: A, B, A, B, ... (the order flips every block), each unit timed on its own; at concurrency N,
+/// N workers interleave so, half of them starting with each contender.
 /// On a shared VM whose speed drifts by tens of percent within seconds (see the throughput rounds), two contenders that
 /// run microseconds apart see the same machine, so the ratio of their summed times is stable where round-based ratios are
 /// not. A block's ratio is time(baseline) / time(contender) = the contender's relative throughput.
@@ -15,7 +16,7 @@ internal static class Paired
 {
     public sealed record Result(string Contender, string Baseline, double[] BlockRatios, double ContenderMicroseconds, double BaselineMicroseconds);
 
-    public static async Task<Result> RunAsync(UnitOfWork contender, UnitOfWork baseline, int blocks, int unitsPerBlock, TextWriter log)
+    public static async Task<Result> RunAsync(UnitOfWork contender, UnitOfWork baseline, int blocks, int unitsPerBlock, TextWriter log, int concurrency = 1)
     {
         for (int i = 0; i < 200; i++)
         {
@@ -25,46 +26,69 @@ internal static class Paired
 
         var ratios = new double[blocks];
         long contenderTotal = 0, baselineTotal = 0;
+        int pairsPerWorker = Math.Max(1, unitsPerBlock / concurrency);
+        var workers = new Task<(long Contender, long Baseline)>[concurrency];
         for (int block = 0; block < blocks; block++)
         {
-            long contenderTicks = 0, baselineTicks = 0;
-            bool contenderFirst = block % 2 == 0;
-            for (int i = 0; i < unitsPerBlock; i++)
+            // Each worker alternates the two contenders unit by unit; half the workers start with each, so at any moment
+            // about half the units in flight are the contender's.
+            for (int w = 0; w < concurrency; w++)
             {
-                UnitOfWork first = contenderFirst ? contender : baseline;
-                UnitOfWork second = contenderFirst ? baseline : contender;
-                long t0 = Stopwatch.GetTimestamp();
-                await first.RunAsync(CancellationToken.None).ConfigureAwait(false);
-                long t1 = Stopwatch.GetTimestamp();
-                await second.RunAsync(CancellationToken.None).ConfigureAwait(false);
-                long t2 = Stopwatch.GetTimestamp();
-                if (contenderFirst)
-                {
-                    contenderTicks += t1 - t0;
-                    baselineTicks += t2 - t1;
-                }
-                else
-                {
-                    baselineTicks += t1 - t0;
-                    contenderTicks += t2 - t1;
-                }
+                workers[w] = WorkerAsync(contender, baseline, pairsPerWorker, contenderFirst: (block + w) % 2 == 0);
+            }
+
+            long contenderTicks = 0, baselineTicks = 0;
+            foreach ((long c, long b) in await Task.WhenAll(workers).ConfigureAwait(false))
+            {
+                contenderTicks += c;
+                baselineTicks += b;
             }
 
             ratios[block] = (double)baselineTicks / contenderTicks;
             contenderTotal += contenderTicks;
             baselineTotal += baselineTicks;
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  paired {contender.Provider} {contender.Name} vs {baseline.Name} block {block + 1}: {ratios[block]:0.000}"));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  paired {contender.Provider} c={concurrency} {contender.Name} vs {baseline.Name} block {block + 1}: {ratios[block]:0.000}"));
         }
 
-        double perUnit(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency / (blocks * (double)unitsPerBlock);
+        double units = blocks * (double)pairsPerWorker * concurrency;
+        double perUnit(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency / units;
         return new Result(contender.Name, baseline.Name, ratios, perUnit(contenderTotal), perUnit(baselineTotal));
     }
 
-    public static string Format(string provider, IReadOnlyList<(Result Result, double Target)> results)
+    private static async Task<(long Contender, long Baseline)> WorkerAsync(UnitOfWork contender, UnitOfWork baseline, int pairs, bool contenderFirst)
+    {
+        await Task.Yield(); // start the workers side by side
+
+        long contenderTicks = 0, baselineTicks = 0;
+        UnitOfWork first = contenderFirst ? contender : baseline;
+        UnitOfWork second = contenderFirst ? baseline : contender;
+        for (int i = 0; i < pairs; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            await first.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            long t1 = Stopwatch.GetTimestamp();
+            await second.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            long t2 = Stopwatch.GetTimestamp();
+            if (contenderFirst)
+            {
+                contenderTicks += t1 - t0;
+                baselineTicks += t2 - t1;
+            }
+            else
+            {
+                baselineTicks += t1 - t0;
+                contenderTicks += t2 - t1;
+            }
+        }
+
+        return (contenderTicks, baselineTicks);
+    }
+
+    public static string Format(string provider, IReadOnlyList<(Result Result, double Target)> results, int concurrency = 1)
     {
         var text = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"### {provider}, concurrency 1, units interleaved one by one").AppendLine();
+        text.AppendLine(c, $"### {provider}, concurrency {concurrency}, units interleaved one by one").AppendLine();
         text.AppendLine("| contender / baseline | median ratio | middle half of blocks | min..max | mean us/unit (contender / baseline) | target | met |");
         text.AppendLine("|---|---:|---|---|---|---:|---|");
         foreach ((Result r, double target) in results)

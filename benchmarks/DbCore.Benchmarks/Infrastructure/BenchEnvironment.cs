@@ -144,7 +144,15 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             new DbCoreSqliteSessionUnit(SqliteDatabase),
         ];
 
-        // DbCore switches the file to WAL on first use; do it now so the raw side measures the same file mode.
+        // DbCore switches the file to WAL on first use; do it now (with the table the write units update) so the raw side
+        // measures the same file mode.
+        SqliteDatabase.ExecuteAsync(static async (session, ct) =>
+        {
+            await using SqliteCommand create = session.CreateCommand(BenchSql.CreateTable);
+            await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await using SqliteCommand seed = session.CreateCommand(BenchSql.Seed());
+            await seed.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
         SqliteUnits[1].RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 
@@ -160,6 +168,13 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
         Server = server;
         PostgresConnectionString = await server.CreateDatabaseAsync("bench").ConfigureAwait(false);
+        await using (var setup = new NpgsqlConnection(PostgresConnectionString))
+        {
+            await setup.OpenAsync().ConfigureAwait(false);
+            await using var create = new NpgsqlCommand(BenchSql.CreateTable + "; " + BenchSql.Seed(), setup);
+            await create.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
         PgDatabase = CreatePgDatabase();
         _disposables.Add(PgDatabase);
         RawDataSource = CreateRawDataSource(PgDatabase.Pool);
@@ -176,6 +191,8 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             new DbCoreExecuteUnit(PgDatabase),
             new DbCoreSessionUnit(PgDatabase),
             new EfCoreUnit(EfFactory),
+            new RawNpgsqlReadUnit(RawDataSource),
+            new DbCoreReadUnit(PgDatabase),
         ];
     }
 }

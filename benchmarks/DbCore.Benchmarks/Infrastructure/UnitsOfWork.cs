@@ -7,8 +7,11 @@ using Npgsql;
 namespace DbCore.Benchmarks.Infrastructure;
 
 /// <summary>
-/// One way of running the benchmark's unit of work: open, BEGIN, <c>SELECT 1</c>, COMMIT, close. Every contender is
-/// called the same way (one virtual call per unit), so the harness itself costs the same on every side.
+/// One way of running the benchmark's unit of work. A write unit is open, BEGIN, one <c>UPDATE</c> (see
+/// <see cref="BenchSql"/>), COMMIT, close; a read unit is open, <c>SELECT 1</c>, close (DbCore's PostgreSQL read path sends
+/// no BEGIN/COMMIT for it, so raw's read unit sends none either). SQLite units are BEGIN IMMEDIATE, <c>SELECT 1</c>, COMMIT
+/// on both sides (see <see cref="RawSqliteUnit"/>). Every contender is called the same way (one virtual call
+/// per unit), so the harness itself costs the same on every side.
 /// </summary>
 internal abstract class UnitOfWork
 {
@@ -29,16 +32,39 @@ internal abstract class UnitOfWork
     public override string ToString() => Name;
 }
 
-/// <summary>Raw Npgsql: an <see cref="NpgsqlDataSource"/> with the same pool sizes as DbCore's.</summary>
+/// <summary>
+/// The statements of the units. Writes update one of 64 rows, round robin, so 32 units in flight rarely wait for each
+/// other's row lock; the 64 texts are built once, so no side formats a string per unit.
+/// </summary>
+internal static class BenchSql
+{
+    public const int Rows = 64;
+
+    public const string CreateTable = "CREATE TABLE IF NOT EXISTS bench_counter (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)";
+
+    public const string Read = "SELECT 1";
+
+    private static readonly string[] s_updates = Enumerable.Range(0, Rows).Select(i => "UPDATE bench_counter SET n = n + 1 WHERE id = " + i).ToArray();
+
+    private static int s_next;
+
+    /// <summary>The next write statement (the same sequence for every contender).</summary>
+    public static string NextUpdate() => s_updates[(Interlocked.Increment(ref s_next) & int.MaxValue) % Rows];
+
+    /// <summary>SQL that creates and fills the table (both providers).</summary>
+    public static string Seed() => "DELETE FROM bench_counter; INSERT INTO bench_counter (id, n) VALUES " + string.Join(", ", Enumerable.Range(0, Rows).Select(i => "(" + i + ", 0)"));
+}
+
+/// <summary>Raw Npgsql write unit: an <see cref="NpgsqlDataSource"/> with the same pool sizes as DbCore's; BEGIN, UPDATE, COMMIT.</summary>
 internal sealed class RawNpgsqlUnit(NpgsqlDataSource dataSource) : UnitOfWork("raw-npgsql", "postgresql")
 {
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand("SELECT 1", connection, transaction))
+        await using (var command = new NpgsqlCommand(BenchSql.NextUpdate(), connection, transaction))
         {
-            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -48,14 +74,14 @@ internal sealed class RawNpgsqlUnit(NpgsqlDataSource dataSource) : UnitOfWork("r
 /// <summary>DbCore's <c>ExecuteAsync</c>: the accessor opens, begins, runs the (cached, static) work, commits and disposes.</summary>
 internal sealed class DbCoreExecuteUnit(PgBench database) : UnitOfWork("dbcore-execute", "postgresql")
 {
-    private static readonly Func<PgBenchSession, CancellationToken, Task<object?>> s_work = WorkAsync;
+    private static readonly Func<PgBenchSession, CancellationToken, Task<int>> s_work = WorkAsync;
 
     public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteAsync(s_work, cancellationToken);
 
-    private static async Task<object?> WorkAsync(PgBenchSession session, CancellationToken cancellationToken)
+    private static async Task<int> WorkAsync(PgBenchSession session, CancellationToken cancellationToken)
     {
-        await using NpgsqlCommand command = session.CreateCommand("SELECT 1");
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = session.CreateCommand(BenchSql.NextUpdate());
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -65,9 +91,9 @@ internal sealed class DbCoreSessionUnit(PgBench database) : UnitOfWork("dbcore-s
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         await using PgBenchSession session = await database.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        await using (NpgsqlCommand command = session.CreateCommand("SELECT 1"))
+        await using (NpgsqlCommand command = session.CreateCommand(BenchSql.NextUpdate()))
         {
-            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await session.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -81,7 +107,7 @@ internal sealed class EfCoreUnit(PooledDbContextFactory<BenchContext> factory) :
     {
         await using BenchContext context = factory.CreateDbContext();
         await using IDbContextTransaction transaction = await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await context.Database.ExecuteSqlRawAsync("SELECT 1", cancellationToken).ConfigureAwait(false);
+        await context.Database.ExecuteSqlRawAsync(BenchSql.NextUpdate(), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 }
@@ -89,7 +115,12 @@ internal sealed class EfCoreUnit(PooledDbContextFactory<BenchContext> factory) :
 /// <summary>An empty model: the unit of work only needs the connection and transaction EF Core manages.</summary>
 internal sealed class BenchContext(DbContextOptions<BenchContext> options) : DbContext(options);
 
-/// <summary>Raw Microsoft.Data.Sqlite with pooling on (its default), on the same file and connection string as DbCore.</summary>
+/// <summary>
+/// Raw Microsoft.Data.Sqlite with pooling on (its default), on the same file and connection string as DbCore:
+/// <c>BEGIN IMMEDIATE</c> (what <c>BeginTransactionAsync()</c> sends), <c>SELECT 1</c>, COMMIT. DbCore's SQLite write
+/// session sends exactly that, so the SQLite units stay <c>SELECT 1</c>: with an UPDATE every COMMIT waits for the WAL's
+/// fsync (a few hundred units/s on this VM's disk on both sides), and the ratio would measure the disk.
+/// </summary>
 internal sealed class RawSqliteUnit(string connectionString) : UnitOfWork("raw-sqlite", "sqlite")
 {
     public override async Task RunAsync(CancellationToken cancellationToken)
@@ -100,7 +131,7 @@ internal sealed class RawSqliteUnit(string connectionString) : UnitOfWork("raw-s
         await using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = "SELECT 1";
+            command.CommandText = BenchSql.Read;
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -117,7 +148,7 @@ internal sealed class DbCoreSqliteExecuteUnit(SqliteBench database) : UnitOfWork
 
     private static async Task<object?> WorkAsync(SqliteBenchSession session, CancellationToken cancellationToken)
     {
-        await using SqliteCommand command = session.CreateCommand("SELECT 1");
+        await using SqliteCommand command = session.CreateCommand(BenchSql.Read);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 }
@@ -128,11 +159,36 @@ internal sealed class DbCoreSqliteSessionUnit(SqliteBench database) : UnitOfWork
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         await using SqliteBenchSession session = await database.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        await using (SqliteCommand command = session.CreateCommand("SELECT 1"))
+        await using (SqliteCommand command = session.CreateCommand(BenchSql.Read))
         {
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Raw Npgsql read unit: open, <c>SELECT 1</c> (no transaction), close.</summary>
+internal sealed class RawNpgsqlReadUnit(NpgsqlDataSource dataSource) : UnitOfWork("raw-npgsql-read", "postgresql")
+{
+    public override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(BenchSql.Read, connection);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>DbCore read unit: <c>ExecuteAsync</c> whose work runs one <c>SELECT 1</c> (the read path: no BEGIN, no COMMIT).</summary>
+internal sealed class DbCoreReadUnit(PgBench database) : UnitOfWork("dbcore-read", "postgresql")
+{
+    private static readonly Func<PgBenchSession, CancellationToken, Task<object?>> s_work = WorkAsync;
+
+    public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteAsync(s_work, cancellationToken);
+
+    private static async Task<object?> WorkAsync(PgBenchSession session, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = session.CreateCommand(BenchSql.Read);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 }
