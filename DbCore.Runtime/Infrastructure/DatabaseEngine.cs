@@ -54,6 +54,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             }
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
+            IsMultiplexing = builder.ConnectionStringBuilder.Multiplexing;
             DatabaseName = builder.ConnectionStringBuilder.Database ?? "";
         }
         else
@@ -86,6 +87,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
     internal bool IsMultiHost => _multiHost is not null;
+
+    /// <summary>
+    /// PostgreSQL with <c>Multiplexing=true</c>: sessions without a transaction hold no physical connection, so DbCore's
+    /// session count says nothing about the pool's saturation.
+    /// </summary>
+    internal bool IsMultiplexing { get; }
 
     internal string Host { get; }
 

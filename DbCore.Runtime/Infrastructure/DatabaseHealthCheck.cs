@@ -52,7 +52,8 @@ public sealed class DatabaseHealthCheck : IHealthCheck
             return new HealthCheckResult(registration.FailureStatus, $"{name}: {reason}", exception: null, data);
         }
 
-        return Saturation(_accessor.Provider, statistics) is { } saturation
+        // Under multiplexing, sessions hold no connection of their own: the session count is no measure of saturation.
+        return !_accessor.IsMultiplexing && Saturation(_accessor.Provider, statistics) is { } saturation
             ? HealthCheckResult.Degraded($"{name}: {saturation}", exception: null, data)
             : HealthCheckResult.Healthy($"{name} answered SELECT 1.", data);
     }

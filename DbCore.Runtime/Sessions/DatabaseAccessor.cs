@@ -45,6 +45,9 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
 
     private protected DatabaseEngine Engine { get; }
 
+    /// <summary>Whether sessions share physical connections (Npgsql multiplexing); see <see cref="DatabaseEngine.IsMultiplexing"/>.</summary>
+    internal bool IsMultiplexing => Engine.IsMultiplexing;
+
     /// <summary>Live session counts kept by DbCore (the equivalent of SQLAlchemy's <c>pool.status()</c>).</summary>
     public PoolStatistics GetPoolStatistics() => Engine.GetStatistics();
 

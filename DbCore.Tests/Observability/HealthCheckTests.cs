@@ -174,6 +174,33 @@ public sealed class HealthCheckTests(PostgresServer server)
         Assert.True(await db.CheckHealthAsync());
     }
 
+    [PostgresFact]
+    public async Task Many_sessions_on_a_multiplexed_pool_are_not_reported_as_saturation()
+    {
+        // With Multiplexing=true, sessions that only read hold no physical connection: counting them against Pool:Size +
+        // Pool:MaxOverflow would report Degraded for a pool that is fine.
+        string connectionString = new Npgsql.NpgsqlConnectionStringBuilder(await server.CreateDatabaseAsync("healthmux")) { Multiplexing = true }.ConnectionString;
+        await using ServiceProvider provider = BuildProvider(connectionString, new LogCollector(), checks => checks.AddPgHealthCheck(), settings =>
+        {
+            settings.Pool.Size = 1;
+            settings.Pool.MaxOverflow = 1;
+        });
+        var db = provider.GetRequiredService<Pg>();
+        var health = provider.GetRequiredService<HealthCheckService>();
+        var sessions = new List<PgSession>();
+        for (int i = 0; i < 3; i++)
+        {
+            sessions.Add(await db.OpenSessionAsync());
+        }
+
+        Assert.Equal(3, db.GetPoolStatistics().InUse);
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["Pg"].Status);
+        foreach (PgSession session in sessions)
+        {
+            await session.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData(5000, 5000, 4750)]
     [InlineData(5000, 1000, 900)]
