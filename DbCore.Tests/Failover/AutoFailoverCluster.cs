@@ -65,12 +65,22 @@ public sealed class AutoFailoverCluster : IAsyncLifetime
             _root = await ScaleOutProcess.CreateServiceDirectoryAsync("paf");
             _processExitHandler = (_, _) => KillServices();
             AppDomain.CurrentDomain.ProcessExit += _processExitHandler;
-            await RunAutoCtlToolAsync("mkdir", ["-p", Path.Combine(_root, "home"), Path.Combine(_root, "config"), Path.Combine(_root, "share"), Path.Combine(_root, "run")]);
+            // pg_autoctl creates its config/state/runtime folders without tolerating a concurrent creator: a `show uri`
+            // poll racing the monitor's own start made it fail with "File exists". The folders are made here, before any
+            // pg_autoctl runs, and the poll waits for the monitor's configuration file.
+            string[] folders = ["home", "config", "share", "run"];
+            await RunAutoCtlToolAsync("mkdir", ["-p", .. folders.Select(f => Path.Combine(_root, f)), .. folders.Skip(1).Select(f => Path.Combine(_root, f, "pg_autoctl" + MonitorData))]);
 
             int monitorPort = ScaleOutProcess.GetFreeLoopbackPort();
             StartService("monitor", ["create", "monitor", "--pgdata", MonitorData, "--pgport", Port(monitorPort), "--hostname", "127.0.0.1", "--auth", "trust", "--no-ssl", "--run"]);
+            string monitorConfig = Path.Combine(_root, "config", "pg_autoctl" + MonitorData, "pg_autoctl.cfg");
             _monitorUri = await EventuallyAsync("the monitor to accept nodes", TimeSpan.FromSeconds(60), async () =>
             {
+                if (!File.Exists(monitorConfig))
+                {
+                    return null;
+                }
+
                 using JsonDocument uris = JsonDocument.Parse(await AutoCtlAsync(["show", "uri", "--pgdata", MonitorData, "--json"]));
                 return uris.RootElement.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "monitor")
                     .Select(e => e.GetProperty("uri").GetString()).FirstOrDefault(uri => !string.IsNullOrEmpty(uri));
