@@ -11,15 +11,9 @@ namespace DbCore.Tests.Resilience;
 [Collection(PostgresCollection.Name)]
 public sealed class AbortedTransactionTests(PostgresServer server)
 {
-    private async Task<string> OrdersAsync(string prefix)
-    {
-        string cs = await server.CreateDatabaseAsync(prefix);
-        await Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders VALUES (1)");
-        return cs;
-    }
+    private Task<string> OrdersAsync(string prefix) => Resilient.CreateOrdersDatabaseAsync(server, prefix, seed: "INSERT INTO orders VALUES (1)");
 
-    private static async Task<long> CountAsync(string cs, string where)
-        => (long)(await Resilient.AdminAsync(cs, $"SELECT count(*) FROM orders WHERE {where}"))!;
+    private static Task<long> CountAsync(string cs, string where) => Resilient.CountOrdersAsync(cs, where);
 
     /// <summary>Inserts order 2, then a duplicate of order 1 whose error it catches and ignores.</summary>
     private static async Task InsertAndSwallowDuplicateAsync(PgSession session, CancellationToken ct)

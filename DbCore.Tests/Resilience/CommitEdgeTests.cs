@@ -9,17 +9,11 @@ namespace DbCore.Tests.Resilience;
 [Collection(PostgresCollection.Name)]
 public sealed class CommitEdgeTests(PostgresServer server)
 {
-    private async Task<string> OrdersAsync(string prefix)
-    {
-        string cs = await server.CreateDatabaseAsync(prefix);
-        await Resilient.AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY)");
-        return cs;
-    }
+    private Task<string> OrdersAsync(string prefix) => Resilient.CreateOrdersDatabaseAsync(server, prefix);
 
-    private static async Task<long> CountAsync(string cs) => (long)(await Resilient.AdminAsync(cs, "SELECT count(*) FROM orders"))!;
+    private static Task<long> CountAsync(string cs) => Resilient.CountOrdersAsync(cs);
 
-    private static string Proxied(string cs, DroppingProxy proxy)
-        => new NpgsqlConnectionStringBuilder(cs) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
+    private static string Proxied(string cs, DroppingProxy proxy) => Resilient.Proxied(cs, proxy);
 
     [PostgresFact]
     public async Task Broken_commit_sent_by_the_work_through_the_raw_transaction_is_unknown_and_not_rerun()

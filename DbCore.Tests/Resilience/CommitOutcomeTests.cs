@@ -140,6 +140,5 @@ public sealed class CommitOutcomeTests(PostgresServer server)
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
-    private static string Proxied(string cs, DroppingProxy proxy)
-        => new NpgsqlConnectionStringBuilder(cs) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
+    private static string Proxied(string cs, DroppingProxy proxy) => Resilient.Proxied(cs, proxy);
 }

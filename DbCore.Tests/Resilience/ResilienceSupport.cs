@@ -18,6 +18,22 @@ internal static class Resilient
         return new Pg(settings, environment, logs);
     }
 
+    /// <summary>A new database of the test server with an <c>orders (id int PRIMARY KEY)</c> table, optionally seeded.</summary>
+    public static async Task<string> CreateOrdersDatabaseAsync(PostgresServer server, string prefix, string? seed = null)
+    {
+        string cs = await server.CreateDatabaseAsync(prefix);
+        await AdminAsync(cs, "CREATE TABLE orders (id int PRIMARY KEY)" + (seed is null ? "" : "; " + seed));
+        return cs;
+    }
+
+    /// <summary>How many orders match <paramref name="where"/>, read outside DbCore.</summary>
+    public static async Task<long> CountOrdersAsync(string cs, string where = "true")
+        => (long)(await AdminAsync(cs, $"SELECT count(*) FROM orders WHERE {where}"))!;
+
+    /// <summary><paramref name="cs"/> pointed at <paramref name="proxy"/> (no TLS, so the proxy can read the protocol).</summary>
+    public static string Proxied(string cs, DroppingProxy proxy)
+        => new NpgsqlConnectionStringBuilder(cs) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
+
     /// <summary>Runs SQL on a fresh unpooled connection, outside DbCore.</summary>
     public static async Task<object?> AdminAsync(string connectionString, string sql)
     {
