@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using DbCore.Generators.Emitting;
 using DbCore.Generators.Model;
 using DbCore.Generators.Parsing;
@@ -35,6 +36,47 @@ public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.UniqueSettings);
 
         context.RegisterSourceOutput(unique, static (spc, spec) => SettingsEmitter.Emit(spc, spec));
+
+        // [Query] methods: one output per method, so an edit of one query re-emits that method only. Each is matched with
+        // the sessions the settings classes generate (by namespace and name: the generator cannot see its own output).
+        IncrementalValuesProvider<QueryOutput> queries = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.QueryAttribute,
+                predicate: static (node, _) => node is MethodDeclarationSyntax,
+                transform: static (context, cancellationToken) => QueryParser.ParseForGenerator(context, cancellationToken))
+            .Where(static output => output is not null)
+            .Select(static (output, _) => output!)
+            .WithTrackingName(TrackingNames.Queries);
+
+        IncrementalValueProvider<EquatableArray<SessionTarget>> sessions = unique
+            .Select(static (spec, _) => new SessionTarget(spec.Namespace, spec.SessionName, spec.Provider))
+            .Collect()
+            .Select(static (all, _) => new EquatableArray<SessionTarget>(all.ToArray()))
+            .WithTrackingName(TrackingNames.Sessions);
+
+        IncrementalValuesProvider<BoundQuery> bound = queries
+            .Combine(sessions)
+            .Select(static (pair, _) => Bind(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.BoundQueries);
+
+        context.RegisterSourceOutput(bound, static (spc, query) => QueryEmitter.Emit(spc, query));
+    }
+
+    /// <summary>The method with its session's provider; a stub when it is invalid or in no generated session (DBC0109).</summary>
+    private static BoundQuery Bind(QueryOutput output, EquatableArray<SessionTarget> sessions)
+    {
+        if (output.Method is { } method)
+        {
+            foreach (SessionTarget session in sessions)
+            {
+                if (session.Namespace == method.Namespace && session.SessionName == method.ClassName)
+                {
+                    return new BoundQuery(method, session.Provider, null);
+                }
+            }
+        }
+
+        return new BoundQuery(null, ProviderKind.Auto, output.Stub);
     }
 
     /// <summary>Drops every class that shares a generated type name (accessor, session or extensions) with another.</summary>

@@ -5,4 +5,7 @@ internal static class TrackingNames
 {
     public const string Settings = nameof(Settings);
     public const string UniqueSettings = nameof(UniqueSettings);
+    public const string Queries = nameof(Queries);
+    public const string Sessions = nameof(Sessions);
+    public const string BoundQueries = nameof(BoundQueries);
 }

@@ -19,6 +19,59 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Error(string id, string title, string message)
         => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
+    private static DiagnosticDescriptor Warning(string id, string title, string message)
+        => new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    public static readonly DiagnosticDescriptor PlaceholderWithoutParameter = Error(
+        DiagnosticIds.PlaceholderWithoutParameter,
+        "SQL placeholder has no method parameter",
+        "The SQL of '{0}' uses '@{1}', but the method has no parameter named '{1}'; add the parameter (names match case- and underscore-insensitively)");
+
+    public static readonly DiagnosticDescriptor UnusedQueryParameter = Warning(
+        DiagnosticIds.UnusedQueryParameter,
+        "Query method parameter is not used by the SQL",
+        "Parameter '{1}' of '{0}' is not used by the SQL; use it as '@{1}' or remove it");
+
+    public static readonly DiagnosticDescriptor SqlNotConstant = Error(
+        DiagnosticIds.SqlNotConstant,
+        "Query SQL must be one constant string",
+        "The SQL of '{0}' must be a string literal or a constant, not {1}; values go in parameters (@name), never into the SQL text");
+
+    public static readonly DiagnosticDescriptor UnsupportedQueryType = Error(
+        DiagnosticIds.UnsupportedQueryType,
+        "Unsupported return or row type for a query method",
+        "'{0}' cannot be generated: {1}");
+
+    public static readonly DiagnosticDescriptor RequiredMemberNotSelected = Error(
+        DiagnosticIds.RequiredMemberNotSelected,
+        "The select list does not cover a required member",
+        "The SQL of '{0}' selects no column for '{1}' of '{2}', which needs a value; select a column named '{1}' (case and underscores ignored) or alias one with AS");
+
+    public static readonly DiagnosticDescriptor ColumnWithoutMember = Warning(
+        DiagnosticIds.ColumnWithoutMember,
+        "A selected column maps to no member",
+        "The SQL of '{0}' selects '{1}', which no member of '{2}' takes; remove the column or add a member for it");
+
+    public static readonly DiagnosticDescriptor SelectStar = Warning(
+        DiagnosticIds.SelectStar,
+        "SELECT * in a query method",
+        "The SQL of '{0}' selects '*': the columns then change with the table and cannot be checked; list the columns");
+
+    public static readonly DiagnosticDescriptor QueryMethodNotPartial = Error(
+        DiagnosticIds.QueryMethodNotPartial,
+        "Query method must be a partial method without a body",
+        "'{0}' must be declared 'partial' without a body so that DbCore can generate it; add the 'partial' modifier");
+
+    public static readonly DiagnosticDescriptor QueryOutsideSession = Error(
+        DiagnosticIds.QueryOutsideSession,
+        "[Query] outside a generated session",
+        "'{0}' is declared in '{1}', which is not a session DbCore generates; declare it in a 'partial class' named after a [DatabaseSettings] class's session (for example 'DatabaseSession'), in the same namespace");
+
+    public static readonly DiagnosticDescriptor UnsupportedQueryParameter = Error(
+        DiagnosticIds.UnsupportedQueryParameter,
+        "Unsupported query method parameter",
+        "Parameter '{1}' of '{0}' cannot be bound: {2}");
+
     public static readonly DiagnosticDescriptor NotPartial = Error(
         DiagnosticIds.NotPartial,
         "Settings class must be partial",

@@ -14,4 +14,14 @@ internal static class DiagnosticIds
     public const string PasswordInSource = "DBC0009";
     public const string NameCollision = "DBC0010";
     public const string UnsupportedShape = "DBC0011";
+    public const string PlaceholderWithoutParameter = "DBC0101";
+    public const string UnusedQueryParameter = "DBC0102";
+    public const string SqlNotConstant = "DBC0103";
+    public const string UnsupportedQueryType = "DBC0104";
+    public const string RequiredMemberNotSelected = "DBC0105";
+    public const string ColumnWithoutMember = "DBC0106";
+    public const string SelectStar = "DBC0107";
+    public const string QueryMethodNotPartial = "DBC0108";
+    public const string QueryOutsideSession = "DBC0109";
+    public const string UnsupportedQueryParameter = "DBC0110";
 }

@@ -394,6 +394,20 @@ internal static class SettingsParser
                 _ => "class",
             };
 
+    /// <summary>The base name of the generated types of a settings class: <c>Name = "..."</c>, else <see cref="DefaultBaseName"/>.</summary>
+    public static string BaseNameOf(INamedTypeSymbol type, AttributeData settingsAttribute)
+    {
+        foreach (KeyValuePair<string, TypedConstant> argument in settingsAttribute.NamedArguments)
+        {
+            if (argument.Key == "Name" && argument.Value.Value is string name && !string.IsNullOrWhiteSpace(name))
+            {
+                return name.Trim();
+            }
+        }
+
+        return DefaultBaseName(type.Name);
+    }
+
     /// <summary>The class name without a trailing "Settings" or "Options" (the whole name when nothing is left).</summary>
     public static string DefaultBaseName(string className)
     {

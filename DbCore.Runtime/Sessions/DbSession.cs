@@ -406,6 +406,9 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     internal void NoteError(DbCoreException error) => _firstError ??= error.SqlState;
 
+    /// <summary>The accessor's name, for messages.</summary>
+    internal string EngineName => _engine.Name;
+
     /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
     private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
     {

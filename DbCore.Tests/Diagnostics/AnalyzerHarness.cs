@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using AnalyzerType = generators::DbCore.Generators.Diagnostics.DatabaseSettingsAnalyzer;
+using QueryAnalyzerType = generators::DbCore.Generators.Diagnostics.QueryAnalyzer;
 
 namespace DbCore.Tests.Diagnostics;
 
@@ -52,7 +53,7 @@ internal static class AnalyzerHarness
         GeneratorDriverRunResult run;
         (_, run, output) = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(sources));
         CompilationWithAnalyzers withAnalyzers = output.WithAnalyzers(
-            ImmutableArray.Create<DiagnosticAnalyzer>(new AnalyzerType()),
+            ImmutableArray.Create<DiagnosticAnalyzer>(new AnalyzerType(), new QueryAnalyzerType()),
             new CompilationWithAnalyzersOptions(
                 new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
                 onAnalyzerException: static (exception, _, _) => throw new InvalidOperationException("The analyzer threw.", exception),

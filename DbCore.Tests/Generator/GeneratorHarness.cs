@@ -84,6 +84,33 @@ internal static partial class GeneratorHarness
         AssertCachedOnUnrelatedEdit(driver, compilation);
     }
 
+    /// <summary>
+    /// As <see cref="VerifyAgainstBaseline"/>, for the files of <c>[Query]</c> methods only (the settings files have their own
+    /// baselines); also asserts the analyzers report nothing.
+    /// </summary>
+    public static async Task VerifyQueriesAgainstBaseline(string source, string baseline)
+    {
+        CSharpCompilation compilation = CreateCompilation(source);
+        (GeneratorDriver driver, GeneratorDriverRunResult result, Compilation output) = Run(compilation);
+
+        Assert.Empty(result.Diagnostics);
+        AssertCompilesWithoutWarnings(output);
+        (_, _, ImmutableArray<Diagnostic> diagnostics) = await DbCore.Tests.Diagnostics.AnalyzerHarness.AnalyzeAsync(source);
+        Assert.True(diagnostics.IsEmpty, "Unexpected diagnostics:\n" + string.Join("\n", diagnostics.Select(d => d.ToString())));
+
+        string generated = string.Join("\n// ----\n", result.GeneratedTrees
+            .Where(t => t.FilePath.EndsWith(".Query.g.cs", StringComparison.Ordinal))
+            .OrderBy(t => t.FilePath, StringComparer.Ordinal)
+            .Select(t => "// " + QueryFileName().Replace(Path.GetFileName(t.FilePath), ".HASH.Query.g.cs") + "\n" + t.GetText().ToString()));
+        Assert.NotEmpty(generated);
+        CompareWithBaseline(Normalize(generated), baseline);
+
+        AssertCachedOnUnrelatedEdit(driver, compilation);
+    }
+
+    [GeneratedRegex("\\.[0-9a-f]{8}\\.Query\\.g\\.cs$")]
+    private static partial Regex QueryFileName();
+
     public static void AssertCompilesWithoutWarnings(Compilation output)
     {
         Diagnostic[] problems = output.GetDiagnostics()
@@ -99,9 +126,14 @@ internal static partial class GeneratorHarness
         CSharpCompilation edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Unrelated { internal static class Edit { public static int Value => 42; } }", ParseOptions, path: "Unrelated.cs"));
         GeneratorDriverRunResult rerun = driver.RunGenerators(edited).GetRunResult();
         GeneratorRunResult run = Assert.Single(rerun.Results);
-        foreach (string name in new[] { TrackingNames.Settings, TrackingNames.UniqueSettings })
+        foreach (string name in new[] { TrackingNames.Settings, TrackingNames.UniqueSettings, TrackingNames.Queries, TrackingNames.Sessions, TrackingNames.BoundQueries })
         {
-            Assert.True(run.TrackedSteps.TryGetValue(name, out ImmutableArray<IncrementalGeneratorRunStep> steps), $"step {name} is not tracked");
+            if (!run.TrackedSteps.TryGetValue(name, out ImmutableArray<IncrementalGeneratorRunStep> steps))
+            {
+                Assert.True(name is TrackingNames.Queries or TrackingNames.Sessions or TrackingNames.BoundQueries, $"step {name} is not tracked"); // no [Query] method: the query steps never run
+                continue;
+            }
+
             foreach (IncrementalGeneratorRunStep step in steps)
             {
                 foreach ((object value, IncrementalStepRunReason reason) in step.Outputs)

@@ -179,12 +179,16 @@ internal sealed class RawNpgsqlReadUnit(NpgsqlDataSource dataSource) : UnitOfWor
     }
 }
 
-/// <summary>DbCore read unit: <c>ExecuteAsync</c> whose work runs one <c>SELECT 1</c> (the read path: no BEGIN, no COMMIT).</summary>
+/// <summary>
+/// DbCore read unit: <c>ExecuteReadOnlyAsync</c> whose work runs one <c>SELECT 1</c> (the read path: no BEGIN, no COMMIT).
+/// <c>ExecuteAsync</c> is the write unit: it begins its transaction at open, so that a SELECT calling a writing function is
+/// never committed outside the retried unit, and costs a BEGIN and a COMMIT even for a read.
+/// </summary>
 internal sealed class DbCoreReadUnit(PgBench database) : UnitOfWork("dbcore-read", "postgresql")
 {
     private static readonly Func<PgBenchSession, CancellationToken, Task<object?>> s_work = WorkAsync;
 
-    public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteAsync(s_work, cancellationToken);
+    public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteReadOnlyAsync(s_work, cancellationToken);
 
     private static async Task<object?> WorkAsync(PgBenchSession session, CancellationToken cancellationToken)
     {

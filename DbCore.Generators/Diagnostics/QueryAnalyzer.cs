@@ -1,0 +1,108 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using DbCore.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DbCore.Generators.Diagnostics;
+
+/// <summary>
+/// Reports DBC0101-DBC0110 for <c>[Query]</c> methods. It reads each method with the generator's own <see cref="QueryParser"/>,
+/// so "the analyzer reports an error" and "the generator implements nothing" always agree.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class QueryAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.PlaceholderWithoutParameter,
+        DiagnosticDescriptors.UnusedQueryParameter,
+        DiagnosticDescriptors.SqlNotConstant,
+        DiagnosticDescriptors.UnsupportedQueryType,
+        DiagnosticDescriptors.RequiredMemberNotSelected,
+        DiagnosticDescriptors.ColumnWithoutMember,
+        DiagnosticDescriptors.SelectStar,
+        DiagnosticDescriptors.QueryMethodNotPartial,
+        DiagnosticDescriptors.QueryOutsideSession,
+        DiagnosticDescriptors.UnsupportedQueryParameter);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            INamedTypeSymbol? queryAttribute = start.Compilation.GetTypeByMetadataName(KnownNames.QueryAttribute);
+            INamedTypeSymbol? settingsAttribute = start.Compilation.GetTypeByMetadataName(KnownNames.DatabaseSettingsAttribute);
+            if (queryAttribute is null || settingsAttribute is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, queryAttribute, settingsAttribute), SymbolKind.Method);
+        });
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol queryAttribute, INamedTypeSymbol settingsAttribute)
+    {
+        var method = (IMethodSymbol)context.Symbol;
+        if (method.PartialDefinitionPart is not null)
+        {
+            return; // the implementation part (ours); the definition part carries the attribute.
+        }
+
+        AttributeData? attribute = method.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, queryAttribute));
+        if (attribute is null)
+        {
+            return;
+        }
+
+        QueryParseResult result = QueryParser.Parse(method, attribute, context.CancellationToken);
+        foreach (SettingsProblem problem in result.Problems)
+        {
+            context.ReportDiagnostic(problem.ToDiagnostic());
+        }
+
+        bool shapeReported = result.Problems.Any(p => p.Descriptor.Id is DiagnosticIds.QueryOutsideSession or DiagnosticIds.QueryMethodNotPartial);
+        if (!shapeReported && !IsGeneratedSession(method.ContainingType, settingsAttribute))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.QueryOutsideSession,
+                method.Locations.FirstOrDefault(),
+                method.ContainingType.Name + "." + method.Name,
+                method.ContainingType.ToDisplayString()));
+        }
+    }
+
+    /// <summary>
+    /// Whether a settings class in the type's namespace generates a session of this name. The settings class need not be
+    /// valid: its own diagnostics say what is wrong, and a DBC0109 on every query would only repeat it.
+    /// </summary>
+    private static bool IsGeneratedSession(INamedTypeSymbol type, INamedTypeSymbol settingsAttribute)
+    {
+        if (type.ContainingType is not null)
+        {
+            return false;
+        }
+
+        var pending = new Stack<INamedTypeSymbol>(type.ContainingNamespace.GetTypeMembers());
+        while (pending.Count > 0)
+        {
+            INamedTypeSymbol candidate = pending.Pop();
+            foreach (INamedTypeSymbol nested in candidate.GetTypeMembers())
+            {
+                pending.Push(nested);
+            }
+
+            AttributeData? settings = candidate.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, settingsAttribute));
+            if (settings is not null && SettingsParser.BaseNameOf(candidate, settings) + "Session" == type.Name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,575 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using DbCore.Generators.Diagnostics;
+using DbCore.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DbCore.Generators.Parsing;
+
+/// <summary>The result of reading one <c>[Query]</c> method.</summary>
+internal sealed class QueryParseResult
+{
+    public QueryParseResult(QueryMethodSpec? spec, QueryStubSpec? stub, List<SettingsProblem> problems)
+    {
+        Spec = spec;
+        Stub = stub;
+        Problems = problems;
+    }
+
+    /// <summary>The spec, or null when an error makes the method ungeneratable.</summary>
+    public QueryMethodSpec? Spec { get; }
+
+    /// <summary>When there is no spec but the method is a partial definition: what a throwing stub needs (no cascade of CS8795).</summary>
+    public QueryStubSpec? Stub { get; }
+
+    public List<SettingsProblem> Problems { get; }
+}
+
+/// <summary>
+/// Reads a <c>[Query]</c> method symbol into a <see cref="QueryMethodSpec"/> plus the problems found (DBC0101-DBC0110).
+/// Used by the generator (spec) and the analyzer (problems), so both always agree.
+/// </summary>
+internal static class QueryParser
+{
+    private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>The generator's transform: the method, or a stub when it is invalid (the analyzer reports why).</summary>
+    public static QueryOutput? ParseForGenerator(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not IMethodSymbol method || context.Attributes.Length == 0)
+        {
+            return null;
+        }
+
+        QueryParseResult result = Parse(method, context.Attributes[0], cancellationToken);
+        return result.Spec is not null || result.Stub is not null ? new QueryOutput(result.Spec, result.Stub) : null;
+    }
+
+    public static QueryParseResult Parse(IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        var problems = new List<SettingsProblem>();
+        bool hasError = false;
+        string display = method.ContainingType.Name + "." + method.Name;
+        Location? nameLocation = method.Locations.FirstOrDefault();
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
+
+        void Report(DiagnosticDescriptor descriptor, Location? location, params object?[] arguments)
+        {
+            problems.Add(new SettingsProblem(descriptor, location ?? nameLocation, arguments));
+            hasError |= descriptor.DefaultSeverity == DiagnosticSeverity.Error;
+        }
+
+        // DBC0108: a partial definition without a body (the implementation is ours).
+        bool isPartialDefinition = method.PartialImplementationPart is not null || (syntax is not null
+            && syntax.Modifiers.Any(SyntaxKind.PartialKeyword) && syntax.Body is null && syntax.ExpressionBody is null);
+        if (!isPartialDefinition)
+        {
+            Report(DiagnosticDescriptors.QueryMethodNotPartial, nameLocation, display);
+            return new QueryParseResult(null, null, problems);
+        }
+
+        QueryStubSpec? stub = StubFor(method);
+
+        // DBC0109 (shape part): only instance, non-generic methods of a top-level class can be in a session.
+        if (method.IsStatic || method.IsGenericMethod || method.ContainingType.ContainingType is not null || method.ContainingType.TypeKind != TypeKind.Class)
+        {
+            Report(DiagnosticDescriptors.QueryOutsideSession, nameLocation, display, method.ContainingType.ToDisplayString());
+        }
+
+        // DBC0103: the SQL is one literal or constant, never built from pieces.
+        AttributeArgumentSyntax? sqlArgument = (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments.FirstOrDefault();
+        string? sql = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
+        Location? sqlLocation = sqlArgument?.Expression.GetLocation() ?? SettingsParser.AttributeLocation(attribute);
+        string? notConstant = sqlArgument?.Expression switch
+        {
+            InterpolatedStringExpressionSyntax => "an interpolated string",
+            BinaryExpressionSyntax => "a concatenation",
+            InvocationExpressionSyntax => "an expression",
+            _ => sql is null ? "a null or non-string value" : string.IsNullOrWhiteSpace(sql) ? "empty" : null,
+        };
+        if (notConstant is not null)
+        {
+            Report(DiagnosticDescriptors.SqlNotConstant, sqlLocation, display, notConstant);
+            return new QueryParseResult(null, stub, problems);
+        }
+
+        SqlText text = SqlText.Parse(sql!);
+
+        // Return shape and row type (DBC0104).
+        Location? returnLocation = syntax?.ReturnType.GetLocation() ?? nameLocation;
+        (ResultShape shape, ITypeSymbol? rowType, bool returnsValueTask, string? shapeProblem) = ReadShape(method.ReturnType);
+        RowSpec? row = null;
+        if (shapeProblem is not null)
+        {
+            Report(DiagnosticDescriptors.UnsupportedQueryType, returnLocation, display, shapeProblem);
+        }
+        else if (rowType is not null)
+        {
+            row = ReadRow(rowType, out string? rowProblem);
+            if (row?.Scalar is { } scalar && shape == ResultShape.SingleOrDefault)
+            {
+                // Task<long?> / Task<string?>: no row and a NULL both read as null.
+                row = row with { Scalar = scalar with { IsNullable = true } };
+            }
+
+            if (rowProblem is not null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedQueryType, returnLocation, display, rowProblem);
+            }
+        }
+
+        // Parameters (DBC0101, DBC0102, DBC0110).
+        var signature = new List<SignatureParameterSpec>();
+        var bindable = new List<(IParameterSymbol Symbol, ValueSpec Value)>();
+        string? cancellationName = null;
+        foreach (IParameterSymbol parameter in method.Parameters)
+        {
+            bool isToken = parameter.Type.ToDisplayString() == "System.Threading.CancellationToken";
+            bool enumeratorCancellation = parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.EnumeratorCancellationAttribute");
+            signature.Add(new SignatureParameterSpec(parameter.Type.ToDisplayString(s_typeFormat), Identifier.Escape(parameter.Name), isToken, enumeratorCancellation));
+            Location? parameterLocation = parameter.Locations.FirstOrDefault();
+            if (parameter.RefKind != RefKind.None || parameter.IsParams)
+            {
+                Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name, "ref, out, in and params parameters cannot be bound; pass the value");
+                continue;
+            }
+
+            if (isToken)
+            {
+                if (cancellationName is not null)
+                {
+                    Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name, "a query method takes at most one CancellationToken");
+                }
+
+                cancellationName = Identifier.Escape(parameter.Name);
+                continue;
+            }
+
+            ValueSpec? value = parameter.Type.SpecialType == SpecialType.System_Object
+                ? new ValueSpec("object", null, null, false, true, false)
+                : ReadValue(parameter.Type, allowCollections: true);
+            if (value is null)
+            {
+                Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name,
+                    $"'{parameter.Type.ToDisplayString()}' is not a supported parameter type (primitives, string, decimal, Guid, date and time types, byte[], enums, arrays and lists of those, object)");
+                continue;
+            }
+
+            bindable.Add((parameter, value));
+        }
+
+        var parameters = new List<QueryParameterSpec>();
+        var placeholderNames = new List<string>();
+        foreach (SqlPlaceholder placeholder in text.Placeholders)
+        {
+            if (placeholderNames.Exists(n => n == placeholder.Name))
+            {
+                continue;
+            }
+
+            placeholderNames.Add(placeholder.Name);
+            (IParameterSymbol Symbol, ValueSpec Value) match = bindable.FirstOrDefault(p => Matches(placeholder.Name, p.Symbol.Name));
+            if (match.Symbol is null)
+            {
+                bool unbindable = method.Parameters.Any(p => Matches(placeholder.Name, p.Name));
+                if (!unbindable)
+                {
+                    Report(DiagnosticDescriptors.PlaceholderWithoutParameter, PlaceholderLocation(sqlArgument, placeholder.Name) ?? sqlLocation, display, placeholder.Name);
+                }
+
+                continue;
+            }
+
+            parameters.Add(new QueryParameterSpec(Identifier.Escape(match.Symbol.Name), placeholder.Name, match.Value));
+        }
+
+        foreach ((IParameterSymbol symbol, ValueSpec _) in bindable)
+        {
+            if (!placeholderNames.Exists(n => Matches(n, symbol.Name)))
+            {
+                Report(DiagnosticDescriptors.UnusedQueryParameter, symbol.Locations.FirstOrDefault(), display, symbol.Name);
+            }
+        }
+
+        // The select list, where the text alone tells it (DBC0105, DBC0106, DBC0107).
+        if (row is not null && shape is not ResultShape.None and not ResultShape.RowsAffected)
+        {
+            if (text.SelectsStar)
+            {
+                Report(DiagnosticDescriptors.SelectStar, sqlLocation, display);
+            }
+            else if (row.Scalar is null && text.ResultColumnNames() is { } columns)
+            {
+                foreach (MemberSpec member in row.Members)
+                {
+                    if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c, member.Name)))
+                    {
+                        Report(DiagnosticDescriptors.RequiredMemberNotSelected, sqlLocation, display, member.Name, rowType!.Name);
+                    }
+                }
+
+                foreach (string column in columns)
+                {
+                    if (!row.Members.Any(m => Matches(column, m.Name)))
+                    {
+                        Report(DiagnosticDescriptors.ColumnWithoutMember, sqlLocation, display, column, rowType!.Name);
+                    }
+                }
+            }
+        }
+
+        if (hasError)
+        {
+            return new QueryParseResult(null, stub, problems);
+        }
+
+        (string positional, List<string> _) = text.ToPositional();
+        var spec = new QueryMethodSpec(
+            Namespace: NamespaceName(method.ContainingType),
+            ClassName: method.ContainingType.Name,
+            MethodName: method.Name,
+            Accessibility: AccessibilityText(method.DeclaredAccessibility),
+            ReturnTypeName: method.ReturnType.ToDisplayString(s_typeFormat),
+            ReturnsValueTask: returnsValueTask,
+            Shape: shape,
+            Row: row,
+            Sql: sql!,
+            PositionalSql: text.StatementCount == 1 ? positional : sql!,
+            Signature: new EquatableArray<SignatureParameterSpec>(signature),
+            Parameters: new EquatableArray<QueryParameterSpec>(parameters),
+            CancellationTokenName: cancellationName,
+            UsesPositional: text.StatementCount == 1);
+        return new QueryParseResult(spec, stub, problems);
+    }
+
+    /// <summary>Placeholder and C# names match the way the runtime matches columns: case-insensitive, underscores ignored.</summary>
+    internal static bool Matches(string a, string b) => Normalize(a) == Normalize(b);
+
+    private static string Normalize(string name) => name.Replace("_", string.Empty).ToUpperInvariant();
+
+    private static QueryStubSpec? StubFor(IMethodSymbol method)
+    {
+        if (method.IsGenericMethod || method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+        {
+            return null;
+        }
+
+        var containing = new List<ContainingTypeSpec>();
+        for (INamedTypeSymbol? type = method.ContainingType.ContainingType; type is not null; type = type.ContainingType)
+        {
+            if (type.IsGenericType)
+            {
+                return null;
+            }
+
+            containing.Insert(0, new ContainingTypeSpec(type.TypeKind == TypeKind.Struct ? "struct" : type.IsRecord ? "record" : "class", type.Name));
+        }
+
+        INamedTypeSymbol self = method.ContainingType;
+        string keyword = self.IsRecord ? (self.TypeKind == TypeKind.Struct ? "record struct" : "record") : self.TypeKind == TypeKind.Struct ? "struct" : "class";
+        return new QueryStubSpec(
+            NamespaceName(self),
+            new EquatableArray<ContainingTypeSpec>(containing),
+            keyword,
+            self.Name,
+            method.Name,
+            AccessibilityText(method.DeclaredAccessibility) + (method.IsStatic ? " static" : string.Empty),
+            method.ReturnType.ToDisplayString(s_typeFormat),
+            new EquatableArray<SignatureParameterSpec>(method.Parameters.Select(p => new SignatureParameterSpec(
+                (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + p.Type.ToDisplayString(s_typeFormat),
+                Identifier.Escape(p.Name), false, false)).ToArray()),
+            method.ReturnsVoid);
+    }
+
+    private static (ResultShape Shape, ITypeSymbol? Row, bool ValueTask, string? Problem) ReadShape(ITypeSymbol returnType)
+    {
+        const string Supported = "return Task or ValueTask of T (one row), T? (zero or one), List<T>, IReadOnlyList<T> or T[] (all rows), int (rows affected), or nothing; or IAsyncEnumerable<T>";
+        if (returnType is not INamedTypeSymbol named)
+        {
+            return (ResultShape.None, null, false, $"'{returnType.ToDisplayString()}' is not a supported return type; {Supported}");
+        }
+
+        string definition = named.OriginalDefinition.ToDisplayString();
+        switch (definition)
+        {
+            case "System.Threading.Tasks.Task":
+                return (ResultShape.None, null, false, null);
+            case "System.Threading.Tasks.ValueTask":
+                return (ResultShape.None, null, true, null);
+            case "System.Collections.Generic.IAsyncEnumerable<T>":
+                return (ResultShape.Stream, named.TypeArguments[0], false, null);
+            case "System.Threading.Tasks.Task<TResult>":
+            case "System.Threading.Tasks.ValueTask<TResult>":
+                break;
+            default:
+                return (ResultShape.None, null, false, $"'{returnType.ToDisplayString()}' is not a supported return type; {Supported}");
+        }
+
+        bool valueTask = definition.StartsWith("System.Threading.Tasks.ValueTask", StringComparison.Ordinal);
+        ITypeSymbol result = named.TypeArguments[0];
+        if (result.SpecialType == SpecialType.System_Int32 && result.NullableAnnotation != NullableAnnotation.Annotated)
+        {
+            return (ResultShape.RowsAffected, null, valueTask, null);
+        }
+
+        if (result is IArrayTypeSymbol array && array.ElementType.SpecialType != SpecialType.System_Byte)
+        {
+            return (ResultShape.Array, array.ElementType, valueTask, null);
+        }
+
+        if (result is INamedTypeSymbol list && list.IsGenericType
+            && list.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.List<T>" or "System.Collections.Generic.IReadOnlyList<T>")
+        {
+            return (ResultShape.List, list.TypeArguments[0], valueTask, null);
+        }
+
+        if (result.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            return (ResultShape.SingleOrDefault, ((INamedTypeSymbol)result).TypeArguments[0], valueTask, null);
+        }
+
+        if (!result.IsValueType && result.NullableAnnotation == NullableAnnotation.Annotated)
+        {
+            return (ResultShape.SingleOrDefault, result.WithNullableAnnotation(NullableAnnotation.NotAnnotated), valueTask, null);
+        }
+
+        return (ResultShape.Single, result, valueTask, null);
+    }
+
+    private static RowSpec? ReadRow(ITypeSymbol type, out string? problem)
+    {
+        problem = null;
+        string typeName = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        if (ReadValue(type, allowCollections: false) is { } scalar)
+        {
+            return new RowSpec(typeName, scalar, EquatableArray<MemberSpec>.Empty, false);
+        }
+
+        if (type is not INamedTypeSymbol named || type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || named.IsAbstract || named.IsStatic
+            || type.SpecialType == SpecialType.System_Object || named.IsGenericType && !named.IsTupleType)
+        {
+            problem = $"'{type.ToDisplayString()}' is not a supported row type; use a record, a class or struct with a public constructor or settable members, a named tuple, or a scalar";
+            return null;
+        }
+
+        if (named.IsTupleType)
+        {
+            var elements = new List<MemberSpec>();
+            foreach (IFieldSymbol element in named.TupleElements)
+            {
+                if (!element.IsExplicitlyNamedTupleElement)
+                {
+                    problem = $"the tuple '{type.ToDisplayString()}' has unnamed elements; name every element, e.g. (long Id, string Title), so that columns can map to them";
+                    return null;
+                }
+
+                if (ReadValue(element.Type, allowCollections: true) is not { } value)
+                {
+                    problem = $"element '{element.Name}' has the unsupported type '{element.Type.ToDisplayString()}'";
+                    return null;
+                }
+
+                elements.Add(new MemberSpec(element.Name, value, MemberBinding.TupleElement));
+            }
+
+            return new RowSpec(type.ToDisplayString(s_typeFormat), null, new EquatableArray<MemberSpec>(elements), true);
+        }
+
+        IMethodSymbol? constructor = named.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal && !IsCopyConstructor(c, named))
+            .OrderByDescending(c => c.Parameters.Length)
+            .FirstOrDefault();
+        if (constructor is null)
+        {
+            problem = $"'{type.ToDisplayString()}' has no accessible constructor";
+            return null;
+        }
+
+        var members = new List<MemberSpec>();
+        foreach (IParameterSymbol parameter in constructor.Parameters)
+        {
+            if (ReadValue(parameter.Type, allowCollections: true) is not { } value)
+            {
+                problem = $"constructor parameter '{parameter.Name}' of '{type.Name}' has the unsupported type '{parameter.Type.ToDisplayString()}'";
+                return null;
+            }
+
+            members.Add(new MemberSpec(parameter.Name, value, MemberBinding.Constructor));
+        }
+
+        foreach (ISymbol member in AllMembers(named))
+        {
+            (ITypeSymbol? memberType, bool settable, bool initOnly, bool required) = member switch
+            {
+                IPropertySymbol p when !p.IsStatic && !p.IsIndexer && p.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal
+                    => (p.Type, p.SetMethod is { DeclaredAccessibility: Accessibility.Public or Accessibility.Internal }, p.SetMethod?.IsInitOnly == true, p.IsRequired),
+                IFieldSymbol f when !f.IsStatic && !f.IsConst && !f.IsImplicitlyDeclared && f.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal
+                    => (f.Type, !f.IsReadOnly, false, f.IsRequired),
+                _ => (null, false, false, false),
+            };
+            if (memberType is null || !settable || members.Exists(m => string.Equals(m.Name, member.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            ValueSpec? value = ReadValue(memberType, allowCollections: true);
+            if (value is null)
+            {
+                if (required)
+                {
+                    problem = $"required member '{member.Name}' of '{type.Name}' has the unsupported type '{memberType.ToDisplayString()}'";
+                    return null;
+                }
+
+                continue; // e.g. a navigation collection: not a column, left alone.
+            }
+
+            members.Add(new MemberSpec(member.Name, value, required || initOnly ? MemberBinding.Initializer : MemberBinding.Assignment));
+        }
+
+        if (members.Count == 0)
+        {
+            problem = $"'{type.ToDisplayString()}' has no constructor parameter or settable member a column could map to";
+            return null;
+        }
+
+        return new RowSpec(typeName, null, new EquatableArray<MemberSpec>(members), false);
+    }
+
+    private static IEnumerable<ISymbol> AllMembers(INamedTypeSymbol type)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (INamedTypeSymbol? current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+        {
+            foreach (ISymbol member in current.GetMembers())
+            {
+                if (member is IPropertySymbol or IFieldSymbol && seen.Add(member.Name))
+                {
+                    yield return member;
+                }
+            }
+        }
+    }
+
+    private static bool IsCopyConstructor(IMethodSymbol constructor, INamedTypeSymbol type)
+        => constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, type);
+
+    /// <summary>How a scalar is read or bound, or null when the type is not a supported scalar.</summary>
+    internal static ValueSpec? ReadValue(ITypeSymbol type, bool allowCollections)
+    {
+        bool nullable = false;
+        if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            type = ((INamedTypeSymbol)type).TypeArguments[0];
+            nullable = true;
+        }
+        else if (!type.IsValueType)
+        {
+            nullable = type.NullableAnnotation != NullableAnnotation.NotAnnotated;
+        }
+
+        string name = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        if (type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } underlying })
+        {
+            return ReaderMethod(underlying.SpecialType) is { } read
+                ? new ValueSpec(name, read, underlying.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), true, nullable, false)
+                : null;
+        }
+
+        if (ReaderMethod(type.SpecialType) is { } method)
+        {
+            return new ValueSpec(name, method, null, type.IsValueType, nullable, false);
+        }
+
+        switch (type.ToDisplayString())
+        {
+            case "System.Guid":
+                return new ValueSpec(name, "GetGuid", null, true, nullable, false);
+            case "System.DateTimeOffset":
+            case "System.DateOnly":
+            case "System.TimeOnly":
+            case "System.TimeSpan":
+            case "sbyte":
+            case "ushort":
+            case "uint":
+            case "ulong":
+                return new ValueSpec(name, null, null, true, nullable, false);
+        }
+
+        if (type is IArrayTypeSymbol { Rank: 1 } array)
+        {
+            if (array.ElementType.SpecialType == SpecialType.System_Byte)
+            {
+                return new ValueSpec(name, null, null, false, nullable, false);
+            }
+
+            return allowCollections && ReadValue(array.ElementType, allowCollections: false) is { IsCollection: false }
+                ? new ValueSpec(name, null, null, false, nullable, true)
+                : null;
+        }
+
+        if (allowCollections && type is INamedTypeSymbol { IsGenericType: true } list && list.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.List<T>"
+            && ReadValue(list.TypeArguments[0], allowCollections: false) is { IsCollection: false })
+        {
+            return new ValueSpec(name, null, null, false, nullable, true);
+        }
+
+        return null;
+    }
+
+    private static string? ReaderMethod(SpecialType type) => type switch
+    {
+        SpecialType.System_Boolean => "GetBoolean",
+        SpecialType.System_Byte => "GetByte",
+        SpecialType.System_Int16 => "GetInt16",
+        SpecialType.System_Int32 => "GetInt32",
+        SpecialType.System_Int64 => "GetInt64",
+        SpecialType.System_Single => "GetFloat",
+        SpecialType.System_Double => "GetDouble",
+        SpecialType.System_Decimal => "GetDecimal",
+        SpecialType.System_String => "GetString",
+        SpecialType.System_Char => "GetChar",
+        SpecialType.System_DateTime => "GetDateTime",
+        _ => null,
+    };
+
+    /// <summary>The span of <c>@name</c> inside the SQL literal, when the literal is written in one piece.</summary>
+    private static Location? PlaceholderLocation(AttributeArgumentSyntax? argument, string name)
+    {
+        if (argument?.Expression is not LiteralExpressionSyntax literal)
+        {
+            return null;
+        }
+
+        string token = literal.Token.Text;
+        string needle = "@" + name;
+        for (int at = token.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = token.IndexOf(needle, at + 1, StringComparison.Ordinal))
+        {
+            int end = at + needle.Length;
+            if (end == token.Length || !(char.IsLetterOrDigit(token[end]) || token[end] == '_'))
+            {
+                return Location.Create(literal.SyntaxTree, new Microsoft.CodeAnalysis.Text.TextSpan(literal.Token.SpanStart + at, needle.Length));
+            }
+        }
+
+        return null;
+    }
+
+    private static string NamespaceName(INamedTypeSymbol type)
+        => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty;
+
+    private static string AccessibilityText(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    };
+}

@@ -1,0 +1,443 @@
+using System.Collections.Generic;
+using System.Text;
+
+namespace DbCore.Generators.Parsing;
+
+/// <summary>A <c>@name</c> placeholder in a query's SQL.</summary>
+/// <param name="Name">The name, without <c>@</c>.</param>
+/// <param name="Start">Offset of the <c>@</c> in the SQL.</param>
+/// <param name="Length">Length including the <c>@</c>.</param>
+internal readonly record struct SqlPlaceholder(string Name, int Start, int Length);
+
+/// <summary>What the generator reads from a query's SQL without a database: placeholders, statements, the select list.</summary>
+/// <remarks>
+/// A small lexer that knows what is not SQL code: string literals (<c>'..'</c> with <c>''</c>, <c>E'..'</c> with
+/// backslash escapes), quoted identifiers, <c>--</c> and nested <c>/* */</c> comments and dollar quoting. A <c>@</c>
+/// followed by an identifier is a placeholder unless it continues an operator (<c>&lt;@</c>, <c>@@</c>).
+/// </remarks>
+internal sealed class SqlText
+{
+    private readonly string _sql;
+
+    private SqlText(string sql) => _sql = sql;
+
+    /// <summary>The placeholders, in order of appearance.</summary>
+    public List<SqlPlaceholder> Placeholders { get; } = new();
+
+    /// <summary>How many statements (top-level semicolons that end a non-empty statement, plus a last one).</summary>
+    public int StatementCount { get; private set; }
+
+    /// <summary>Tokens of the code (not literals or comments), upper-cased words and single punctuation; strings as "'".</summary>
+    private readonly List<Token> _tokens = new();
+
+    private readonly record struct Token(string Text, bool IsWord, bool IsQuotedIdentifier, int Depth, string? Original = null)
+    {
+        /// <summary>The word as written (not upper-cased).</summary>
+        public string Name => Original ?? Text;
+    }
+
+    public static SqlText Parse(string sql)
+    {
+        var text = new SqlText(sql);
+        text.Lex();
+        return text;
+    }
+
+    /// <summary>
+    /// The SQL with every placeholder replaced by <c>$n</c> (the same name gets the same number, numbered in order of
+    /// first appearance), and the names in that order: PostgreSQL's own positional parameters, which Npgsql sends
+    /// without rewriting the SQL.
+    /// </summary>
+    public (string Sql, List<string> Order) ToPositional()
+    {
+        var order = new List<string>();
+        var builder = new StringBuilder(_sql.Length);
+        int last = 0;
+        foreach (SqlPlaceholder placeholder in Placeholders)
+        {
+            int index = order.FindIndex(n => n == placeholder.Name);
+            if (index < 0)
+            {
+                order.Add(placeholder.Name);
+                index = order.Count - 1;
+            }
+
+            builder.Append(_sql, last, placeholder.Start - last).Append('$').Append(index + 1);
+            last = placeholder.Start + placeholder.Length;
+        }
+
+        builder.Append(_sql, last, _sql.Length - last);
+        return (builder.ToString(), order);
+    }
+
+    /// <summary>Whether the select list (or RETURNING list) has <c>*</c> or <c>t.*</c>.</summary>
+    public bool SelectsStar
+    {
+        get
+        {
+            List<List<Token>>? items = ResultItems();
+            if (items is null)
+            {
+                return false;
+            }
+
+            foreach (List<Token> item in items)
+            {
+                if (item.Count > 0 && item[item.Count - 1].Text == "*" && (item.Count == 1 || item[item.Count - 2].Text == "."))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The names of the result's columns when they can be read from the text alone (one statement; a plain SELECT list or a
+    /// RETURNING list of column references and <c>AS</c> aliases, no <c>*</c>); else <see langword="null"/>.
+    /// </summary>
+    public List<string>? ResultColumnNames()
+    {
+        List<List<Token>>? items = ResultItems();
+        if (items is null)
+        {
+            return null;
+        }
+
+        var names = new List<string>();
+        foreach (List<Token> item in items)
+        {
+            string? name = ItemName(item);
+            if (name is null)
+            {
+                return null;
+            }
+
+            names.Add(name);
+        }
+
+        return names;
+    }
+
+    private static string? ItemName(List<Token> item)
+    {
+        int n = item.Count;
+        if (n == 0)
+        {
+            return null;
+        }
+
+        Token last = item[n - 1];
+        if (!last.IsWord && !last.IsQuotedIdentifier)
+        {
+            return null;
+        }
+
+        if (n >= 2 && item[n - 2].IsWord && item[n - 2].Text == "AS")
+        {
+            return last.Name;
+        }
+
+        // A column reference: name or qualifier.name (qualifier.qualifier.name).
+        bool reference = true;
+        for (int i = 0; i < n; i++)
+        {
+            bool expectName = i % 2 == 0;
+            Token token = item[i];
+            if (expectName ? !(token.IsWord || token.IsQuotedIdentifier) : token.Text != ".")
+            {
+                reference = false;
+                break;
+            }
+        }
+
+        if (reference && n % 2 == 1 && !IsReserved(last.Text))
+        {
+            return last.Name;
+        }
+
+        // An expression in parentheses followed by an alias: count(*) n.
+        if (n >= 2 && item[n - 2].Text == ")" && !IsReserved(last.Text))
+        {
+            return last.Name;
+        }
+
+        return null;
+    }
+
+    private static bool IsReserved(string word) => word is "NULL" or "TRUE" or "FALSE" or "DISTINCT" or "ALL" or "CASE" or "END" or "NOT";
+
+    /// <summary>The items of the select list or RETURNING list, each as its depth-0 tokens; null when not readable.</summary>
+    private List<List<Token>>? ResultItems()
+    {
+        if (StatementCount != 1 || _tokens.Count == 0)
+        {
+            return null;
+        }
+
+        int start;
+        if (_tokens[0].IsWord && _tokens[0].Text == "SELECT")
+        {
+            start = 1;
+            if (start < _tokens.Count && _tokens[start].IsWord && _tokens[start].Text == "ALL")
+            {
+                start++;
+            }
+            else if (start < _tokens.Count && _tokens[start].IsWord && _tokens[start].Text == "DISTINCT")
+            {
+                start++;
+                if (start < _tokens.Count && _tokens[start].IsWord && _tokens[start].Text == "ON")
+                {
+                    return null;
+                }
+            }
+        }
+        else if (_tokens[0].IsWord && _tokens[0].Text is "INSERT" or "UPDATE" or "DELETE")
+        {
+            start = _tokens.FindIndex(t => t.Depth == 0 && t.IsWord && t.Text == "RETURNING");
+            if (start < 0)
+            {
+                return null;
+            }
+
+            start++;
+        }
+        else
+        {
+            return null;
+        }
+
+        var items = new List<List<Token>>();
+        var current = new List<Token>();
+        for (int i = start; i < _tokens.Count; i++)
+        {
+            Token token = _tokens[i];
+            if (token.Depth == 0 && token.IsWord && token.Text is "FROM" or "WHERE" or "GROUP" or "ORDER" or "LIMIT" or "OFFSET"
+                or "UNION" or "INTERSECT" or "EXCEPT" or "INTO" or "HAVING" or "WINDOW" or "FETCH" or "FOR")
+            {
+                break;
+            }
+
+            if (token.Depth == 0 && token.Text == ";")
+            {
+                break;
+            }
+
+            if (token.Depth == 0 && token.Text == ",")
+            {
+                items.Add(current);
+                current = new List<Token>();
+                continue;
+            }
+
+            if (token.Depth == 0 || (token.Depth == 1 && token.Text == ")"))
+            {
+                current.Add(token);
+            }
+            else if (token.Depth == 1 && token.Text == "(")
+            {
+                current.Add(token);
+            }
+        }
+
+        items.Add(current);
+        return items.Exists(i => i.Count == 0) ? null : items;
+    }
+
+    private void Lex()
+    {
+        string s = _sql;
+        int depth = 0;
+        bool statementHasCode = false;
+        int statements = 0;
+        int i = 0;
+        while (i < s.Length)
+        {
+            char c = s[i];
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+                continue;
+            }
+
+            if (c == '-' && At(i + 1) == '-')
+            {
+                while (i < s.Length && s[i] != '\n')
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
+            if (c == '/' && At(i + 1) == '*')
+            {
+                int nesting = 1;
+                i += 2;
+                while (i < s.Length && nesting > 0)
+                {
+                    if (s[i] == '/' && At(i + 1) == '*')
+                    {
+                        nesting++;
+                        i += 2;
+                    }
+                    else if (s[i] == '*' && At(i + 1) == '/')
+                    {
+                        nesting--;
+                        i += 2;
+                    }
+                    else
+                    {
+                        i++;
+                    }
+                }
+
+                continue;
+            }
+
+            statementHasCode |= c != ';';
+            if (c == '\'')
+            {
+                bool backslashEscapes = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentifierPart(s[i - 2]));
+                i = SkipQuoted(i, '\'', backslashEscapes);
+                _tokens.Add(new Token("'", false, false, depth));
+                continue;
+            }
+
+            if (c == '"')
+            {
+                int end = SkipQuoted(i, '"', false);
+                _tokens.Add(new Token(s.Substring(i + 1, end - i - 2).Replace("\"\"", "\""), false, true, depth));
+                i = end;
+                continue;
+            }
+
+            if (c == '$' && DollarTag(i) is { } tag)
+            {
+                int close = s.IndexOf(tag, i + tag.Length, System.StringComparison.Ordinal);
+                i = close < 0 ? s.Length : close + tag.Length;
+                _tokens.Add(new Token("'", false, false, depth));
+                continue;
+            }
+
+            if (c == '@' && i + 1 < s.Length && IsIdentifierStart(s[i + 1]) && (i == 0 || "<@#&|~!^".IndexOf(s[i - 1]) < 0))
+            {
+                int end = i + 1;
+                while (end < s.Length && IsIdentifierPart(s[end]))
+                {
+                    end++;
+                }
+
+                Placeholders.Add(new SqlPlaceholder(s.Substring(i + 1, end - i - 1), i, end - i));
+                _tokens.Add(new Token("?", false, false, depth));
+                i = end;
+                continue;
+            }
+
+            if (IsIdentifierStart(c))
+            {
+                int end = i;
+                while (end < s.Length && (IsIdentifierPart(s[end]) || s[end] == '$'))
+                {
+                    end++;
+                }
+
+                _tokens.Add(new Token(s.Substring(i, end - i).ToUpperInvariant(), true, false, depth, s.Substring(i, end - i)));
+                i = end;
+                continue;
+            }
+
+            if (c == '(')
+            {
+                depth++;
+                _tokens.Add(new Token("(", false, false, depth));
+            }
+            else if (c == ')')
+            {
+                _tokens.Add(new Token(")", false, false, depth));
+                depth = depth > 0 ? depth - 1 : 0;
+            }
+            else if (c == ';' && depth == 0)
+            {
+                if (statementHasCode)
+                {
+                    statements++;
+                }
+
+                statementHasCode = false;
+                _tokens.Add(new Token(";", false, false, depth));
+            }
+            else
+            {
+                _tokens.Add(new Token(c.ToString(), false, false, depth));
+            }
+
+            i++;
+        }
+
+        if (statementHasCode)
+        {
+            statements++;
+        }
+
+        StatementCount = statements;
+    }
+
+    private char At(int index) => index < _sql.Length ? _sql[index] : '\0';
+
+    private int SkipQuoted(int start, char quote, bool backslashEscapes)
+    {
+        int i = start + 1;
+        while (i < _sql.Length)
+        {
+            char c = _sql[i];
+            if (backslashEscapes && c == '\\')
+            {
+                i += 2;
+                continue;
+            }
+
+            if (c == quote)
+            {
+                if (At(i + 1) == quote)
+                {
+                    i += 2;
+                    continue;
+                }
+
+                return i + 1;
+            }
+
+            i++;
+        }
+
+        return _sql.Length;
+    }
+
+    /// <summary>The dollar-quote tag starting at <paramref name="start"/> (<c>$$</c> or <c>$tag$</c>), or null (<c>$1</c>).</summary>
+    private string? DollarTag(int start)
+    {
+        if (start > 0 && IsIdentifierPart(_sql[start - 1]))
+        {
+            return null;
+        }
+
+        int i = start + 1;
+        if (i < _sql.Length && char.IsDigit(_sql[i]))
+        {
+            return null;
+        }
+
+        while (i < _sql.Length && IsIdentifierPart(_sql[i]))
+        {
+            i++;
+        }
+
+        return i < _sql.Length && _sql[i] == '$' ? _sql.Substring(start, i - start + 1) : null;
+    }
+
+    private static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
+
+    private static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_';
+}

@@ -1,0 +1,111 @@
+using System;
+using System.ComponentModel;
+using System.Data.Common;
+using DbCore.Errors;
+
+namespace DbCore.Infrastructure;
+
+/// <summary>
+/// What the code generated for <see cref="QueryAttribute"/> methods calls: error translation, column matching and the
+/// result errors. Not meant to be called by hand; its shape may change with the generator.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class QuerySupport
+{
+    /// <summary>
+    /// The typed error for a provider exception thrown by a query method, or <see langword="null"/> to let it propagate
+    /// (DbCore's own exceptions, cancellation, anything that is no database error). Records the SQLSTATE in the session.
+    /// </summary>
+    /// <param name="session">The session the query ran in.</param>
+    /// <param name="exception">What the provider threw.</param>
+    public static DbCoreException? Translate(DbSession session, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        DbCoreException? translated = ErrorTranslator.Translate(exception, ErrorPhase.Execute, session.EngineName);
+        if (translated is not null)
+        {
+            session.NoteError(translated);
+        }
+
+        return translated;
+    }
+
+    /// <summary>
+    /// Whether a column name matches a member or parameter name: ASCII case-insensitive, underscores ignored
+    /// (<c>user_id</c>, <c>UserId</c> and <c>userid</c> match).
+    /// </summary>
+    /// <param name="column">The name the provider reports.</param>
+    /// <param name="member">The C# name.</param>
+    public static bool NameMatches(string column, string member)
+    {
+        int i = 0;
+        int j = 0;
+        while (true)
+        {
+            while (i < column.Length && column[i] == '_')
+            {
+                i++;
+            }
+
+            while (j < member.Length && member[j] == '_')
+            {
+                j++;
+            }
+
+            if (i == column.Length || j == member.Length)
+            {
+                return i == column.Length && j == member.Length;
+            }
+
+            char a = column[i++];
+            char b = member[j++];
+            if (a != b && ToUpper(a) != ToUpper(b))
+            {
+                return false;
+            }
+        }
+    }
+
+    private static char ToUpper(char c) => c is >= 'a' and <= 'z' ? (char)(c - 32) : char.ToUpperInvariant(c);
+
+    /// <summary>Adds a named parameter (the provider-neutral path, when the provider is not pinned).</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="name">The placeholder, e.g. <c>@id</c>.</param>
+    /// <param name="value">The value; <see langword="null"/> becomes <see cref="DBNull.Value"/>.</param>
+    public static void AddParameter(DbCommand command, string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        DbParameter parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    /// <summary>A one-row method got no row.</summary>
+    /// <param name="method">The query method.</param>
+    public static QueryResultException NoRows(string method)
+        => new($"{method} returned no row, and its return type needs exactly one; return a nullable type (Task<T?>) for zero or one row.", method);
+
+    /// <summary>A one-row method got a second row.</summary>
+    /// <param name="method">The query method.</param>
+    public static QueryResultException TooManyRows(string method)
+        => new($"{method} returned more than one row, and its return type holds one; add a WHERE or LIMIT, or return a list.", method);
+
+    /// <summary>A NULL arrived for a non-nullable member.</summary>
+    /// <param name="method">The query method.</param>
+    /// <param name="column">The column.</param>
+    /// <param name="member">The member (or "the result" for a scalar).</param>
+    public static QueryResultException NullColumn(string method, string column, string member)
+        => new($"{method}: column '{column}' is NULL, and '{member}' is not nullable; make it nullable or exclude NULL in the query.", method, column, member);
+
+    /// <summary>No column of the result maps to a required member.</summary>
+    /// <param name="method">The query method.</param>
+    /// <param name="member">The member.</param>
+    public static QueryResultException MissingColumn(string method, string member)
+        => new($"{method}: no column of the result maps to '{member}'; select a column named '{member}' (case and underscores ignored) or alias one with AS.", method, member: member);
+
+    /// <summary>A scalar method's result has no column.</summary>
+    /// <param name="method">The query method.</param>
+    public static QueryResultException NoColumns(string method)
+        => new($"{method}: the result has no column to read.", method);
+}

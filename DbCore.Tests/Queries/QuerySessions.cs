@@ -1,0 +1,117 @@
+using DbCore;
+
+namespace DbCore.Tests.Queries;
+
+public sealed record Todo(long Id, string Title, bool Done);
+
+/// <summary>A PostgreSQL array column into an array member.</summary>
+public sealed record IdList(long[]? Ids);
+
+public enum Priority
+{
+    Low = 0,
+    High = 1,
+}
+
+/// <summary>A class row: a required member, an optional one, snake_case columns, an enum.</summary>
+public sealed class TodoDetails
+{
+    public required long Id { get; init; }
+
+    public string? Title { get; set; }
+
+    public DateTimeOffset? DueAt { get; set; }
+
+    public Priority Priority { get; set; }
+
+    public string Untouched { get; set; } = "default";
+}
+
+/// <summary>Provider chosen at run time: the same methods run on SQLite and PostgreSQL.</summary>
+[DatabaseSettings(Name = "QueryAny")]
+public partial class QueryAnySettings
+{
+    [ConnectionString]
+    public string ConnectionString { get; set; } = "Data Source=:memory:";
+}
+
+/// <summary>Pinned to PostgreSQL: typed parameters, positional SQL, arrays.</summary>
+[DatabaseSettings(Provider = DatabaseProvider.PostgreSql, Name = "QueryPg")]
+public partial class QueryPgSettings
+{
+    [ConnectionString]
+    public string ConnectionString { get; set; } = "Host=127.0.0.1;Database=app";
+}
+
+public partial class QueryAnySession
+{
+    [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
+    public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+    public partial Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+    public partial ValueTask<Todo> GetAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos ORDER BY id")]
+    public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE done = @done ORDER BY id")]
+    public partial Task<Todo[]> ListByDoneAsync(bool done, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, due_at, priority FROM todos ORDER BY id")]
+    public partial Task<IReadOnlyList<TodoDetails>> DetailsAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title FROM todos WHERE priority = @priority ORDER BY id")]
+    public partial Task<List<(long Id, string Title)>> ByPriorityAsync(Priority priority, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos ORDER BY id")]
+    public partial IAsyncEnumerable<Todo> StreamAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE title = @title")]
+    public partial Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
+
+    [Query("SELECT title FROM todos WHERE id = @id")]
+    public partial Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET title = @title WHERE id = @id")]
+    public partial Task<int> RenameAsync(long id, string? title, CancellationToken cancellationToken = default);
+
+    [Query("DELETE FROM todos WHERE id = @id")]
+    public partial Task DeleteAsync(long id, CancellationToken cancellationToken = default);
+
+    // Not statically readable (WITH): the columns are checked when the query runs.
+    [Query("WITH t AS (SELECT id, title FROM todos) SELECT id, title FROM t ORDER BY id")]
+    public partial Task<List<Todo>> WithoutDoneAsync(CancellationToken cancellationToken = default);
+
+    [Query("WITH t AS (SELECT id, title, done FROM todos) SELECT id, title, done FROM t ORDER BY id")]
+    public partial Task<Todo> FirstOfManyAsync(CancellationToken cancellationToken = default);
+}
+
+public partial class QueryPgSession
+{
+    [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
+    public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+    public partial Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = ANY(@ids) ORDER BY id")]
+    public partial Task<List<Todo>> ByIdsAsync(long[] ids, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE title = ANY(@titles) ORDER BY id")]
+    public partial Task<List<Todo>> ByTitlesAsync(List<string> titles, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, due_at, priority FROM todos WHERE id = @id")]
+    public partial Task<TodoDetails> DetailsAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT array_agg(id ORDER BY id) AS ids FROM todos")]
+    public partial Task<IdList> AllIdsAsync(CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET title = @title, due_at = @due_at WHERE id = @id")]
+    public partial Task<int> UpdateAsync(long id, string? title, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE title = @title AND id > @after_id ORDER BY id")]
+    public partial Task<List<Todo>> RepeatedAsync(string title, long afterId, CancellationToken cancellationToken = default);
+}
