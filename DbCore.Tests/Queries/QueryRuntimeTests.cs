@@ -1,0 +1,215 @@
+using DbCore.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace DbCore.Tests.Queries;
+
+/// <summary>
+/// Generated [Query] methods against real databases: every return shape, mapping by name, NULL and row-count errors, typed
+/// provider errors, and the same methods on SQLite and PostgreSQL (the provider chosen at run time).
+/// </summary>
+public abstract class QueryRuntimeTests
+{
+    protected abstract Task<QueryAny> CreateAsync();
+
+    protected virtual string Schema => """
+        CREATE TABLE todos (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL UNIQUE,
+            done BOOLEAN NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            due_at TEXT NULL)
+        """;
+
+    protected async Task<QueryAny> WithSchemaAsync(QueryAny db)
+    {
+        string schema = Schema;
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            await using var command = session.CreateCommand(schema);
+            await command.ExecuteNonQueryAsync(ct);
+        });
+        return db;
+    }
+
+    [Fact]
+    public async Task Every_shape_round_trips()
+    {
+        await using QueryAny db = await CreateAsync();
+        var due = new DateTimeOffset(2026, 12, 24, 18, 0, 0, TimeSpan.Zero);
+        Todo first = await db.ExecuteAsync((s, ct) => s.InsertAsync("write docs", false, Priority.High, due, ct));
+        Todo second = await db.ExecuteAsync((s, ct) => s.InsertAsync("ship", true, Priority.Low, null, ct));
+        Assert.Equal(new Todo(first.Id, "write docs", false), first);
+
+        await using QueryAnySession session = db.CreateSession();
+        Assert.Equal(first, await session.FindAsync(first.Id));
+        Assert.Null(await session.FindAsync(-1));
+        Assert.Equal(second, await session.GetAsync(second.Id));
+        Assert.Equal(new[] { first, second }, await session.ListAsync());
+        Assert.Equal(new[] { second }, await session.ListByDoneAsync(true));
+        Assert.Equal(1L, await session.CountAsync("ship"));
+        Assert.Equal("ship", await session.TitleAsync(second.Id));
+        Assert.Null(await session.TitleAsync(-1));
+        Assert.Equal(new List<(long, string)> { (first.Id, "write docs") }, await session.ByPriorityAsync(Priority.High));
+
+        IReadOnlyList<TodoDetails> details = await session.DetailsAsync();
+        Assert.Equal(2, details.Count);
+        Assert.Equal(first.Id, details[0].Id);
+        Assert.Equal(due, details[0].DueAt);          // due_at -> DueAt
+        Assert.Equal(Priority.High, details[0].Priority);
+        Assert.Null(details[1].DueAt);
+        Assert.Equal("default", details[0].Untouched); // no column: the initializer stays
+
+        var streamed = new List<Todo>();
+        await foreach (Todo todo in session.StreamAsync())
+        {
+            streamed.Add(todo);
+        }
+
+        Assert.Equal(new[] { first, second }, streamed);
+        await session.CommitAsync();
+
+        Assert.Equal(1, await db.ExecuteAsync((s, ct) => s.RenameAsync(second.Id, "shipped", ct)));
+        Assert.Equal(0, await db.ExecuteAsync((s, ct) => s.RenameAsync(-1, "nothing", ct)));
+        await db.ExecuteAsync((s, ct) => s.DeleteAsync(first.Id, ct));
+        Assert.Equal(new[] { new Todo(second.Id, "shipped", true) }, await db.ExecuteAsync((s, ct) => s.ListAsync(ct)));
+    }
+
+    [Fact]
+    public async Task Null_for_a_non_nullable_member_is_a_typed_error_naming_method_column_and_member()
+    {
+        await using QueryAny db = await CreateAsync();
+        Todo todo = await db.ExecuteAsync((s, ct) => s.InsertAsync("t", false, Priority.Low, null, ct));
+
+        // A NULL title bound from a nullable parameter reaches the NOT NULL column: a typed constraint error, nothing written.
+        await Assert.ThrowsAsync<NotNullViolationException>(() => db.ExecuteAsync((s, ct) => s.RenameAsync(todo.Id, null, ct)));
+
+        await using QueryAnySession session = db.CreateSession();
+        var missing = await Assert.ThrowsAsync<QueryResultException>(() => session.WithoutDoneAsync());
+        Assert.Equal("QueryAnySession.WithoutDoneAsync", missing.Method);
+        Assert.Equal("Done", missing.Member);
+        Assert.Contains("Done", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wrong_row_count_is_a_typed_error_naming_the_method()
+    {
+        await using QueryAny db = await CreateAsync();
+        await using QueryAnySession session = db.CreateSession();
+        var none = await Assert.ThrowsAsync<QueryResultException>(async () => await session.GetAsync(42));
+        Assert.Equal("QueryAnySession.GetAsync", none.Method);
+        Assert.Contains("no row", none.Message, StringComparison.Ordinal);
+
+        await session.InsertAsync("a", false, Priority.Low, null);
+        await session.InsertAsync("b", false, Priority.Low, null);
+        var many = await Assert.ThrowsAsync<QueryResultException>(() => session.FirstOfManyAsync());
+        Assert.Contains("more than one row", many.Message, StringComparison.Ordinal);
+        Assert.False(many.IsTransient);
+    }
+
+    [Fact]
+    public async Task Provider_errors_from_a_scoped_session_are_typed()
+    {
+        await using QueryAny db = await CreateAsync();
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("dup", false, Priority.Low, null, ct));
+
+        await using QueryAnySession session = db.CreateSession();
+        var ex = await Assert.ThrowsAsync<UniqueViolationException>(() => session.InsertAsync("dup", false, Priority.Low, null));
+        Assert.IsNotType<DbCoreException>(ex.InnerException);
+        Assert.True(ex.InnerException is PostgresException or SqliteException);
+    }
+}
+
+public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-queries-").FullName;
+
+    protected override Task<QueryAny> CreateAsync()
+        => WithSchemaAsync(new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db")}" }, "Production"));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRuntimeTests
+{
+    protected override string Schema => """
+        CREATE TABLE todos (
+            id BIGSERIAL PRIMARY KEY,
+            title TEXT NOT NULL UNIQUE,
+            done BOOLEAN NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            due_at TIMESTAMPTZ NULL)
+        """;
+
+    protected override async Task<QueryAny> CreateAsync()
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queries");
+        return await WithSchemaAsync(new QueryAny(new QueryAnySettings { ConnectionString = cs }, "Production"));
+    }
+
+    private async Task<QueryPg> CreatePinnedAsync()
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queriespg");
+        var db = new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production");
+        string schema = Schema;
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            await using var command = session.CreateCommand(schema);
+            await command.ExecuteNonQueryAsync(ct);
+        });
+        return db;
+    }
+
+    [PostgresFact]
+    public async Task Pinned_provider_binds_typed_parameters_arrays_and_nulls()
+    {
+        await using QueryPg db = await CreatePinnedAsync();
+        Assert.Null((await db.ExecuteAsync((s, ct) => s.AllIdsAsync(ct))).Ids); // array_agg of nothing is NULL
+
+        var due = new DateTimeOffset(2027, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.High, due, ct));
+        Todo b = await db.ExecuteAsync((s, ct) => s.InsertAsync("b", true, Priority.Low, null, ct));
+        Todo c = await db.ExecuteAsync((s, ct) => s.InsertAsync("c", false, Priority.Low, null, ct));
+
+        await using QueryPgSession session = db.CreateSession();
+        Assert.Equal(new[] { a, c }, await session.ByIdsAsync([c.Id, a.Id, -5]));
+        Assert.Empty(await session.ByIdsAsync([]));
+        Assert.Equal(new[] { b, c }, await session.ByTitlesAsync(["c", "b"]));
+        Assert.Equal(new long[] { a.Id, b.Id, c.Id }, (await session.AllIdsAsync()).Ids);
+
+        TodoDetails details = await session.DetailsAsync(a.Id);
+        Assert.Equal(due, details.DueAt);
+        Assert.Equal(Priority.High, details.Priority);
+
+        // Nullable value and reference parameters send NULL; the same placeholder twice binds one parameter.
+        Assert.Equal(1, await session.UpdateAsync(a.Id, "a2", null));
+        Assert.Null((await session.DetailsAsync(a.Id)).DueAt);
+        Assert.Equal(new[] { new Todo(a.Id, "a2", false) }, await session.RepeatedAsync("a2", 0));
+        await session.CommitAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_read_only_request_sends_only_its_query()
+    {
+        await using QueryPg db = await CreatePinnedAsync();
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.High, null, ct));
+        string cs = db.Settings.ConnectionString;
+        Dictionary<string, long> statements = await server.StatementsAsync(cs, async () =>
+        {
+            // The scoped-session idiom of a request handler: inject, query, dispose.
+            await using QueryPgSession session = db.CreateSession();
+            Assert.Equal(a, await session.FindAsync(a.Id));
+        });
+
+        // DISCARD ALL is Npgsql's pool reset of the connection the insert used; raw Npgsql sends it the same way.
+        statements.Remove("DISCARD ALL");
+        Assert.Equal(new Dictionary<string, long> { ["SELECT id, title, done FROM todos WHERE id = $1"] = 1 }, statements);
+    }
+}
