@@ -156,10 +156,11 @@ internal static class SettingsEmitter
         w.WriteLine("/// <param name=\"settings\">The bound settings (see <see cref=\"BindSettings\"/>).</param>");
         w.WriteLine("/// <param name=\"environment\">The environment that picks the pool profile; <see langword=\"null\"/> reads DOTNET_ENVIRONMENT, then ASPNETCORE_ENVIRONMENT, else Production.</param>");
         w.WriteLine("/// <param name=\"loggerFactory\">Where logs go; <see langword=\"null\"/> for none.</param>");
+        w.WriteLine("/// <param name=\"hooks\">Code that configures the provider (the Npgsql data source builder, SQLite connections as sessions open them); <see langword=\"null\"/> for none.</param>");
         w.WriteLine("/// <exception cref=\"global::DbCore.DatabaseConfigurationException\">A value is invalid; the message names the key and the fix.</exception>");
-        w.WriteLine($"public {spec.AccessorName}({settings} settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)");
+        w.WriteLine($"public {spec.AccessorName}({settings} settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, global::DbCore.ProviderHooks? hooks = null)");
         w.Indent++;
-        w.WriteLine(": base(Definition, settings, environment, loggerFactory)");
+        w.WriteLine(": base(Definition, settings, environment, loggerFactory, hooks)");
         w.Indent--;
         w.WriteLine("{");
         w.Indent++;
@@ -362,7 +363,8 @@ internal static class SettingsEmitter
         w.Indent++;
         w.WriteLine($"global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<{settings}>(sp),");
         w.WriteLine("global::DbCore.Infrastructure.DatabaseEnvironment.Resolve(sp),");
-        w.WriteLine("global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp)));");
+        w.WriteLine("global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp),");
+        w.WriteLine($"global::DbCore.ProviderHooksRegistration<{spec.AccessorName}>.Resolve(sp)));");
         w.Indent--;
         w.WriteLine($"global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddScoped<{spec.SessionName}>(services, sp => global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<{spec.AccessorName}>(sp).CreateSession());");
         w.WriteLine("global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddEnumerable(services, global::Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<global::Microsoft.Extensions.Hosting.IHostedService, global::DbCore.Infrastructure.DatabaseStartupService<" + spec.AccessorName + ">>());");

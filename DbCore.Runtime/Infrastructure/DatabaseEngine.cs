@@ -32,10 +32,14 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     private int _waiting;
     private long _totalOpened;
     private int _disposed;
+    private readonly Action<NpgsqlDataSourceBuilder>? _configureNpgsql;
+    private readonly Action<SqliteConnection>? _onSqliteOpened;
 
-    internal DatabaseEngine(DatabaseOptions options, ILoggerFactory? loggerFactory)
+    internal DatabaseEngine(DatabaseOptions options, ILoggerFactory? loggerFactory, ProviderHooks? hooks = null)
     {
         Options = options;
+        _configureNpgsql = hooks?.ConfigureNpgsql;
+        _onSqliteOpened = hooks?.OnSqliteConnectionOpened;
         Name = options.Name;
         Logger = (ILogger?)loggerFactory?.CreateLogger("DbCore." + options.Name) ?? NullLogger.Instance;
         _loggerFactory = loggerFactory;
@@ -133,7 +137,17 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             builder.UseLoggerFactory(_loggerFactory);
         }
 
+        _configureNpgsql?.Invoke(builder);
         return builder;
+    }
+
+    /// <summary>Runs <see cref="ProviderHooks.OnSqliteConnectionOpened"/> on a connection a session just opened.</summary>
+    internal void OnSqliteOpened(DbConnection connection)
+    {
+        if (_onSqliteOpened is not null && connection is SqliteConnection sqlite)
+        {
+            _onSqliteOpened(sqlite);
+        }
     }
 
     private static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder builder)

@@ -20,12 +20,12 @@ namespace DbCore;
 /// </summary>
 public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
 {
-    private protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory)
+    private protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory, ProviderHooks? hooks)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(settings);
         Options = DatabaseOptions.Create(definition, settings, environment);
-        Engine = new DatabaseEngine(Options, loggerFactory);
+        Engine = new DatabaseEngine(Options, loggerFactory, hooks);
     }
 
     /// <summary>The resolved configuration (password redacted in <see cref="object.ToString"/>).</summary>
@@ -141,8 +141,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// <param name="settings">The bound settings.</param>
     /// <param name="environment">The environment name; <see langword="null"/> reads DOTNET_ENVIRONMENT / ASPNETCORE_ENVIRONMENT.</param>
     /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
-    protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory)
-        : base(definition, settings, environment, loggerFactory)
+    /// <param name="hooks">Code that configures the provider; <see langword="null"/> for none.</param>
+    protected DatabaseAccessor(DatabaseDefinition definition, IDatabaseSettings settings, string? environment, ILoggerFactory? loggerFactory, ProviderHooks? hooks = null)
+        : base(definition, settings, environment, loggerFactory, hooks)
     {
     }
 

@@ -213,6 +213,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // retrying write unit, where it begins now (no round trip: Npgsql sends the BEGIN with the first statement).
             if (connection is not NpgsqlConnection)
             {
+                _engine.OnSqliteOpened(connection);
                 _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
                 if (IsReadOnly)
                 {
@@ -281,6 +282,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // retrying write unit (see BeginsAtOpen).
             if (connection is not NpgsqlConnection)
             {
+                _engine.OnSqliteOpened(connection);
                 _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
                 if (IsReadOnly)
                 {

@@ -57,9 +57,10 @@ namespace App
         /// <param name="settings">The bound settings (see <see cref="BindSettings"/>).</param>
         /// <param name="environment">The environment that picks the pool profile; <see langword="null"/> reads DOTNET_ENVIRONMENT, then ASPNETCORE_ENVIRONMENT, else Production.</param>
         /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+        /// <param name="hooks">Code that configures the provider (the Npgsql data source builder, SQLite connections as sessions open them); <see langword="null"/> for none.</param>
         /// <exception cref="global::DbCore.DatabaseConfigurationException">A value is invalid; the message names the key and the fix.</exception>
-        public Database(global::App.DatabaseSettings settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
-            : base(Definition, settings, environment, loggerFactory)
+        public Database(global::App.DatabaseSettings settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, global::DbCore.ProviderHooks? hooks = null)
+            : base(Definition, settings, environment, loggerFactory, hooks)
         {
             Settings = settings;
         }
@@ -155,7 +156,8 @@ namespace App
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<Database>(services, sp => new Database(
                 global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.DatabaseSettings>(sp),
                 global::DbCore.Infrastructure.DatabaseEnvironment.Resolve(sp),
-                global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp)));
+                global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp),
+                global::DbCore.ProviderHooksRegistration<Database>.Resolve(sp)));
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddScoped<DatabaseSession>(services, sp => global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Database>(sp).CreateSession());
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddEnumerable(services, global::Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<global::Microsoft.Extensions.Hosting.IHostedService, global::DbCore.Infrastructure.DatabaseStartupService<Database>>());
             return services;

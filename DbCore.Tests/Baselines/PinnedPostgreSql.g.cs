@@ -57,9 +57,10 @@ namespace App
         /// <param name="settings">The bound settings (see <see cref="BindSettings"/>).</param>
         /// <param name="environment">The environment that picks the pool profile; <see langword="null"/> reads DOTNET_ENVIRONMENT, then ASPNETCORE_ENVIRONMENT, else Production.</param>
         /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+        /// <param name="hooks">Code that configures the provider (the Npgsql data source builder, SQLite connections as sessions open them); <see langword="null"/> for none.</param>
         /// <exception cref="global::DbCore.DatabaseConfigurationException">A value is invalid; the message names the key and the fix.</exception>
-        public Orders(global::App.OrdersOptions settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
-            : base(Definition, settings, environment, loggerFactory)
+        public Orders(global::App.OrdersOptions settings, string? environment = null, global::Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, global::DbCore.ProviderHooks? hooks = null)
+            : base(Definition, settings, environment, loggerFactory, hooks)
         {
             Settings = settings;
         }
@@ -174,7 +175,8 @@ namespace App
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<Orders>(services, sp => new Orders(
                 global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.OrdersOptions>(sp),
                 global::DbCore.Infrastructure.DatabaseEnvironment.Resolve(sp),
-                global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp)));
+                global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILoggerFactory>(sp),
+                global::DbCore.ProviderHooksRegistration<Orders>.Resolve(sp)));
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddScoped<OrdersSession>(services, sp => global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Orders>(sp).CreateSession());
             global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddEnumerable(services, global::Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<global::Microsoft.Extensions.Hosting.IHostedService, global::DbCore.Infrastructure.DatabaseStartupService<Orders>>());
             return services;
