@@ -221,8 +221,9 @@ internal static class SettingsParser
             }
         }
 
-        // The literal default: DBC0007, DBC0008, DBC0009.
-        if (connectionString is not null && LiteralInitializer(connectionString, cancellationToken) is { } literal)
+        // The literal default: DBC0007, DBC0008, DBC0009. An empty literal is no default: the connection string must then
+        // be configured, and a missing one fails at startup naming the keys tried.
+        if (connectionString is not null && LiteralInitializer(connectionString, cancellationToken) is { } literal && !string.IsNullOrWhiteSpace(literal.Value))
         {
             ParsedConnectionString parsed = ConnectionStringParser.Parse(literal.Value);
             Location location = literal.Location;

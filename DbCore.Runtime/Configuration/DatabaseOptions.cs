@@ -73,6 +73,9 @@ public sealed class DatabaseOptions
 
     internal ParsedConnectionString ParsedConnectionString { get; }
 
+    /// <summary>What the connection string's own pool keywords decided (or why they were overruled); logged at start.</summary>
+    internal IReadOnlyList<string> HonouredKeywords { get; private init; } = [];
+
     /// <summary>Resolves and validates the options of a settings instance for an environment.</summary>
     /// <param name="definition">The generated definition of the settings class.</param>
     /// <param name="settings">The bound settings.</param>
@@ -100,8 +103,24 @@ public sealed class DatabaseOptions
 
         PoolProfile profile = definition.FindProfile(environment);
         PoolSettings p = settings.Pool ?? new PoolSettings();
-        int size = errors.AtLeast("Pool:Size", p.Size ?? profile.Size, 0);
-        int overflow = errors.AtLeast("Pool:MaxOverflow", p.MaxOverflow ?? profile.MaxOverflow, 0);
+
+        // Pool keywords written in a PostgreSQL connection string are honoured over the profile (never replaced silently);
+        // DbCore's own Pool:* keys, when set, are the most explicit and win over both. Each decision is logged at start.
+        var honoured = new List<string>();
+        ConnectionStringPool fromString = provider == DatabaseProvider.PostgreSql
+            ? ConnectionStringPool.Read(parsed, definition, settings, errors.AddFull)
+            : default;
+        int size = errors.AtLeast("Pool:Size", p.Size ?? fromString.MinPoolSize ?? profile.Size, 0);
+        int overflow = errors.AtLeast(
+            "Pool:MaxOverflow",
+            p.MaxOverflow ?? (fromString.MaxPoolSize is { } max ? Math.Max(0, max - size) : profile.MaxOverflow),
+            0);
+        if (p.MaxOverflow is null && fromString.MaxPoolSize is { } maxPool && maxPool < size)
+        {
+            errors.AddFull(ConnectionStringKey(definition, settings), $"The connection string sets Maximum Pool Size={maxPool.ToString(CultureInfo.InvariantCulture)}, below the pool size {size.ToString(CultureInfo.InvariantCulture)} (Minimum Pool Size or {definition.Key("Pool:Size")}). Raise Maximum Pool Size or lower the size.");
+        }
+
+        fromString.Describe(p, profile, environment, honoured);
         if (size >= 0 && overflow >= 0 && (long)size + overflow < 1)
         {
             errors.Add("Pool:MaxOverflow", $"Pool:Size + Pool:MaxOverflow is {size + overflow}; it must be at least 1. Set {definition.Key("Pool:MaxOverflow")} (or Pool:Size) to 1 or more.");
@@ -112,9 +131,9 @@ public sealed class DatabaseOptions
             errors.Add("Pool:MaxOverflow", $"Pool:Size + Pool:MaxOverflow is {(long)size + overflow}; it must be at most {MaxPoolSize} (PostgreSQL's largest max_connections). Lower {definition.Key("Pool:Size")} or {definition.Key("Pool:MaxOverflow")}.");
         }
 
-        int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? profile.AcquireTimeoutSeconds, 1, 1024);
-        int recycle = errors.AtLeast("Pool:RecycleSeconds", p.RecycleSeconds ?? profile.RecycleSeconds, 0);
-        int idle = errors.Between("Pool:IdleSeconds", p.IdleSeconds ?? profile.IdleSeconds, 10, MaxIdleSeconds, " (Npgsql prunes idle connections every 10 seconds and keeps one sample per 10 seconds of idle lifetime, so a huge value allocates gigabytes)");
+        int acquire = errors.Between("Pool:AcquireTimeoutSeconds", p.AcquireTimeoutSeconds ?? fromString.Timeout ?? profile.AcquireTimeoutSeconds, 1, 1024);
+        int recycle = errors.AtLeast("Pool:RecycleSeconds", p.RecycleSeconds ?? fromString.ConnectionLifetime ?? profile.RecycleSeconds, 0);
+        int idle = errors.Between("Pool:IdleSeconds", p.IdleSeconds ?? fromString.ConnectionIdleLifetime ?? profile.IdleSeconds, 10, MaxIdleSeconds, " (Npgsql prunes idle connections every 10 seconds and keeps one sample per 10 seconds of idle lifetime, so a huge value allocates gigabytes)");
         bool warmUp = p.WarmUp ?? profile.WarmUp;
 
         RetrySettings r = settings.Retry ?? new RetrySettings();
@@ -127,7 +146,7 @@ public sealed class DatabaseOptions
             errors.Add("Retry:BaseDelayMilliseconds", $"Retry:BaseDelayMilliseconds ({baseDelay}) is larger than Retry:MaxDelayMilliseconds ({maxDelay}). Make {definition.Key("Retry:BaseDelayMilliseconds")} less than or equal to the maximum.");
         }
 
-        int commandTimeout = errors.Between("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? 30, 0, MaxTimerSeconds, " (0 = no timeout; " + TimerLimit + ")");
+        int commandTimeout = errors.Between("CommandTimeoutSeconds", settings.CommandTimeoutSeconds ?? fromString.CommandTimeout ?? 30, 0, MaxTimerSeconds, " (0 = no timeout; " + TimerLimit + ")");
         int healthTimeout = errors.Between("HealthTimeoutSeconds", settings.HealthTimeoutSeconds ?? 5, 1, MaxTimerSeconds, " (" + TimerLimit + ")");
 
         errors.ThrowIfAny();
@@ -140,7 +159,10 @@ public sealed class DatabaseOptions
             new PoolOptions(size, overflow, TimeSpan.FromSeconds(acquire), TimeSpan.FromSeconds(recycle), TimeSpan.FromSeconds(idle), warmUp),
             new RetryOptions(attempts, TimeSpan.FromMilliseconds(baseDelay), TimeSpan.FromMilliseconds(maxDelay)),
             TimeSpan.FromSeconds(commandTimeout),
-            TimeSpan.FromSeconds(healthTimeout));
+            TimeSpan.FromSeconds(healthTimeout))
+        {
+            HonouredKeywords = honoured,
+        };
 
         // The provider's own rules (values of keywords, host lists, combinations), checked by building what the engine
         // builds, so a bad value fails here with the key instead of as a raw exception from the provider.
@@ -182,6 +204,16 @@ public sealed class DatabaseOptions
     {
         string key = ConnectionStringKey(definition, settings);
         ParsedConnectionString parsed = ConnectionStringParser.Parse(settings.ConnectionString);
+        if (string.IsNullOrWhiteSpace(settings.ConnectionString) && (settings.ConnectionStringSource is null || settings.ConnectionStringSource == definition.SettingsTypeName + "." + definition.ConnectionStringProperty + " (default)"))
+        {
+            // No default in the settings class (a pinned provider needs none) and nothing configured: the key is required.
+            string environmentVariable = definition.EnvironmentVariable is { } variable ? $", or the environment variable {variable}" : string.Empty;
+            errors.AddFull(
+                "ConnectionStrings:" + definition.Name,
+                $"No connection string is configured for {definition.Name}. Set ConnectionStrings:{definition.Name} or {definition.Key("ConnectionString")}{environmentVariable} (tried in that order after the configure callback), or give {definition.SettingsTypeName}.{definition.ConnectionStringProperty} a default.");
+            return parsed;
+        }
+
         if (parsed.Error is not null)
         {
             errors.AddFull(key, $"The connection string from {key} is invalid: {parsed.Error} Fix the value of {key}.");

@@ -59,6 +59,10 @@ internal static partial class Log
         Message = "DbCore {Name}: a new connection could not be made; idle connections were cleared and host states forgotten")]
     public static partial void PoolCleared(ILogger logger, string name);
 
+    [LoggerMessage(EventId = 32, EventName = "PoolKeywordHonoured", Level = LogLevel.Information,
+        Message = "{Name}: {Decision}")]
+    public static partial void PoolKeywordHonoured(ILogger logger, string name, string decision);
+
     [LoggerMessage(EventId = 31, EventName = "DisposeFailedAfterCommit", Level = LogLevel.Warning,
         Message = "DbCore {Name}: the unit of work committed, then returning its connection failed with {ExceptionType}; the unit is not run again")]
     public static partial void DisposeFailedAfterCommit(ILogger logger, string name, string exceptionType, Exception exception);

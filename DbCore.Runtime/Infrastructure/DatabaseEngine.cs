@@ -76,6 +76,10 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         Tags = CreateTags(options, DatabaseName);
         Telemetry.Register(this);
         Log.Started(Logger, Name, options.Environment, options.Provider, options.Pool.Size, options.Pool.MaxSize, Host, DatabaseName);
+        foreach (string decision in options.HonouredKeywords)
+        {
+            Log.PoolKeywordHonoured(Logger, Name, decision);
+        }
     }
 
     internal DatabaseOptions Options { get; }

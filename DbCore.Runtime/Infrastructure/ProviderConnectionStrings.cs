@@ -13,8 +13,9 @@ internal static partial class ProviderConnectionStrings
 
     /// <summary>
     /// Size -> Minimum Pool Size, Size + MaxOverflow -> Maximum Pool Size, AcquireTimeout -> Timeout, Recycle -> Connection
-    /// Lifetime, Idle -> Connection Idle Lifetime, CommandTimeout -> Command Timeout. The settings win over the same
-    /// keywords written in the connection string, so the pool is what the settings and GetPoolStatistics() say.
+    /// Lifetime, Idle -> Connection Idle Lifetime, CommandTimeout -> Command Timeout. The resolved options already honour
+    /// those keywords when the connection string sets them (over the profile; Pool:* keys win over both, see
+    /// <see cref="ConnectionStringPool"/>), so the pool is what the options and GetPoolStatistics() say.
     /// </summary>
     public static void ApplyPostgres(NpgsqlConnectionStringBuilder builder, DatabaseOptions options)
     {

@@ -73,7 +73,8 @@ public sealed class EnvironmentTests
     [Fact]
     public void Production_maps_the_whole_pool_onto_npgsql()
     {
-        using var db = new Pg(new PgSettings { ConnectionString = "Host=127.0.0.1;Database=app;Minimum Pool Size=1;Maximum Pool Size=99" }, "Production");
+        // No pool keyword in the connection string: the profile decides (keywords are honoured, see NoSurprisesTests).
+        using var db = new Pg(new PgSettings { ConnectionString = "Host=127.0.0.1;Database=app" }, "Production");
         NpgsqlConnectionStringBuilder built = BuiltPool(db);
         Assert.Equal(10, built.MinPoolSize);
         Assert.Equal(30, built.MaxPoolSize);

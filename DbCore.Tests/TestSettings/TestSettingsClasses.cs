@@ -49,3 +49,11 @@ public partial class AnalyticsDbSettings
     [ConnectionString]
     public string ConnectionString { get; set; } = "Data Source=:memory:";
 }
+
+/// <summary>Pinned to PostgreSQL with no default: the connection string must be configured.</summary>
+[DatabaseSettings(Provider = DatabaseProvider.PostgreSql, Name = "Required")]
+public partial class RequiredSettings
+{
+    [ConnectionString(EnvironmentVariable = "DBCORE_REQUIRED_TEST_URL")]
+    public string ConnectionString { get; set; } = "";
+}
