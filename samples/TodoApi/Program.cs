@@ -13,17 +13,21 @@ WebApplication app = builder.Build();
 app.UseExceptionHandler();
 
 // Create the table before the server accepts requests (one unit of work: open, begin, run, commit).
-await TodoStore.EnsureSchemaAsync(app.Services.GetRequiredService<Database>());
+Database database = app.Services.GetRequiredService<Database>();
+await database.ExecuteAsync((session, ct) => database.Provider == DatabaseProvider.PostgreSql
+    ? session.CreatePostgreSqlSchemaAsync(ct)
+    : session.CreateSqliteSchemaAsync(ct));
 
 // Commit idiom: the scoped session is never committed automatically. A handler that writes calls
 // `await session.CommitAsync(ct)` once its work succeeded; anything else (an exception, an early return) leaves the
 // transaction uncommitted, and disposing the request scope rolls it back. Read-only handlers do not commit.
+// The handlers call the typed queries declared on the session (DatabaseSession.cs).
 RouteGroupBuilder todos = app.MapGroup("/todos");
 
-todos.MapGet("/", (DatabaseSession session, CancellationToken ct) => TodoStore.ListAsync(session, ct));
+todos.MapGet("/", (DatabaseSession session, CancellationToken ct) => session.ListTodosAsync(ct));
 
 todos.MapGet("/{id:long}", async (long id, DatabaseSession session, CancellationToken ct) =>
-    await TodoStore.FindAsync(session, id, ct) is { } todo ? Results.Ok(todo) : Results.NotFound());
+    await session.FindTodoAsync(id, ct) is { } todo ? Results.Ok(todo) : Results.NotFound());
 
 todos.MapPost("/", async (TodoInput input, DatabaseSession session, CancellationToken ct) =>
 {
@@ -32,7 +36,7 @@ todos.MapPost("/", async (TodoInput input, DatabaseSession session, Cancellation
         return Results.ValidationProblem(new Dictionary<string, string[]> { ["title"] = ["A title is required."] });
     }
 
-    Todo todo = await TodoStore.InsertAsync(session, input.Title, input.Done, ct);
+    Todo todo = await session.InsertTodoAsync(input.Title, input.Done, ct);
     await session.CommitAsync(ct);
     return Results.Created($"/todos/{todo.Id}", todo);
 });
@@ -44,7 +48,7 @@ todos.MapPut("/{id:long}", async (long id, TodoInput input, DatabaseSession sess
         return Results.ValidationProblem(new Dictionary<string, string[]> { ["title"] = ["A title is required."] });
     }
 
-    Todo? todo = await TodoStore.UpdateAsync(session, id, input.Title, input.Done, ct);
+    Todo? todo = await session.UpdateTodoAsync(id, input.Title, input.Done, ct);
     if (todo is null)
     {
         return Results.NotFound();
@@ -56,7 +60,7 @@ todos.MapPut("/{id:long}", async (long id, TodoInput input, DatabaseSession sess
 
 todos.MapDelete("/{id:long}", async (long id, DatabaseSession session, CancellationToken ct) =>
 {
-    if (!await TodoStore.DeleteAsync(session, id, ct))
+    if (await session.DeleteTodoAsync(id, ct) == 0)
     {
         return Results.NotFound();
     }
@@ -68,7 +72,7 @@ todos.MapDelete("/{id:long}", async (long id, DatabaseSession session, Cancellat
 // Writes a row, then fails before committing: the request ends with 500 and the row is rolled back.
 todos.MapPost("/fail", async (TodoInput input, DatabaseSession session, CancellationToken ct) =>
 {
-    await TodoStore.InsertAsync(session, input.Title, input.Done, ct);
+    await session.InsertTodoAsync(input.Title, input.Done, ct);
     throw new InvalidOperationException("Simulated failure after the write; the transaction is rolled back.");
 });
 
