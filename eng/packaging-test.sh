@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test: packs DbCore, then builds fresh consumer projects that reference only the .nupkg from a local feed.
 #  1. a settings class builds, runs a unit of work on SQLite and exits 0;
-#  2. a non-partial settings class fails to build with DBC0001.
+#  2. a non-partial settings class fails to build with DBC0001;
+#  3. a web app on DbCore.AspNetCore: a typed query and a unit of work per request over real HTTP (201, 400 rolled back, 409).
 # A unique version per run keeps a stale copy in the NuGet cache from being used.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,8 @@ for entry in lib/net8.0/DbCore.Runtime.dll lib/net10.0/DbCore.Runtime.dll analyz
   grep -q " $entry\$" <<<"$listing" || { echo "package is missing $entry"; exit 1; }
 done
 [ -f "$work/feed/DbCore.$version.snupkg" ] || { echo "symbols package missing"; exit 1; }
+dotnet pack "$root/DbCore.AspNetCore/DbCore.AspNetCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
+unzip -l "$work/feed/DbCore.AspNetCore.$version.nupkg" | grep -q " lib/net10.0/DbCore.AspNetCore.dll\$" || { echo "DbCore.AspNetCore package is missing its assembly"; exit 1; }
 
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
@@ -99,4 +102,58 @@ if [ "$status" -eq 0 ] || ! grep -q "DBC0001" "$work/bad.log"; then
   cat "$work/bad.log"; echo "expected the build to fail with DBC0001"; exit 1
 fi
 grep -m1 "DBC0001" "$work/bad.log" | sed 's/^/  /'
+echo "== web consumer: DbCore.AspNetCore, a typed query, a unit of work per request over real HTTP"
+new_consumer "$work/web"
+sed -i "s|<Project Sdk=\"Microsoft.NET.Sdk\">|<Project Sdk=\"Microsoft.NET.Sdk.Web\">|; s|<PackageReference Include=\"DbCore\" Version=\"$version\" />|&<PackageReference Include=\"DbCore.AspNetCore\" Version=\"$version\" />|" "$work/web/Consumer.csproj"
+cat > "$work/web/Program.cs" <<'CS'
+using System.Net.Http.Json;
+using DbCore;
+using DbCore.AspNetCore;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
+builder.WebHost.UseUrls("http://127.0.0.1:0");
+builder.Logging.ClearProviders();
+builder.Services.AddShop();
+WebApplication app = builder.Build();
+await app.Services.GetRequiredService<Shop>().ExecuteAsync((s, ct) => s.CreateAsync(ct));
+RouteGroupBuilder items = app.MapGroup("/items").WithUnitOfWork<ShopSession>();
+items.MapPost("/", async (string name, ShopSession session, CancellationToken ct) => Results.Created("/items", await session.AddAsync(name, ct)));
+items.MapPost("/refused", async Task<IResult> (string name, ShopSession session, CancellationToken ct) =>
+{
+    await session.AddAsync(name, ct);
+    return Results.BadRequest();
+});
+items.MapGet("/", (ShopSession session, CancellationToken ct) => session.NamesAsync(ct));
+await app.StartAsync();
+using var client = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()) };
+int created = (int)(await client.PostAsync("/items/?name=kept", null)).StatusCode;
+int refused = (int)(await client.PostAsync("/items/refused?name=dropped", null)).StatusCode;
+int duplicate = (int)(await client.PostAsync("/items/?name=kept", null)).StatusCode;
+List<string> names = (await client.GetFromJsonAsync<List<string>>("/items/"))!;
+await app.StopAsync();
+Console.WriteLine($"created={created} refused={refused} duplicate={duplicate} names={string.Join(",", names)}");
+return created == 201 && refused == 400 && duplicate == 409 && names.SequenceEqual(["kept"]) ? 0 : 1;
+
+[DatabaseSettings]
+public partial class ShopSettings
+{
+    [ConnectionString] public string ConnectionString { get; set; } = "sqlite:///:memory:";
+}
+
+public partial class ShopSession
+{
+    [Query("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")]
+    public partial Task CreateAsync(CancellationToken cancellationToken = default);
+
+    [Query("INSERT INTO items (name) VALUES (@name) RETURNING id")]
+    public partial Task<long> AddAsync(string name, CancellationToken cancellationToken = default);
+
+    [Query("SELECT name FROM items ORDER BY id")]
+    public partial Task<List<string>> NamesAsync(CancellationToken cancellationToken = default);
+}
+CS
+(cd "$work/web" && dotnet run -nologo -v quiet)
+
 echo "packaging test passed"

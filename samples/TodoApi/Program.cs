@@ -1,4 +1,5 @@
 using DbCore;
+using DbCore.AspNetCore;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using TodoApi;
 
@@ -18,11 +19,11 @@ await database.ExecuteAsync((session, ct) => database.Provider == DatabaseProvid
     ? session.CreatePostgreSqlSchemaAsync(ct)
     : session.CreateSqliteSchemaAsync(ct));
 
-// Commit idiom: the scoped session is never committed automatically. A handler that writes calls
-// `await session.CommitAsync(ct)` once its work succeeded; anything else (an exception, an early return) leaves the
-// transaction uncommitted, and disposing the request scope rolls it back. Read-only handlers do not commit.
-// The handlers call the typed queries declared on the session (DatabaseSession.cs).
-RouteGroupBuilder todos = app.MapGroup("/todos");
+// A unit of work per request (DbCore.AspNetCore): the scoped session commits when the handler's result is a success
+// (2xx) and rolls back otherwise (a 4xx/5xx result or an exception), so handlers never call CommitAsync. DbCore errors
+// become ProblemDetails (a unique violation 409, an exhausted pool 503 with Retry-After, a command timeout 504).
+// Reads send no BEGIN/COMMIT on PostgreSQL. The handlers call the typed queries declared on the session (DatabaseSession.cs).
+RouteGroupBuilder todos = app.MapGroup("/todos").WithUnitOfWork<DatabaseSession>();
 
 todos.MapGet("/", (DatabaseSession session, CancellationToken ct) => session.ListTodosAsync(ct));
 
@@ -37,7 +38,6 @@ todos.MapPost("/", async (TodoInput input, DatabaseSession session, Cancellation
     }
 
     Todo todo = await session.InsertTodoAsync(input.Title, input.Done, ct);
-    await session.CommitAsync(ct);
     return Results.Created($"/todos/{todo.Id}", todo);
 });
 
@@ -49,27 +49,15 @@ todos.MapPut("/{id:long}", async (long id, TodoInput input, DatabaseSession sess
     }
 
     Todo? todo = await session.UpdateTodoAsync(id, input.Title, input.Done, ct);
-    if (todo is null)
-    {
-        return Results.NotFound();
-    }
-
-    await session.CommitAsync(ct);
-    return Results.Ok(todo);
+    return todo is null ? Results.NotFound() : Results.Ok(todo);
 });
 
 todos.MapDelete("/{id:long}", async (long id, DatabaseSession session, CancellationToken ct) =>
 {
-    if (await session.DeleteTodoAsync(id, ct) == 0)
-    {
-        return Results.NotFound();
-    }
-
-    await session.CommitAsync(ct);
-    return Results.NoContent();
+    return await session.DeleteTodoAsync(id, ct) == 0 ? Results.NotFound() : Results.NoContent();
 });
 
-// Writes a row, then fails before committing: the request ends with 500 and the row is rolled back.
+// Writes a row, then fails: the request ends with 500 and the unit of work rolls the row back.
 todos.MapPost("/fail", async (TodoInput input, DatabaseSession session, CancellationToken ct) =>
 {
     await session.InsertTodoAsync(input.Title, input.Done, ct);

@@ -1,0 +1,77 @@
+using System;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DbCore.AspNetCore;
+
+/// <summary>
+/// The unit of work of one MVC action: after the action, the scoped <typeparamref name="TSession"/> commits when the result
+/// is a success (2xx) and rolls back otherwise (a non-2xx result or an exception). DbCore errors become ProblemDetails
+/// (see <see cref="DbCoreProblemDetails"/>). Register it with <see cref="UnitOfWorkExtensions.AddUnitOfWork{TSession}"/>.
+/// The whole-action retry of <see cref="UnitOfWorkOptions.RetryTransientFailures"/> is for minimal APIs only.
+/// </summary>
+/// <typeparam name="TSession">The generated session, e.g. <c>DatabaseSession</c>.</typeparam>
+public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) : IAsyncActionFilter
+    where TSession : DbSession
+{
+    /// <inheritdoc/>
+    public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        TSession session = context.HttpContext.RequestServices.GetRequiredService<TSession>();
+        ActionExecutedContext executed = await next().ConfigureAwait(false);
+        try
+        {
+            if (executed.Exception is { } exception && !executed.ExceptionHandled)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+                if (UnitOfWorkEndpointFilter<TSession>.Typed(session, exception) is { } failure)
+                {
+                    executed.Result = Problem(failure, context.HttpContext);
+                    executed.ExceptionHandled = true;
+                }
+
+                return;
+            }
+
+            if (!IsSuccess(executed.Result, context.HttpContext))
+            {
+                await session.RollbackAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            if (session.IsOpen)
+            {
+                await session.CommitAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (DbCoreException failure)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            executed.Result = Problem(failure, context.HttpContext);
+        }
+    }
+
+    private ObjectResult Problem(DbCoreException failure, HttpContext http)
+    {
+        ProblemDetails problem = DbCoreProblemDetails.Create(failure);
+        DbCoreProblemDetails.AddRetryAfter(http.Response, problem.Status ?? 500, options.RetryAfterSeconds);
+        return new ObjectResult(problem) { StatusCode = problem.Status, ContentTypes = { "application/problem+json" } };
+    }
+
+    private static bool IsSuccess(IActionResult? result, HttpContext http)
+    {
+        int status = result switch
+        {
+            IStatusCodeActionResult { StatusCode: { } code } => code,
+            ObjectResult or EmptyResult or null => http.Response.StatusCode,
+            _ => http.Response.StatusCode,
+        };
+        return status is >= 200 and < 300;
+    }
+}

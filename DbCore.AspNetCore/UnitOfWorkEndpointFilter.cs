@@ -1,0 +1,106 @@
+using System;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DbCore.AspNetCore;
+
+/// <summary>
+/// The unit of work of one minimal-API request: the handler runs, then the scoped <typeparamref name="TSession"/> commits
+/// when the result is a success (2xx) and rolls back otherwise (a non-2xx result or an exception). DbCore errors become
+/// ProblemDetails (see <see cref="DbCoreProblemDetails"/>). A session the handler never used sends nothing.
+/// </summary>
+/// <typeparam name="TSession">The generated session, e.g. <c>DatabaseSession</c>.</typeparam>
+public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options) : IEndpointFilter
+    where TSession : DbSession
+{
+    /// <inheritdoc/>
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        HttpContext http = context.HttpContext;
+        int argument = IndexOfSession(context);
+        TSession session = argument >= 0 ? (TSession)context.Arguments[argument]! : http.RequestServices.GetRequiredService<TSession>();
+        AsyncServiceScope? retryScope = null;
+        try
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                DbCoreException? failure;
+                try
+                {
+                    object? result = await next(context).ConfigureAwait(false);
+                    if (!IsSuccess(result, http))
+                    {
+                        await session.RollbackAsync(http.RequestAborted).ConfigureAwait(false);
+                        return result;
+                    }
+
+                    if (session.IsOpen)
+                    {
+                        await session.CommitAsync(http.RequestAborted).ConfigureAwait(false);
+                    }
+
+                    return result;
+                }
+                catch (Exception ex) when (Typed(session, ex) is { } typed)
+                {
+                    // DbCore's own errors, and provider errors from raw commands on the session, typed the same way.
+                    failure = typed;
+                }
+
+                await session.DisposeAsync().ConfigureAwait(false); // rolls back whatever is open
+                if (!CanRetry(failure, attempt, argument, http))
+                {
+                    return DbCoreProblemDetails.ToResult(failure, options.RetryAfterSeconds, handlerAttempts: attempt);
+                }
+
+                // Run the handler again on a fresh session: a session that rolled back cannot be reopened.
+                if (retryScope is { } previous)
+                {
+                    await previous.DisposeAsync().ConfigureAwait(false);
+                }
+
+                AsyncServiceScope scope = http.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+                retryScope = scope;
+                session = scope.ServiceProvider.GetRequiredService<TSession>();
+                context.Arguments[argument] = session;
+            }
+        }
+        finally
+        {
+            if (retryScope is { } scope)
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    internal static DbCoreException? Typed(DbSession session, Exception exception)
+        => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception);
+
+    private bool CanRetry(DbCoreException failure, int attempt, int argument, HttpContext http)
+        => options.RetryTransientFailures && failure.IsTransient && attempt < options.MaxAttempts && argument >= 0
+           && !http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested;
+
+    private static int IndexOfSession(EndpointFilterInvocationContext context)
+    {
+        for (int i = 0; i < context.Arguments.Count; i++)
+        {
+            if (context.Arguments[i] is TSession)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A 2xx result: the result's own status code, else the response's (200 unless the handler set one).</summary>
+    internal static bool IsSuccess(object? result, HttpContext http)
+    {
+        int status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
+        return status is >= 200 and < 300;
+    }
+}
