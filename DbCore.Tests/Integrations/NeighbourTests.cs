@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Dapper;
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.Queries;
+using Microsoft.Data.Sqlite;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace DbCore.Tests.Integrations;
+
+/// <summary>
+/// The snippets of docs/integrations.md, run: Dapper on the session's connection and transaction (both providers), and the
+/// OpenTelemetry SDK collecting DbCore's and Npgsql's metrics and spans.
+/// </summary>
+public abstract class NeighbourTests
+{
+    protected abstract Task<QueryAny> CreateAsync();
+
+    [Fact]
+    public async Task Dapper_runs_in_the_sessions_transaction()
+    {
+        await using QueryAny db = await CreateAsync();
+
+        // docs/integrations.md, "Dapper": the session's connection and transaction, inside a unit of work.
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            await session.Connection.ExecuteAsync(
+                new CommandDefinition("INSERT INTO todos (title, done) VALUES (@Title, @Done)", new { Title = "dapper", Done = false }, session.Transaction, cancellationToken: ct));
+            Todo typed = await session.InsertAsync("typed", true, Priority.Low, null, ct); // a typed query in the same transaction
+            Assert.Equal("typed", typed.Title);
+        });
+
+        // A unit that fails rolls back what Dapper wrote, like everything else in it.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await session.Connection.ExecuteAsync(new CommandDefinition("INSERT INTO todos (title, done) VALUES ('lost', false)", transaction: session.Transaction, cancellationToken: ct));
+            throw new InvalidOperationException("business rule");
+        }));
+
+        IEnumerable<string> titles = await db.ExecuteReadOnlyAsync((session, ct) =>
+            session.Connection.QueryAsync<string>(new CommandDefinition("SELECT title FROM todos ORDER BY id", transaction: session.Transaction, cancellationToken: ct)));
+        Assert.Equal(new[] { "dapper", "typed" }, titles);
+    }
+
+    protected static async Task<QueryAny> WithTodosAsync(QueryAny db, string schema)
+    {
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            await using var command = session.CreateCommand(schema);
+            await command.ExecuteNonQueryAsync(ct);
+        });
+        return db;
+    }
+}
+
+public sealed class SqliteNeighbourTests : NeighbourTests, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-neighbours-").FullName;
+
+    protected override Task<QueryAny> CreateAsync() => WithTodosAsync(
+        new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={Path.Combine(_directory, "n.db")}" }, "Production"),
+        "CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TEXT NULL)");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresNeighbourTests(PostgresServer server) : NeighbourTests
+{
+    private const string Schema = "CREATE TABLE todos (id BIGSERIAL PRIMARY KEY, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TIMESTAMPTZ NULL)";
+
+    protected override async Task<QueryAny> CreateAsync()
+    {
+        server.EnsureAvailable();
+        return await WithTodosAsync(new QueryAny(new QueryAnySettings { ConnectionString = await server.CreateDatabaseAsync("neighbours") }, "Production"), Schema);
+    }
+
+    [PostgresFact]
+    public async Task The_OpenTelemetry_SDK_collects_DbCore_and_Npgsql_metrics_and_spans()
+    {
+        var metrics = new List<Metric>();
+        var spans = new List<Activity>();
+
+        // docs/integrations.md, "OpenTelemetry": the same meters and sources as AddOpenTelemetry().WithMetrics/WithTracing.
+        using MeterProvider meterProvider = Sdk.CreateMeterProviderBuilder()
+            .AddMeter("DbCore")
+            .AddMeter("Npgsql")
+            .AddInMemoryExporter(metrics)
+            .Build();
+        using TracerProvider tracerProvider = Sdk.CreateTracerProviderBuilder()
+            .AddSource("DbCore")
+            .AddSource("Npgsql")
+            .AddInMemoryExporter(spans)
+            .Build();
+
+        await using QueryAny db = await CreateAsync();
+        await db.ExecuteAsync((session, ct) => session.InsertAsync("traced", false, Priority.Low, null, ct));
+        meterProvider.ForceFlush();
+        tracerProvider.ForceFlush();
+
+        var names = metrics.Select(m => m.Name).ToHashSet();
+        Assert.Contains("dbcore.units", names);
+        Assert.Contains(names, n => n.StartsWith("db.client.", StringComparison.Ordinal)); // Npgsql's own
+        Activity unit = Assert.Single(spans, s => s.Source.Name == "DbCore" && s.Tags.Any(t => t.Key == "db.system.name"));
+        Assert.Contains(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == unit.SpanId);
+    }
+}
