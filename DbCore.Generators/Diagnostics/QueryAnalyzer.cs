@@ -25,12 +25,16 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SelectStar,
         DiagnosticDescriptors.QueryMethodNotPartial,
         DiagnosticDescriptors.QueryOutsideSession,
+        DiagnosticDescriptors.QueryMethodNotInstance,
         DiagnosticDescriptors.UnsupportedQueryParameter);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        // The generated implementation carries [GeneratedCode], and a partial method's attributes are those of both parts:
+        // with GeneratedCodeAnalysisFlags.None every method DbCore implements would count as generated code and its warnings
+        // (DBC0102, DBC0106, DBC0107) would never be reported. Implementation parts are skipped in Analyze instead.
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
