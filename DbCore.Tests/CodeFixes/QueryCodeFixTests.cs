@@ -7,23 +7,7 @@ namespace DbCore.Tests.CodeFixes;
 /// <summary>The [Query] fixes (DBC0101, DBC0108) applied through a real workspace: the resulting text, and no DBC diagnostic left.</summary>
 public sealed class QueryCodeFixTests
 {
-    private const string Header = """
-        using System.Collections.Generic;
-        using System.Threading;
-        using System.Threading.Tasks;
-        using DbCore;
-
-        namespace App;
-
-        [DatabaseSettings]
-        public partial class DatabaseSettings
-        {
-            [ConnectionString] public string ConnectionString { get; set; } = "Data Source=app.db";
-        }
-
-        public sealed record Todo(long Id, string Title, bool Done);
-
-        """;
+    private const string Header = Diagnostics.QueryDiagnosticTests.Header;
 
     // DBC0108 ---------------------------------------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ namespace DbCore.Tests.Diagnostics;
 /// </summary>
 public sealed class QueryDiagnosticTests
 {
-    private const string Header = """
+    /// <summary>Usings, a valid settings class (so <c>DatabaseSession</c> is generated) and two row types; also used by the query code fix tests.</summary>
+    internal const string Header = """
         using System.Collections.Generic;
         using System.Threading;
         using System.Threading.Tasks;
