@@ -502,6 +502,32 @@ public sealed class QueryDiagnosticTests
     }
 
     [Fact]
+    public async Task A_method_outside_a_session_gets_a_stub_and_no_compiler_error()
+    {
+        (Compilation output, _, ImmutableArray<Diagnostic> diagnostics) = await AnalyzerHarness.AnalyzeAsync(Header + """
+            public partial class TodoRepository
+            {
+                [Query("SELECT id, title, done FROM todos")]
+                public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+            }
+
+            public static partial class Outer
+            {
+                internal partial record Inner
+                {
+                    [Query("SELECT id, title, done FROM todos")]
+                    internal partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+                }
+            }
+            """);
+        Assert.Equal(new[] { "DBC0109", "DBC0109" }, diagnostics.Select(d => d.Id));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        SyntaxTree[] stubs = output.SyntaxTrees.Where(t => t.FilePath.EndsWith(".Query.g.cs", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, stubs.Length);
+        Assert.All(stubs, t => Assert.Contains("could not generate", t.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_non_partial_method_gets_no_stub_and_no_compiler_error()
     {
         (Compilation output, _, ImmutableArray<Diagnostic> diagnostics) = await AnalyzerHarness.AnalyzeAsync(Session("""
