@@ -205,11 +205,12 @@ internal static class QueryParser
             }
             else if (row.Scalar is null && text.ResultColumns() is { } columns)
             {
+                Location? listLocation = text.ResultListSpan() is { } list ? SqlLocation(sqlArgument, list.Start, list.Length) ?? sqlLocation : sqlLocation;
                 foreach (MemberSpec member in row.Members)
                 {
                     if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c.Name, member.Name)))
                     {
-                        Report(DiagnosticDescriptors.RequiredMemberNotSelected, sqlLocation, display, member.Name, RowDisplayName(rowType!));
+                        Report(DiagnosticDescriptors.RequiredMemberNotSelected, listLocation, display, member.Name, RowDisplayName(rowType!));
                     }
                 }
 

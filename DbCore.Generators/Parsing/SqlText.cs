@@ -130,6 +130,20 @@ internal sealed class SqlText
         return columns;
     }
 
+    /// <summary>Where the select list (or RETURNING list) stands, from its first item to its last; null when it is not readable.</summary>
+    public SqlSpan? ResultListSpan()
+    {
+        if (ResultItems() is not { } items)
+        {
+            return null;
+        }
+
+        Token first = items[0][0];
+        List<Token> lastItem = items[items.Count - 1];
+        Token last = lastItem[lastItem.Count - 1];
+        return new SqlSpan(first.Start, last.Start + last.Length - first.Start);
+    }
+
     /// <summary>The token that names the item's column (the alias or the column name), or null when the text does not tell.</summary>
     private static Token? ItemName(List<Token> item)
     {

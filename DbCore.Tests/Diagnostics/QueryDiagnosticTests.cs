@@ -218,14 +218,20 @@ public sealed class QueryDiagnosticTests
     [Fact]
     public Task DBC0105_required_member_not_selected() => AnalyzerHarness.AssertDiagnosticsAsync(
         Session("""
-            [Query([|"SELECT id, title FROM todos"|])]
+            [Query("SELECT [|id, title|] FROM todos")]
             public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
 
-            [Query([|"SELECT title FROM todos"|])]
+            [Query("INSERT INTO todos (title) VALUES (@title) RETURNING [|title|]")]
+            public partial Task<TodoSummary> InsertAsync(string title, CancellationToken cancellationToken = default);
+
+            private const string TitlesSql = "SELECT title FROM todos";
+
+            [Query([|TitlesSql|])]
             public partial Task<List<TodoSummary>> SummariesAsync(CancellationToken cancellationToken = default);
         """),
         "DBC0105", DiagnosticSeverity.Error,
         "The SQL of 'DatabaseSession.ListAsync' selects no column for 'Done' of 'Todo', which needs a value; select a column named 'Done' (case and underscores ignored) or alias one with AS",
+        "The SQL of 'DatabaseSession.InsertAsync' selects no column for 'Id' of 'TodoSummary', which needs a value; select a column named 'Id' (case and underscores ignored) or alias one with AS",
         "The SQL of 'DatabaseSession.SummariesAsync' selects no column for 'Id' of 'TodoSummary', which needs a value; select a column named 'Id' (case and underscores ignored) or alias one with AS");
 
     [Fact]

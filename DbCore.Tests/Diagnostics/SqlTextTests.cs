@@ -45,6 +45,17 @@ public sealed class SqlTextTests
     }
 
     [Theory]
+    [InlineData("SELECT id, title AS t FROM x", "id, title AS t")]
+    [InlineData("SELECT DISTINCT id FROM x", "id")]
+    [InlineData("UPDATE x SET a = 1 RETURNING id, count(*) n", "id, count(*) n")]
+    [InlineData("WITH y AS (SELECT 1) SELECT id FROM y", null)]
+    public void Result_list_span_covers_the_items(string sql, string? expected)
+    {
+        SqlSpan? list = SqlText.Parse(sql).ResultListSpan();
+        Assert.Equal(expected, list is { } s ? sql.Substring(s.Start, s.Length) : null);
+    }
+
+    [Theory]
     [InlineData("SELECT lower(title) FROM t")]
     [InlineData("SELECT id::text FROM t")]
     [InlineData("SELECT a b FROM t")]
