@@ -17,6 +17,9 @@ public abstract class SettingsCodeFixProvider : CodeFixProvider
     /// <summary>The title shown in the light bulb.</summary>
     protected abstract string Title { get; }
 
+    /// <summary>The title for one diagnostic (by default <see cref="Title"/>); Fix All keeps one equivalence key regardless.</summary>
+    protected virtual string TitleFor(Diagnostic diagnostic) => Title;
+
     /// <inheritdoc/>
     public sealed override FixAllProvider GetFixAllProvider()
         => FixAllProvider.Create(static async (context, document, diagnostics) =>
@@ -43,7 +46,7 @@ public abstract class SettingsCodeFixProvider : CodeFixProvider
 
             Document document = context.Document;
             context.RegisterCodeFix(
-                CodeAction.Create(Title, ct => ApplyAsync(document, ImmutableArray.Create(diagnostic), ct), equivalenceKey: GetType().Name),
+                CodeAction.Create(TitleFor(diagnostic), ct => ApplyAsync(document, ImmutableArray.Create(diagnostic), ct), equivalenceKey: GetType().Name),
                 diagnostic);
         }
     }

@@ -16,6 +16,10 @@ internal static class SyntaxHelpers
 
     /// <summary>Removes the modifiers of the given kinds; the leading trivia of a removed first modifier moves to the next token.</summary>
     public static TypeDeclarationSyntax RemoveModifiers(TypeDeclarationSyntax declaration, params SyntaxKind[] kinds)
+        => (TypeDeclarationSyntax)RemoveModifiers((MemberDeclarationSyntax)declaration, kinds);
+
+    /// <summary>Removes the modifiers of the given kinds from any member; the leading trivia of a removed first modifier moves to the next token.</summary>
+    public static MemberDeclarationSyntax RemoveModifiers(MemberDeclarationSyntax declaration, params SyntaxKind[] kinds)
     {
         SyntaxTokenList modifiers = declaration.Modifiers;
         SyntaxTriviaList carried = default;
@@ -44,7 +48,10 @@ internal static class SyntaxHelpers
             return declaration.WithModifiers(modifiers.Replace(modifiers[0], modifiers[0].WithLeadingTrivia(carried)));
         }
 
-        return declaration.WithModifiers(modifiers).WithKeyword(declaration.Keyword.WithLeadingTrivia(carried));
+        // No modifier left: the trivia goes to the token after them (the type keyword, a return type, ...).
+        MemberDeclarationSyntax stripped = declaration.WithModifiers(modifiers);
+        SyntaxToken next = stripped.AttributeLists.Count > 0 ? stripped.AttributeLists.Last().GetLastToken().GetNextToken() : stripped.GetFirstToken();
+        return stripped.ReplaceToken(next, next.WithLeadingTrivia(carried));
     }
 
     /// <summary>Adds <c>partial</c> right before the type keyword (where C# requires it).</summary>

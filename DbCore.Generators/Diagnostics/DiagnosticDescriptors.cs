@@ -60,12 +60,18 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor QueryMethodNotPartial = Error(
         DiagnosticIds.QueryMethodNotPartial,
         "Query method must be a partial method without a body",
-        "'{0}' must be declared 'partial' without a body so that DbCore can generate it; add the 'partial' modifier");
+        "'{0}' must be declared 'partial' without a body so that DbCore can generate it; add the 'partial' modifier and end the declaration with ';' instead of a body");
 
     public static readonly DiagnosticDescriptor QueryOutsideSession = Error(
         DiagnosticIds.QueryOutsideSession,
         "[Query] outside a generated session",
         "'{0}' is declared in '{1}', which is not a session DbCore generates; declare it in a 'partial class' named after a [DatabaseSettings] class's session (for example 'DatabaseSession'), in the same namespace");
+
+    /// <summary>DBC0109 for a static or generic method in a session: the same rule, a message that says what to change.</summary>
+    public static readonly DiagnosticDescriptor QueryMethodNotInstance = Error(
+        DiagnosticIds.QueryOutsideSession,
+        "[Query] outside a generated session",
+        "'{0}' is {1}; a [Query] method must be a non-generic instance method of a generated session, so that it runs on the session's connection");
 
     public static readonly DiagnosticDescriptor UnsupportedQueryParameter = Error(
         DiagnosticIds.UnsupportedQueryParameter,

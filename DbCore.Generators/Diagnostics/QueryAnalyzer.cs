@@ -14,6 +14,9 @@ namespace DbCore.Generators.Diagnostics;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class QueryAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>The property of a DBC0101 diagnostic that holds the placeholder's name, without <c>@</c>.</summary>
+    internal const string PlaceholderNameProperty = "PlaceholderName";
+
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.PlaceholderWithoutParameter,
@@ -25,12 +28,16 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SelectStar,
         DiagnosticDescriptors.QueryMethodNotPartial,
         DiagnosticDescriptors.QueryOutsideSession,
+        DiagnosticDescriptors.QueryMethodNotInstance,
         DiagnosticDescriptors.UnsupportedQueryParameter);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        // The generated implementation carries [GeneratedCode], and a partial method's attributes are those of both parts:
+        // with GeneratedCodeAnalysisFlags.None every method DbCore implements would count as generated code and its warnings
+        // (DBC0102, DBC0106, DBC0107) would never be reported. Implementation parts are skipped in Analyze instead.
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
@@ -62,7 +69,11 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         QueryParseResult result = QueryParser.Parse(method, attribute, context.CancellationToken);
         foreach (SettingsProblem problem in result.Problems)
         {
-            context.ReportDiagnostic(problem.ToDiagnostic());
+            // DBC0101 tells its code fix the placeholder's name (the span may be the constant the SQL comes from).
+            ImmutableDictionary<string, string?>? properties = problem.Descriptor.Id == DiagnosticIds.PlaceholderWithoutParameter
+                ? ImmutableDictionary<string, string?>.Empty.Add(PlaceholderNameProperty, problem.Arguments[1] as string)
+                : null;
+            context.ReportDiagnostic(Diagnostic.Create(problem.Descriptor, problem.Location, properties, problem.Arguments));
         }
 
         bool shapeReported = result.Problems.Any(p => p.Descriptor.Id is DiagnosticIds.QueryOutsideSession or DiagnosticIds.QueryMethodNotPartial);

@@ -7,6 +7,7 @@ using DbCore.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
 
 namespace DbCore.Generators.Parsing;
 
@@ -73,25 +74,24 @@ internal static class QueryParser
             return new QueryParseResult(null, null, problems);
         }
 
-        QueryStubSpec? stub = StubFor(method);
+        QueryStubSpec? stub = StubFor(method, syntax);
 
         // DBC0109 (shape part): only instance, non-generic methods of a top-level class can be in a session.
-        if (method.IsStatic || method.IsGenericMethod || method.ContainingType.ContainingType is not null || method.ContainingType.TypeKind != TypeKind.Class)
+        if (method.ContainingType.ContainingType is not null || method.ContainingType.TypeKind != TypeKind.Class)
         {
             Report(DiagnosticDescriptors.QueryOutsideSession, nameLocation, display, method.ContainingType.ToDisplayString());
+        }
+        else if (method.IsStatic || method.IsGenericMethod)
+        {
+            Report(DiagnosticDescriptors.QueryMethodNotInstance, nameLocation, display, method.IsStatic ? "static" : "generic");
         }
 
         // DBC0103: the SQL is one literal or constant, never built from pieces.
         AttributeArgumentSyntax? sqlArgument = (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments.FirstOrDefault();
         string? sql = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
         Location? sqlLocation = sqlArgument?.Expression.GetLocation() ?? SettingsParser.AttributeLocation(attribute);
-        string? notConstant = sqlArgument?.Expression switch
-        {
-            InterpolatedStringExpressionSyntax => "an interpolated string",
-            BinaryExpressionSyntax => "a concatenation",
-            InvocationExpressionSyntax => "an expression",
-            _ => sql is null ? "a null or non-string value" : string.IsNullOrWhiteSpace(sql) ? "empty" : null,
-        };
+        string? notConstant = NotConstant(sqlArgument?.Expression)
+            ?? (sql is null ? "a null or non-string value" : string.IsNullOrWhiteSpace(sql) ? "empty" : null);
         if (notConstant is not null)
         {
             Report(DiagnosticDescriptors.SqlNotConstant, sqlLocation, display, notConstant);
@@ -179,7 +179,7 @@ internal static class QueryParser
                 bool unbindable = method.Parameters.Any(p => Matches(placeholder.Name, p.Name));
                 if (!unbindable)
                 {
-                    Report(DiagnosticDescriptors.PlaceholderWithoutParameter, PlaceholderLocation(sqlArgument, placeholder.Name) ?? sqlLocation, display, placeholder.Name);
+                    Report(DiagnosticDescriptors.PlaceholderWithoutParameter, SqlLocation(sqlArgument, placeholder.Start, placeholder.Length) ?? sqlLocation, display, placeholder.Name);
                 }
 
                 continue;
@@ -199,25 +199,26 @@ internal static class QueryParser
         // The select list, where the text alone tells it (DBC0105, DBC0106, DBC0107).
         if (row is not null && shape is not ResultShape.None and not ResultShape.RowsAffected)
         {
-            if (text.SelectsStar)
+            if (text.Star() is { } star)
             {
-                Report(DiagnosticDescriptors.SelectStar, sqlLocation, display);
+                Report(DiagnosticDescriptors.SelectStar, SqlLocation(sqlArgument, star.Start, star.Length) ?? sqlLocation, display);
             }
-            else if (row.Scalar is null && text.ResultColumnNames() is { } columns)
+            else if (row.Scalar is null && text.ResultColumns() is { } columns)
             {
+                Location? listLocation = text.ResultListSpan() is { } list ? SqlLocation(sqlArgument, list.Start, list.Length) ?? sqlLocation : sqlLocation;
                 foreach (MemberSpec member in row.Members)
                 {
-                    if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c, member.Name)))
+                    if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c.Name, member.Name)))
                     {
-                        Report(DiagnosticDescriptors.RequiredMemberNotSelected, sqlLocation, display, member.Name, rowType!.Name);
+                        Report(DiagnosticDescriptors.RequiredMemberNotSelected, listLocation, display, member.Name, RowDisplayName(rowType!));
                     }
                 }
 
-                foreach (string column in columns)
+                foreach (SqlColumn column in columns)
                 {
-                    if (!row.Members.Any(m => Matches(column, m.Name)))
+                    if (!row.Members.Any(m => Matches(column.Name, m.Name)))
                     {
-                        Report(DiagnosticDescriptors.ColumnWithoutMember, sqlLocation, display, column, rowType!.Name);
+                        Report(DiagnosticDescriptors.ColumnWithoutMember, SqlLocation(sqlArgument, column.Span.Start, column.Span.Length) ?? sqlLocation, display, column.Name, RowDisplayName(rowType!));
                     }
                 }
             }
@@ -233,7 +234,7 @@ internal static class QueryParser
             Namespace: NamespaceName(method.ContainingType),
             ClassName: method.ContainingType.Name,
             MethodName: method.Name,
-            Accessibility: AccessibilityText(method.DeclaredAccessibility),
+            Accessibility: DeclaredModifiers(method, syntax),
             ReturnTypeName: method.ReturnType.ToDisplayString(s_typeFormat),
             ReturnsValueTask: returnsValueTask,
             Shape: shape,
@@ -252,7 +253,7 @@ internal static class QueryParser
 
     private static string Normalize(string name) => name.Replace("_", string.Empty).ToUpperInvariant();
 
-    private static QueryStubSpec? StubFor(IMethodSymbol method)
+    private static QueryStubSpec? StubFor(IMethodSymbol method, MethodDeclarationSyntax? syntax)
     {
         if (method.IsGenericMethod || method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
         {
@@ -278,7 +279,7 @@ internal static class QueryParser
             keyword,
             self.Name,
             method.Name,
-            AccessibilityText(method.DeclaredAccessibility) + (method.IsStatic ? " static" : string.Empty),
+            DeclaredModifiers(method, syntax),
             method.ReturnType.ToDisplayString(s_typeFormat),
             new EquatableArray<SignatureParameterSpec>(method.Parameters.Select(p => new SignatureParameterSpec(
                 (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + p.Type.ToDisplayString(s_typeFormat),
@@ -538,27 +539,204 @@ internal static class QueryParser
         _ => null,
     };
 
-    /// <summary>The span of <c>@name</c> inside the SQL literal, when the literal is written in one piece.</summary>
-    private static Location? PlaceholderLocation(AttributeArgumentSyntax? argument, string name)
+    /// <summary>
+    /// Why the SQL argument is not one constant (<see langword="null"/> when it is): a string literal or a named constant, in
+    /// parentheses or not, is one; an interpolated string, a concatenation or any other expression is not, even when C#
+    /// can fold it into a constant.
+    /// </summary>
+    private static string? NotConstant(ExpressionSyntax? expression)
+        => Unparenthesized(expression) switch
+        {
+            null => null,
+            InterpolatedStringExpressionSyntax => "an interpolated string",
+            BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.AddExpression) => "a concatenation",
+            LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax or AliasQualifiedNameSyntax or QualifiedNameSyntax => null,
+            _ => "an expression",
+        };
+
+    private static ExpressionSyntax? Unparenthesized(ExpressionSyntax? expression)
     {
-        if (argument?.Expression is not LiteralExpressionSyntax literal)
+        while (expression is ParenthesizedExpressionSyntax parenthesized)
+        {
+            expression = parenthesized.Expression;
+        }
+
+        return expression;
+    }
+
+    /// <summary>
+    /// The location of <paramref name="length"/> characters of the SQL from <paramref name="start"/>, inside the string literal
+    /// of <paramref name="argument"/>; null when the SQL is not written there as one literal (a constant elsewhere).
+    /// </summary>
+    private static Location? SqlLocation(AttributeArgumentSyntax? argument, int start, int length)
+    {
+        if (Unparenthesized(argument?.Expression) is not LiteralExpressionSyntax literal || length <= 0 || LiteralOffsets(literal.Token) is not { } offsets
+            || start + length > offsets.Starts.Length)
         {
             return null;
         }
 
-        string token = literal.Token.Text;
-        string needle = "@" + name;
-        for (int at = token.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = token.IndexOf(needle, at + 1, StringComparison.Ordinal))
+        int spanStart = literal.Token.SpanStart;
+        return Location.Create(literal.SyntaxTree, TextSpan.FromBounds(spanStart + offsets.Starts[start], spanStart + offsets.Ends[start + length - 1]));
+    }
+
+    /// <summary>
+    /// Where each character of a string literal's value is written in the token: the offsets of its first character and of
+    /// the character after it (an escape sequence is several characters for one). Reads regular, verbatim and raw literals;
+    /// null for anything else, and whenever the result does not spell the token's value (then the caller falls back).
+    /// </summary>
+    internal static (int[] Starts, int[] Ends)? LiteralOffsets(SyntaxToken token)
+    {
+        string text = token.Text;
+        string value = token.ValueText;
+        var starts = new List<int>(value.Length);
+        var ends = new List<int>(value.Length);
+        void Add(int from, int to, int count = 1)
         {
-            int end = at + needle.Length;
-            if (end == token.Length || !(char.IsLetterOrDigit(token[end]) || token[end] == '_'))
+            for (int k = 0; k < count; k++)
             {
-                return Location.Create(literal.SyntaxTree, new Microsoft.CodeAnalysis.Text.TextSpan(literal.Token.SpanStart + at, needle.Length));
+                starts.Add(from);
+                ends.Add(to);
             }
         }
 
-        return null;
+        if (token.IsKind(SyntaxKind.StringLiteralToken) && text.StartsWith("@\"", StringComparison.Ordinal))
+        {
+            for (int i = 2; i < text.Length - 1; i++)
+            {
+                bool doubled = text[i] == '"' && text[i + 1] == '"';
+                Add(i, doubled ? i + 2 : i + 1);
+                i += doubled ? 1 : 0;
+            }
+        }
+        else if (token.IsKind(SyntaxKind.StringLiteralToken) && text.StartsWith("\"", StringComparison.Ordinal))
+        {
+            for (int i = 1; i < text.Length - 1;)
+            {
+                if (text[i] != '\\')
+                {
+                    Add(i, i + 1);
+                    i++;
+                    continue;
+                }
+
+                (int consumed, int produced) = EscapeLength(text, i);
+                Add(i, i + consumed, produced);
+                i += consumed;
+            }
+        }
+        else if (token.IsKind(SyntaxKind.SingleLineRawStringLiteralToken))
+        {
+            int quotes = CountQuotes(text);
+            for (int i = quotes; i < text.Length - quotes; i++)
+            {
+                Add(i, i + 1);
+            }
+        }
+        else if (token.IsKind(SyntaxKind.MultiLineRawStringLiteralToken))
+        {
+            // The content is the lines between the opening and the closing line, each without the closing line's indentation.
+            int quotes = CountQuotes(text);
+            int contentStart = text.IndexOf('\n') + 1;
+            int closingLine = text.LastIndexOf('\n') + 1;
+            int indentation = text.Length - quotes - closingLine;
+            int contentEnd = closingLine - 1;
+            if (contentEnd > 0 && text[contentEnd - 1] == '\r')
+            {
+                contentEnd--;
+            }
+
+            for (int line = contentStart; line < contentEnd;)
+            {
+                int next = text.IndexOf('\n', line);
+                int lineEnd = next < 0 || next >= contentEnd ? contentEnd : next + 1;
+                int first = line;
+                while (first < lineEnd && first - line < indentation && text[first] is ' ' or '\t')
+                {
+                    first++;
+                }
+
+                for (int i = first; i < lineEnd; i++)
+                {
+                    Add(i, i + 1);
+                }
+
+                line = lineEnd;
+            }
+        }
+        else
+        {
+            return null;
+        }
+
+        if (starts.Count != value.Length)
+        {
+            return null;
+        }
+
+        for (int k = 0; k < value.Length; k++)
+        {
+            if (ends[k] - starts[k] == 1 && text[starts[k]] != value[k])
+            {
+                return null;
+            }
+        }
+
+        return (starts.ToArray(), ends.ToArray());
     }
+
+    /// <summary>How many characters the escape sequence at <paramref name="at"/> takes in the token, and how many it stands for.</summary>
+    private static (int Consumed, int Produced) EscapeLength(string text, int at)
+    {
+        char kind = at + 1 < text.Length ? text[at + 1] : '\0';
+        int HexDigits(int from, int most)
+        {
+            int n = 0;
+            while (n < most && from + n < text.Length && Uri.IsHexDigit(text[from + n]))
+            {
+                n++;
+            }
+
+            return n;
+        }
+
+        switch (kind)
+        {
+            case 'x':
+                return (2 + HexDigits(at + 2, 4), 1);
+            case 'u':
+                return (6, 1);
+            case 'U':
+                bool wide = at + 10 <= text.Length && uint.TryParse(text.Substring(at + 2, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out uint code) && code > 0xFFFF;
+                return (10, wide ? 2 : 1);
+            default:
+                return (2, 1);
+        }
+    }
+
+    private static int CountQuotes(string text)
+    {
+        int n = 0;
+        while (n < text.Length && text[n] == '"')
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>The row type as the messages name it: <c>Todo</c>, or the tuple as written.</summary>
+    private static string RowDisplayName(ITypeSymbol type) => type.IsTupleType ? type.ToDisplayString() : type.Name;
+
+    /// <summary>
+    /// The modifiers the implementing declaration must repeat, as the definition writes them (C# wants the same accessibility,
+    /// none where the definition has none, and the same <c>virtual</c>, <c>override</c>, <c>sealed</c>, <c>new</c>, <c>static</c>
+    /// and <c>readonly</c>): every modifier of the definition but <c>partial</c>.
+    /// </summary>
+    private static string DeclaredModifiers(IMethodSymbol method, MethodDeclarationSyntax? syntax)
+        => syntax is null
+            ? AccessibilityText(method.DeclaredAccessibility) + (method.IsStatic ? " static" : string.Empty)
+            : string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword)).Select(m => m.Text));
 
     private static string NamespaceName(INamedTypeSymbol type)
         => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty;

@@ -9,6 +9,16 @@ namespace DbCore.Generators.Parsing;
 /// <param name="Length">Length including the <c>@</c>.</param>
 internal readonly record struct SqlPlaceholder(string Name, int Start, int Length);
 
+/// <summary>A piece of a query's SQL: where it starts and how long it is.</summary>
+/// <param name="Start">Offset in the SQL.</param>
+/// <param name="Length">Length in characters.</param>
+internal readonly record struct SqlSpan(int Start, int Length);
+
+/// <summary>A column of the result whose name the SQL text tells.</summary>
+/// <param name="Name">The name as written (alias or column name, quotes removed).</param>
+/// <param name="Span">Where the name stands in the SQL.</param>
+internal readonly record struct SqlColumn(string Name, SqlSpan Span);
+
 /// <summary>What the generator reads from a query's SQL without a database: placeholders, statements, the select list.</summary>
 /// <remarks>
 /// A small lexer that knows what is not SQL code: string literals (<c>'..'</c> with <c>''</c>, <c>E'..'</c> with
@@ -30,8 +40,10 @@ internal sealed class SqlText
     /// <summary>Tokens of the code (not literals or comments), upper-cased words and single punctuation; strings as "'".</summary>
     private readonly List<Token> _tokens = new();
 
-    private readonly record struct Token(string Text, bool IsWord, bool IsQuotedIdentifier, int Depth, string? Original = null)
+    private readonly record struct Token(string Text, bool IsWord, bool IsQuotedIdentifier, int Depth, int Start, int Length, string? Original = null)
     {
+        public SqlSpan Span => new(Start, Length);
+
         /// <summary>The word as written (not upper-cased).</summary>
         public string Name => Original ?? Text;
     }
@@ -70,34 +82,8 @@ internal sealed class SqlText
         return (builder.ToString(), order);
     }
 
-    /// <summary>Whether the select list (or RETURNING list) has <c>*</c> or <c>t.*</c>.</summary>
-    public bool SelectsStar
-    {
-        get
-        {
-            List<List<Token>>? items = ResultItems();
-            if (items is null)
-            {
-                return false;
-            }
-
-            foreach (List<Token> item in items)
-            {
-                if (item.Count > 0 && item[item.Count - 1].Text == "*" && (item.Count == 1 || item[item.Count - 2].Text == "."))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// The names of the result's columns when they can be read from the text alone (one statement; a plain SELECT list or a
-    /// RETURNING list of column references and <c>AS</c> aliases, no <c>*</c>); else <see langword="null"/>.
-    /// </summary>
-    public List<string>? ResultColumnNames()
+    /// <summary>The first <c>*</c> or <c>t.*</c> item of the select list (or RETURNING list), or null when there is none.</summary>
+    public SqlSpan? Star()
     {
         List<List<Token>>? items = ResultItems();
         if (items is null)
@@ -105,22 +91,61 @@ internal sealed class SqlText
             return null;
         }
 
-        var names = new List<string>();
         foreach (List<Token> item in items)
         {
-            string? name = ItemName(item);
-            if (name is null)
+            if (item.Count > 0 && item[item.Count - 1].Text == "*" && (item.Count == 1 || item[item.Count - 2].Text == "."))
+            {
+                Token first = item[0];
+                Token last = item[item.Count - 1];
+                return new SqlSpan(first.Start, last.Start + last.Length - first.Start);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The result's columns when their names can be read from the text alone (one statement; a plain SELECT list or a
+    /// RETURNING list of column references and <c>AS</c> aliases, no <c>*</c>); else <see langword="null"/>.
+    /// </summary>
+    public List<SqlColumn>? ResultColumns()
+    {
+        List<List<Token>>? items = ResultItems();
+        if (items is null)
+        {
+            return null;
+        }
+
+        var columns = new List<SqlColumn>();
+        foreach (List<Token> item in items)
+        {
+            if (ItemName(item) is not { } name)
             {
                 return null;
             }
 
-            names.Add(name);
+            columns.Add(new SqlColumn(name.Name, name.Span));
         }
 
-        return names;
+        return columns;
     }
 
-    private static string? ItemName(List<Token> item)
+    /// <summary>Where the select list (or RETURNING list) stands, from its first item to its last; null when it is not readable.</summary>
+    public SqlSpan? ResultListSpan()
+    {
+        if (ResultItems() is not { } items)
+        {
+            return null;
+        }
+
+        Token first = items[0][0];
+        List<Token> lastItem = items[items.Count - 1];
+        Token last = lastItem[lastItem.Count - 1];
+        return new SqlSpan(first.Start, last.Start + last.Length - first.Start);
+    }
+
+    /// <summary>The token that names the item's column (the alias or the column name), or null when the text does not tell.</summary>
+    private static Token? ItemName(List<Token> item)
     {
         int n = item.Count;
         if (n == 0)
@@ -136,7 +161,7 @@ internal sealed class SqlText
 
         if (n >= 2 && item[n - 2].IsWord && item[n - 2].Text == "AS")
         {
-            return last.Name;
+            return last;
         }
 
         // A column reference: name or qualifier.name (qualifier.qualifier.name).
@@ -152,21 +177,23 @@ internal sealed class SqlText
             }
         }
 
-        if (reference && n % 2 == 1 && !IsReserved(last.Text))
+        if (reference && n % 2 == 1 && !IsReserved(last))
         {
-            return last.Name;
+            return last;
         }
 
         // An expression in parentheses followed by an alias: count(*) n.
-        if (n >= 2 && item[n - 2].Text == ")" && !IsReserved(last.Text))
+        if (n >= 2 && item[n - 2].Text == ")" && !IsReserved(last))
         {
-            return last.Name;
+            return last;
         }
 
         return null;
     }
 
-    private static bool IsReserved(string word) => word is "NULL" or "TRUE" or "FALSE" or "DISTINCT" or "ALL" or "CASE" or "END" or "NOT";
+    /// <summary>A keyword that is a value or part of an expression, never a column name (a quoted identifier never is one).</summary>
+    private static bool IsReserved(Token token)
+        => token.IsWord && token.Text is "NULL" or "TRUE" or "FALSE" or "DISTINCT" or "ALL" or "CASE" or "END" or "NOT";
 
     /// <summary>The items of the select list or RETURNING list, each as its depth-0 tokens; null when not readable.</summary>
     private List<List<Token>>? ResultItems()
@@ -300,15 +327,18 @@ internal sealed class SqlText
             if (c == '\'')
             {
                 bool backslashEscapes = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentifierPart(s[i - 2]));
-                i = SkipQuoted(i, '\'', backslashEscapes);
-                _tokens.Add(new Token("'", false, false, depth));
+                int end = SkipQuoted(i, '\'', backslashEscapes, out _);
+                _tokens.Add(new Token("'", false, false, depth, i, end - i));
+                i = end;
                 continue;
             }
 
             if (c == '"')
             {
-                int end = SkipQuoted(i, '"', false);
-                _tokens.Add(new Token(s.Substring(i + 1, end - i - 2).Replace("\"\"", "\""), false, true, depth));
+                // An unterminated identifier runs to the end of the text (and has no closing quote to drop).
+                int end = SkipQuoted(i, '"', false, out bool closed);
+                int length = end - i - (closed ? 2 : 1);
+                _tokens.Add(new Token(s.Substring(i + 1, length).Replace("\"\"", "\""), false, true, depth, i, end - i));
                 i = end;
                 continue;
             }
@@ -316,8 +346,9 @@ internal sealed class SqlText
             if (c == '$' && DollarTag(i) is { } tag)
             {
                 int close = s.IndexOf(tag, i + tag.Length, System.StringComparison.Ordinal);
-                i = close < 0 ? s.Length : close + tag.Length;
-                _tokens.Add(new Token("'", false, false, depth));
+                int end = close < 0 ? s.Length : close + tag.Length;
+                _tokens.Add(new Token("'", false, false, depth, i, end - i));
+                i = end;
                 continue;
             }
 
@@ -330,7 +361,7 @@ internal sealed class SqlText
                 }
 
                 Placeholders.Add(new SqlPlaceholder(s.Substring(i + 1, end - i - 1), i, end - i));
-                _tokens.Add(new Token("?", false, false, depth));
+                _tokens.Add(new Token("?", false, false, depth, i, end - i));
                 i = end;
                 continue;
             }
@@ -343,7 +374,7 @@ internal sealed class SqlText
                     end++;
                 }
 
-                _tokens.Add(new Token(s.Substring(i, end - i).ToUpperInvariant(), true, false, depth, s.Substring(i, end - i)));
+                _tokens.Add(new Token(s.Substring(i, end - i).ToUpperInvariant(), true, false, depth, i, end - i, s.Substring(i, end - i)));
                 i = end;
                 continue;
             }
@@ -351,11 +382,11 @@ internal sealed class SqlText
             if (c == '(')
             {
                 depth++;
-                _tokens.Add(new Token("(", false, false, depth));
+                _tokens.Add(new Token("(", false, false, depth, i, 1));
             }
             else if (c == ')')
             {
-                _tokens.Add(new Token(")", false, false, depth));
+                _tokens.Add(new Token(")", false, false, depth, i, 1));
                 depth = depth > 0 ? depth - 1 : 0;
             }
             else if (c == ';' && depth == 0)
@@ -366,11 +397,11 @@ internal sealed class SqlText
                 }
 
                 statementHasCode = false;
-                _tokens.Add(new Token(";", false, false, depth));
+                _tokens.Add(new Token(";", false, false, depth, i, 1));
             }
             else
             {
-                _tokens.Add(new Token(c.ToString(), false, false, depth));
+                _tokens.Add(new Token(c.ToString(), false, false, depth, i, 1));
             }
 
             i++;
@@ -386,8 +417,10 @@ internal sealed class SqlText
 
     private char At(int index) => index < _sql.Length ? _sql[index] : '\0';
 
-    private int SkipQuoted(int start, char quote, bool backslashEscapes)
+    /// <summary>The offset after the quoted text starting at <paramref name="start"/>; the end of the SQL when it is not closed.</summary>
+    private int SkipQuoted(int start, char quote, bool backslashEscapes, out bool closed)
     {
+        closed = true;
         int i = start + 1;
         while (i < _sql.Length)
         {
@@ -412,6 +445,7 @@ internal sealed class SqlText
             i++;
         }
 
+        closed = false;
         return _sql.Length;
     }
 

@@ -10,6 +10,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using AnalyzerType = generators::DbCore.Generators.Diagnostics.DatabaseSettingsAnalyzer;
+using QueryAnalyzerType = generators::DbCore.Generators.Diagnostics.QueryAnalyzer;
 
 namespace DbCore.Tests.CodeFixes;
 
@@ -57,8 +58,8 @@ internal static class CodeFixHarness
         return (await changed.GetTextAsync()).ToString();
     }
 
-    /// <summary>True when <paramref name="provider"/> offers a fix for the first <paramref name="id"/> diagnostic.</summary>
-    public static async Task<bool> OffersFixAsync(CodeFixProvider provider, string source, string id)
+    /// <summary>The titles of the fixes <paramref name="provider"/> offers for the first <paramref name="id"/> diagnostic.</summary>
+    public static async Task<string[]> TitlesAsync(CodeFixProvider provider, string source, string id)
     {
         using var workspace = new AdhocWorkspace();
         Document document = CreateDocument(workspace, source);
@@ -66,8 +67,12 @@ internal static class CodeFixHarness
         Assert.NotEmpty(diagnostics);
         var actions = new List<CodeAction>();
         await provider.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostics[0], (a, _) => actions.Add(a), CancellationToken.None));
-        return actions.Count > 0;
+        return actions.Select(a => a.Title).ToArray();
     }
+
+    /// <summary>True when <paramref name="provider"/> offers a fix for the first <paramref name="id"/> diagnostic.</summary>
+    public static async Task<bool> OffersFixAsync(CodeFixProvider provider, string source, string id)
+        => (await TitlesAsync(provider, source, id)).Length > 0;
 
     private static Document CreateDocument(AdhocWorkspace workspace, string source)
     {
@@ -92,7 +97,7 @@ internal static class CodeFixHarness
     {
         Compilation compilation = (await document.Project.GetCompilationAsync())!;
         ImmutableArray<Diagnostic> diagnostics = await compilation
-            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new AnalyzerType()))
+            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new AnalyzerType(), new QueryAnalyzerType()))
             .GetAnalyzerDiagnosticsAsync();
         return diagnostics.Where(d => d.Id == id).OrderBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
     }

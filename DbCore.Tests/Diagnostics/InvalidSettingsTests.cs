@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using AnalyzerType = generators::DbCore.Generators.Diagnostics.DatabaseSettingsAnalyzer;
 using Descriptors = generators::DbCore.Generators.Diagnostics.DiagnosticDescriptors;
+using QueryAnalyzerType = generators::DbCore.Generators.Diagnostics.QueryAnalyzer;
 
 namespace DbCore.Tests.Diagnostics;
 
@@ -81,8 +82,10 @@ public sealed class InvalidSettingsTests
         string index = File.ReadAllText(Path.Combine(root, "docs", "diagnostics", "README.md"));
         string releases = File.ReadAllText(Path.Combine(root, "DbCore.Generators", "AnalyzerReleases.Unshipped.md"))
             + File.ReadAllText(Path.Combine(root, "DbCore.Generators", "AnalyzerReleases.Shipped.md"));
-        DiagnosticDescriptor[] descriptors = new AnalyzerType().SupportedDiagnostics.ToArray();
-        Assert.Equal(11, descriptors.Select(d => d.Id).Distinct().Count());
+        DiagnosticDescriptor[] descriptors = new AnalyzerType().SupportedDiagnostics
+            .Concat(new QueryAnalyzerType().SupportedDiagnostics)
+            .ToArray();
+        Assert.Equal(21, descriptors.Select(d => d.Id).Distinct().Count());
         foreach (DiagnosticDescriptor descriptor in descriptors)
         {
             Assert.Equal(Descriptors.HelpLinkBase + descriptor.Id + ".md", descriptor.HelpLinkUri);
