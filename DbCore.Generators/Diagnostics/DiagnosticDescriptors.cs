@@ -78,6 +78,11 @@ internal static class DiagnosticDescriptors
         "Unsupported query method parameter",
         "Parameter '{1}' of '{0}' cannot be bound: {2}");
 
+    public static readonly DiagnosticDescriptor RowsAffectedOfQuery = Warning(
+        DiagnosticIds.RowsAffectedOfQuery,
+        "Task<int> of a query that returns rows",
+        "'{0}' returns Task<int>, which is the number of rows affected, but its SQL returns rows (rows affected of a SELECT is -1); to read a number use Task<long> or Task<int?>, to read rows use a row type");
+
     public static readonly DiagnosticDescriptor NotPartial = Error(
         DiagnosticIds.NotPartial,
         "Settings class must be partial",

@@ -24,4 +24,5 @@ internal static class DiagnosticIds
     public const string QueryMethodNotPartial = "DBC0108";
     public const string QueryOutsideSession = "DBC0109";
     public const string UnsupportedQueryParameter = "DBC0110";
+    public const string RowsAffectedOfQuery = "DBC0111";
 }

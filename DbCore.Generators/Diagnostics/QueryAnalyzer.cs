@@ -29,7 +29,8 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.QueryMethodNotPartial,
         DiagnosticDescriptors.QueryOutsideSession,
         DiagnosticDescriptors.QueryMethodNotInstance,
-        DiagnosticDescriptors.UnsupportedQueryParameter);
+        DiagnosticDescriptors.UnsupportedQueryParameter,
+        DiagnosticDescriptors.RowsAffectedOfQuery);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)

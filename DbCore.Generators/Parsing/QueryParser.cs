@@ -196,6 +196,12 @@ internal static class QueryParser
             }
         }
 
+        // DBC0111: Task<int> is rows affected; a SELECT answers -1 there, which is almost never what was meant.
+        if (shape == ResultShape.RowsAffected && text.FirstKeyword is "SELECT" or "VALUES" or "TABLE" or "SHOW")
+        {
+            Report(DiagnosticDescriptors.RowsAffectedOfQuery, returnLocation, display);
+        }
+
         // The select list, where the text alone tells it (DBC0105, DBC0106, DBC0107).
         if (row is not null && shape is not ResultShape.None and not ResultShape.RowsAffected)
         {

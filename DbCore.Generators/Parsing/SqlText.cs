@@ -48,6 +48,9 @@ internal sealed class SqlText
         public string Name => Original ?? Text;
     }
 
+    /// <summary>The first word of the code, upper-cased (<c>SELECT</c>, <c>INSERT</c>, <c>WITH</c>), or null.</summary>
+    public string? FirstKeyword => _tokens.Count > 0 && _tokens[0].IsWord ? _tokens[0].Text : null;
+
     public static SqlText Parse(string sql)
     {
         var text = new SqlText(sql);

@@ -311,6 +311,23 @@ public sealed class QueryDiagnosticTests
             public partial Task<List<Todo>> StarTitleAsync(CancellationToken cancellationToken = default);
         """), queries: 3);
 
+    // DBC0111 ---------------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task DBC0111_rows_affected_of_a_select() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT count(*) FROM todos")]
+            public partial [|Task<int>|] CountAsync(CancellationToken cancellationToken = default);
+
+            [Query("DELETE FROM todos WHERE done")]
+            public partial Task<int> PurgeAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT max(id) FROM todos")]
+            public partial Task<int?> MaxAsync(CancellationToken cancellationToken = default);
+        """),
+        "DBC0111", DiagnosticSeverity.Warning,
+        "'DatabaseSession.CountAsync' returns Task<int>, which is the number of rows affected, but its SQL returns rows (rows affected of a SELECT is -1); to read a number use Task<long> or Task<int?>, to read rows use a row type");
+
     // DBC0108 ---------------------------------------------------------------------------------------------------------
 
     [Fact]
