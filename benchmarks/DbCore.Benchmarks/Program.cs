@@ -118,6 +118,12 @@ internal static class Program
                 await RunQueriesAsync(environment, options, report, log).ConfigureAwait(false);
             }
 
+            // Not in the default set: where the typed query method's own cost goes, step by step (SQLite).
+            if (options.Parts.Contains("queries-ablation"))
+            {
+                await RunQueryAblationAsync(environment, options, report, log).ConfigureAwait(false);
+            }
+
             if (options.Runs("roundtrips") && environment.HasPostgres)
             {
                 report.AppendLine("## Round trips").AppendLine();
@@ -175,7 +181,7 @@ internal static class Program
     private static async Task RunQueriesAsync(BenchEnvironment environment, Options options, StringBuilder report, TextWriter log)
     {
         report.AppendLine("## Typed queries (all contenders interleaved unit by unit)").AppendLine();
-        int blocks = options.Quick ? 6 : 20;
+        int blocks = options.Quick ? 6 : 30;
         int units = options.Quick ? 100 : 400;
         int allocationUnits = options.Quick ? 300 : 2000;
         (QueryShape Shape, QueryUnit[] Postgres, QueryUnit[] Sqlite)[] suites = await environment.CreateQueryUnitsAsync().ConfigureAwait(false);
@@ -223,6 +229,20 @@ internal static class Program
         }
 
         report.AppendLine().Append(tables);
+    }
+
+    /// <summary>The query method's own cost on SQLite, step by step from hand-written ADO.NET in the same session (see <see cref="SqliteAblationUnit"/>).</summary>
+    private static async Task RunQueryAblationAsync(BenchEnvironment environment, Options options, StringBuilder report, TextWriter log)
+    {
+        report.AppendLine("## Typed queries: where the generated method's cost goes (SQLite, steps from hand-written ADO.NET in the same session)").AppendLine();
+        await environment.CreateQueryUnitsAsync().ConfigureAwait(false); // creates and fills world
+        foreach (QueryShape shape in new[] { QueryShape.Lookup, QueryShape.List })
+        {
+            QueryUnit[] contenders = SqliteAblationUnit.Create(environment.SqliteDatabase, environment.SqliteConnectionString, shape);
+            log.WriteLine(await QueryPaired.VerifyAsync(contenders).ConfigureAwait(false));
+            QueryPaired.Result result = await QueryPaired.RunAsync(contenders, options.Quick ? 6 : 20, options.Quick ? 200 : 1000, 1, options.Quick ? 300 : 4000, log).ConfigureAwait(false);
+            report.Append(QueryPaired.Format(result, "dbcore-session-ado", "dbcore-query", [("ablation-checks", 1.0, "generated = hand-written generated shape")]));
+        }
     }
 
     private static Summary[] RunBenchmarkDotNet(List<Type> types, Options options)
