@@ -8,8 +8,8 @@ namespace DbCore.Benchmarks.Harness;
 
 /// <summary>
 /// The query benchmark (issue 13): all contenders of one provider and shape interleaved unit by unit, each unit timed on
-/// its own. A worker runs one unit of every contender in turn, starting at a rotating position, so every contender takes
-/// every place in the order equally often; the contenders of one block ran microseconds apart, so any two of them can be
+/// its own. A worker runs one unit of every contender per round, in a new shuffled order each round, so every contender
+/// takes every place and follows every other one about equally often; the contenders of one block ran microseconds apart, so any two of them can be
 /// compared block by block (time(other) / time(contender)). B/unit comes from a separate pass per contender (its units
 /// alone, one after another): the process-wide <see cref="GC.GetTotalAllocatedBytes(bool)"/> delta / units.
 /// </summary>
@@ -163,11 +163,15 @@ internal static class QueryPaired
 
         int n = contenders.Length;
         var ticks = new long[n];
+        int[] order = Enumerable.Range(0, n).ToArray();
+        var random = new Random(offset);
         for (int i = 0; i < rounds; i++)
         {
-            for (int j = 0; j < n; j++)
+            // A new order every round (seeded, so every run draws the same): each contender follows each other one
+            // equally often, so what a predecessor leaves behind (GC pressure, caches) falls on all alike.
+            random.Shuffle(order);
+            foreach (int c in order)
             {
-                int c = (i + offset + j) % n;
                 long t0 = Stopwatch.GetTimestamp();
                 await contenders[c].RunAsync(CancellationToken.None).ConfigureAwait(false);
                 ticks[c] += Stopwatch.GetTimestamp() - t0;
