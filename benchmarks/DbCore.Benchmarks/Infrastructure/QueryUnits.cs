@@ -160,7 +160,11 @@ internal sealed class DbCorePgSessionAdoUnit(PgBench database, QueryShape shape)
     }
 }
 
-/// <summary>(b) Hand-written Npgsql: positional <c>$1</c>, <see cref="NpgsqlParameter{T}"/>, ordinal getters, no transaction.</summary>
+/// <summary>
+/// (b) Hand-written Npgsql: positional <c>$1</c>, <see cref="NpgsqlParameter{T}"/>, ordinal getters, no transaction.
+/// The hand-written contenders repeat their read loops on purpose: each is the plain inline code a user would write, and
+/// a shared helper would add an async method (and its allocation) to the baseline.
+/// </summary>
 internal sealed class RawNpgsqlQueryUnit(NpgsqlDataSource dataSource, QueryShape shape) : QueryUnit("raw-ado", "postgresql", shape)
 {
     protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)
