@@ -21,7 +21,8 @@ namespace DbCore.Benchmarks;
 /// <summary>
 /// DbCore's performance suite. Parts (<c>--only</c>, comma separated; default all, in this order):
 /// <c>throughput</c> (alternating rounds at concurrency 1 and 32), <c>paired</c> (units interleaved one by one at
-/// concurrency 1 and 32, the noise-robust ratio), <c>roundtrips</c> (server-side statement count),
+/// concurrency 1 and 32, the noise-robust ratio), <c>queries</c> (typed query methods vs hand-written ADO.NET, Dapper,
+/// Dapper.AOT and EF Core: lookup and 20-row list, all interleaved; concurrency 1 unless <c>--concurrency</c>), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
 /// <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
@@ -112,6 +113,17 @@ internal static class Program
                 }
             }
 
+            if (options.Runs("queries"))
+            {
+                await RunQueriesAsync(environment, options, report, log).ConfigureAwait(false);
+            }
+
+            // Not in the default set: where the typed query method's own cost goes, step by step (SQLite).
+            if (options.Parts.Contains("queries-ablation"))
+            {
+                await RunQueryAblationAsync(environment, options, report, log).ConfigureAwait(false);
+            }
+
             if (options.Runs("roundtrips") && environment.HasPostgres)
             {
                 report.AppendLine("## Round trips").AppendLine();
@@ -163,6 +175,74 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>Issue 13: the typed query methods against hand-written ADO.NET, Dapper, Dapper.AOT and EF Core.</summary>
+    private static async Task RunQueriesAsync(BenchEnvironment environment, Options options, StringBuilder report, TextWriter log)
+    {
+        report.AppendLine("## Typed queries (all contenders interleaved unit by unit)").AppendLine();
+        int blocks = options.Quick ? 6 : 30;
+        int units = options.Quick ? 100 : 400;
+        int allocationUnits = options.Quick ? 300 : 2000;
+        (QueryShape Shape, QueryUnit[] Postgres, QueryUnit[] Sqlite)[] suites = await environment.CreateQueryUnitsAsync().ConfigureAwait(false);
+        var checks = new List<string>();
+        var tables = new StringBuilder();
+        foreach (int concurrency in options.ExplicitConcurrency ?? [1])
+        {
+            foreach ((QueryShape shape, QueryUnit[] pg, QueryUnit[] sqlite) in suites)
+            {
+                foreach (QueryUnit[] contenders in new[] { pg, sqlite })
+                {
+                    if (contenders.Length == 0 || !options.RunsProvider(contenders[0].Provider))
+                    {
+                        continue;
+                    }
+
+                    string check = await QueryPaired.VerifyAsync(contenders).ConfigureAwait(false);
+                    log.WriteLine(check);
+                    if (!checks.Contains(check))
+                    {
+                        checks.Add(check);
+                    }
+
+                    QueryPaired.Result result = await QueryPaired.RunAsync(contenders, blocks, units * Math.Max(1, concurrency / 4), concurrency, allocationUnits, log).ConfigureAwait(false);
+                    var targets = new List<(string, double, string)>
+                    {
+                        ("raw-ado", 0.98, "(a) >= 0.98x (b)"),
+                        ("dapper", 1.0, "(a) ahead of (c)"),
+                        ("dapper-aot", 1.0, "(a) >= (d)"),
+                    };
+                    if (shape == QueryShape.List)
+                    {
+                        targets.Add(("efcore-compiled", 1.3, "(a) >= 1.3x (e)"));
+                    }
+
+                    tables.Append(QueryPaired.Format(result, "raw-ado", "dbcore-query", targets));
+                }
+            }
+        }
+
+        report.AppendLine("Checked before timing (same rows from every contender, and Dapper.AOT's interception):").AppendLine();
+        foreach (string check in checks)
+        {
+            report.AppendLine("- " + check);
+        }
+
+        report.AppendLine().Append(tables);
+    }
+
+    /// <summary>The query method's own cost on SQLite, step by step from hand-written ADO.NET in the same session (see <see cref="SqliteAblationUnit"/>).</summary>
+    private static async Task RunQueryAblationAsync(BenchEnvironment environment, Options options, StringBuilder report, TextWriter log)
+    {
+        report.AppendLine("## Typed queries: where the generated method's cost goes (SQLite, steps from hand-written ADO.NET in the same session)").AppendLine();
+        await environment.CreateQueryUnitsAsync().ConfigureAwait(false); // creates and fills world
+        foreach (QueryShape shape in new[] { QueryShape.Lookup, QueryShape.List })
+        {
+            QueryUnit[] contenders = SqliteAblationUnit.Create(environment.SqliteDatabase, environment.SqliteConnectionString, shape);
+            log.WriteLine(await QueryPaired.VerifyAsync(contenders).ConfigureAwait(false));
+            QueryPaired.Result result = await QueryPaired.RunAsync(contenders, options.Quick ? 6 : 20, options.Quick ? 200 : 1000, 1, options.Quick ? 300 : 4000, log).ConfigureAwait(false);
+            report.Append(QueryPaired.Format(result, "dbcore-session-ado", "dbcore-query", [("ablation-checks", 0.95, "check: the generated method within 5 % of its hand-written copy")]));
+        }
     }
 
     private static Summary[] RunBenchmarkDotNet(List<Type> types, Options options)
@@ -234,6 +314,9 @@ internal static class Program
 
         public int[] Concurrency { get; private set; } = [1, 32];
 
+        /// <summary>The <c>--concurrency</c> given, or null (the queries part then runs at concurrency 1 only).</summary>
+        public int[]? ExplicitConcurrency { get; private set; }
+
         public string? Provider { get; private set; }
 
         public bool Runs(string part) => Parts.Count == 0 || Parts.Contains(part);
@@ -263,6 +346,7 @@ internal static class Program
                         break;
                     case "--concurrency":
                         options.Concurrency = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                        options.ExplicitConcurrency = options.Concurrency;
                         break;
                     case "--provider":
                         options.Provider = args[++i];
@@ -278,7 +362,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,roundtrips,warmup,startup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

@@ -99,6 +99,30 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         return builder.Build();
     }
 
+    /// <summary>
+    /// The query contenders (issue 13) per provider and shape, after creating and filling <c>world</c> in both databases.
+    /// Every PostgreSQL contender uses DbCore's own data source (one pool); every SQLite contender DbCore's connection string.
+    /// </summary>
+    public async Task<(QueryShape Shape, QueryUnit[] Postgres, QueryUnit[] Sqlite)[]> CreateQueryUnitsAsync()
+    {
+        await QueryContenders.SeedSqliteAsync(SqliteConnectionString).ConfigureAwait(false);
+        var sqliteEf = new PooledDbContextFactory<SqliteWorldContext>(
+            new DbContextOptionsBuilder<SqliteWorldContext>().UseSqlite(SqliteConnectionString).Options, poolSize: 1024);
+        NpgsqlDataSource? pgSource = null;
+        PooledDbContextFactory<PgWorldContext>? pgEf = null;
+        if (HasPostgres)
+        {
+            pgSource = PgDatabase.DataSource as NpgsqlDataSource ?? throw new InvalidOperationException("DbCore's PostgreSQL data source is no NpgsqlDataSource.");
+            await QueryContenders.SeedPostgresAsync(pgSource).ConfigureAwait(false);
+            pgEf = new PooledDbContextFactory<PgWorldContext>(new DbContextOptionsBuilder<PgWorldContext>().UseNpgsql(pgSource).Options, poolSize: 1024);
+        }
+
+        return [.. new[] { QueryShape.Lookup, QueryShape.List }.Select(shape => (
+            shape,
+            pgSource is null ? [] : QueryContenders.Postgres(PgDatabase, pgSource, pgEf!, shape),
+            QueryContenders.Sqlite(SqliteDatabase, SqliteConnectionString, sqliteEf, shape)))];
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (int i = _disposables.Count - 1; i >= 0; i--)
