@@ -94,6 +94,13 @@ internal static class QueryEmitter
         w.WriteLine($"private const string {sqlField} = {SymbolDisplay.FormatLiteral(sql, quote: true)};");
         w.WriteLineNoTabs(string.Empty);
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCodeAttribute(\"DbCore.Generators\", \"{s_version}\")]");
+        if (spec.ReturnsValueTask)
+        {
+            // A ValueTask method reuses its state machine box instead of allocating one per call that completes asynchronously.
+            w.WriteLine(spec.Shape == ResultShape.None
+                ? "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]"
+                : "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]");
+        }
         string token = spec.CancellationTokenName ?? "global::System.Threading.CancellationToken.None";
         string parameters = string.Join(", ", spec.Signature.Select(p =>
             (spec.Shape == ResultShape.Stream && p.IsCancellationToken && !p.HasEnumeratorCancellation ? "[global::System.Runtime.CompilerServices.EnumeratorCancellationAttribute] " : string.Empty)
@@ -255,10 +262,7 @@ internal static class QueryEmitter
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine("bool __first = true;");
-        foreach (string ordinal in OrdinalNames(row))
-        {
-            w.WriteLine($"int {ordinal} = -1;");
-        }
+        DeclareOrdinals(w, row);
 
         w.WriteLine("while (true)");
         w.WriteLine("{");
@@ -294,15 +298,24 @@ internal static class QueryEmitter
     private static string[] OrdinalNames(RowSpec row)
         => row.Scalar is not null ? System.Array.Empty<string>() : row.Members.Select((_, i) => "__c" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
-    /// <summary>Column ordinals, found once per result by name (case and underscores ignored); a missing required member fails here.</summary>
+    /// <summary>
+    /// Column ordinals: from the select list when the SQL says them (checked against the column count), else found once per
+    /// result by name (case and underscores ignored); a missing required member fails here.
+    /// </summary>
     private static void WriteOrdinals(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row)
     {
-        foreach (string ordinal in OrdinalNames(row))
-        {
-            w.WriteLine($"int {ordinal} = -1;");
-        }
-
+        DeclareOrdinals(w, row);
         WriteOrdinalResolution(w, spec, row);
+    }
+
+    private static void DeclareOrdinals(IndentedTextWriter w, RowSpec row)
+    {
+        string[] names = OrdinalNames(row);
+        for (int i = 0; i < names.Length; i++)
+        {
+            int value = row.StaticOrdinals.Count == names.Length ? row.StaticOrdinals[i] : -1;
+            w.WriteLine($"int {names[i]} = {value.ToString(CultureInfo.InvariantCulture)};");
+        }
     }
 
     private static void WriteOrdinalResolution(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row)
@@ -317,6 +330,19 @@ internal static class QueryEmitter
             w.Indent--;
             w.WriteLine("}");
             return;
+        }
+
+        bool known = row.StaticOrdinals.Count == row.Members.Count;
+        if (known)
+        {
+            // The select list was read at build time; a different column count means it was not what it seemed.
+            w.WriteLine($"if (__reader.FieldCount != {row.StaticColumnCount.ToString(CultureInfo.InvariantCulture)})");
+            w.WriteLine("{");
+            w.Indent++;
+            for (int i = 0; i < row.Members.Count; i++)
+            {
+                w.WriteLine($"__c{i} = -1;");
+            }
         }
 
         w.WriteLine("for (int __i = 0; __i < __reader.FieldCount; __i++)");
@@ -351,6 +377,12 @@ internal static class QueryEmitter
             w.Indent--;
             w.WriteLine("}");
         }
+
+        if (known)
+        {
+            w.Indent--;
+            w.WriteLine("}");
+        }
     }
 
     private static void WriteRow(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row, string variable)
@@ -359,7 +391,66 @@ internal static class QueryEmitter
         WriteRowInto(w, spec, row, variable);
     }
 
+    /// <summary>
+    /// Builds one row. Non-nullable value-type columns are read without an IsDBNull check (both providers throw on NULL
+    /// there); a cold catch then finds the NULL column and throws the typed error naming it.
+    /// </summary>
     private static void WriteRowInto(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row, string variable)
+    {
+        var unchecked_ = new System.Collections.Generic.List<(string Ordinal, string Member)>();
+        if (row.Scalar is { } scalar)
+        {
+            if (IsUncheckedRead(scalar))
+            {
+                unchecked_.Add(("0", "the result"));
+            }
+        }
+        else
+        {
+            for (int i = 0; i < row.Members.Count; i++)
+            {
+                if (IsUncheckedRead(row.Members[i].Value))
+                {
+                    unchecked_.Add(("__c" + i.ToString(CultureInfo.InvariantCulture), row.Members[i].Name));
+                }
+            }
+        }
+
+        if (unchecked_.Count == 0)
+        {
+            WriteRowBody(w, spec, row, variable);
+            return;
+        }
+
+        string name = SymbolDisplay.FormatLiteral(spec.DisplayName, quote: true);
+        w.WriteLine("try");
+        w.WriteLine("{");
+        w.Indent++;
+        WriteRowBody(w, spec, row, variable);
+        w.Indent--;
+        w.WriteLine("}");
+        w.WriteLine("catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)");
+        w.WriteLine("{");
+        w.Indent++;
+        foreach ((string ordinal, string member) in unchecked_)
+        {
+            w.WriteLine(ordinal == "0" ? "if (__reader.IsDBNull(0))" : $"if ({ordinal} >= 0 && __reader.IsDBNull({ordinal}))");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine($"throw {Support}.NullColumn({name}, __reader.GetName({ordinal}), {SymbolDisplay.FormatLiteral(member, quote: true)});");
+            w.Indent--;
+            w.WriteLine("}");
+        }
+
+        w.WriteLine("throw;");
+        w.Indent--;
+        w.WriteLine("}");
+    }
+
+    /// <summary>A non-nullable value type: read without IsDBNull (the getter throws on NULL).</summary>
+    private static bool IsUncheckedRead(ValueSpec value) => value.IsValueType && !value.IsNullable && !value.IsCollection;
+
+    private static void WriteRowBody(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row, string variable)
     {
         if (row.Scalar is { } scalar)
         {
@@ -433,6 +524,11 @@ internal static class QueryEmitter
         string get = value.EnumUnderlying is not null
             ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
             : value.ReaderMethod is { } method ? $"__reader.{method}({ordinal})" : $"__reader.GetFieldValue<{value.TypeName}>({ordinal})";
+        if (IsUncheckedRead(value))
+        {
+            return get;
+        }
+
         string whenNull = value.IsNullable
             ? value.IsValueType ? $"({value.TypeName}?)null" : "null"
             : $"throw {Support}.NullColumn({SymbolDisplay.FormatLiteral(spec.DisplayName, quote: true)}, __reader.GetName({ordinal}), {SymbolDisplay.FormatLiteral(member, quote: true)})";

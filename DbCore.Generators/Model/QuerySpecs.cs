@@ -61,7 +61,12 @@ internal enum MemberBinding
 /// <param name="Scalar">For a scalar row, how the first column is read; else <see langword="null"/>.</param>
 /// <param name="Members">The mapped members, in constructor order first.</param>
 /// <param name="IsTuple">A named tuple (built with a tuple literal).</param>
-internal sealed record RowSpec(string TypeName, ValueSpec? Scalar, EquatableArray<MemberSpec> Members, bool IsTuple)
+/// <param name="StaticOrdinals">
+/// When the select list can be read from the SQL, each member's column ordinal (-1: no column; only optional members), and
+/// <paramref name="StaticColumnCount"/> the list's length; empty otherwise (the columns are then matched by name per call).
+/// </param>
+/// <param name="StaticColumnCount">The number of columns of a readable select list; 0 otherwise.</param>
+internal sealed record RowSpec(string TypeName, ValueSpec? Scalar, EquatableArray<MemberSpec> Members, bool IsTuple, EquatableArray<int> StaticOrdinals = default, int StaticColumnCount = 0)
 {
     /// <summary>The type of one row as a variable or list element: <c>T?</c> for a nullable scalar.</summary>
     public string VariableTypeName => Scalar is { IsNullable: true } ? TypeName + "?" : TypeName;

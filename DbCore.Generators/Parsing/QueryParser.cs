@@ -235,6 +235,14 @@ internal static class QueryParser
             return new QueryParseResult(null, stub, problems);
         }
 
+        // A readable select list gives the ordinals at build time: no column-name matching per call.
+        if (row is { Scalar: null } && shape is not ResultShape.None and not ResultShape.RowsAffected && text.Star() is null
+            && text.ResultColumns() is { Count: > 0 } readable)
+        {
+            int[] ordinals = row.Members.Select(m => readable.FindIndex(c => Matches(c.Name, m.Name))).ToArray();
+            row = row with { StaticOrdinals = new EquatableArray<int>(ordinals), StaticColumnCount = readable.Count };
+        }
+
         (string positional, List<string> _) = text.ToPositional();
         var spec = new QueryMethodSpec(
             Namespace: NamespaceName(method.ContainingType),

@@ -22,34 +22,50 @@ namespace App
                     var __rows = new global::System.Collections.Generic.List<(long Id, string Title)>();
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        int __c0 = -1;
-                        int __c1 = -1;
-                        for (int __i = 0; __i < __reader.FieldCount; __i++)
+                        int __c0 = 0;
+                        int __c1 = 1;
+                        if (__reader.FieldCount != 2)
                         {
-                            string __name = __reader.GetName(__i);
-                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            __c0 = -1;
+                            __c1 = -1;
+                            for (int __i = 0; __i < __reader.FieldCount; __i++)
                             {
-                                __c0 = __i;
+                                string __name = __reader.GetName(__i);
+                                if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                                {
+                                    __c0 = __i;
+                                }
+                                else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                                {
+                                    __c1 = __i;
+                                }
                             }
-                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            if (__c0 < 0)
                             {
-                                __c1 = __i;
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ByPriorityAsync", "Id");
                             }
-                        }
-                        if (__c0 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ByPriorityAsync", "Id");
-                        }
-                        if (__c1 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ByPriorityAsync", "Title");
+                            if (__c1 < 0)
+                            {
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ByPriorityAsync", "Title");
+                            }
                         }
                         do
                         {
                             (long Id, string Title) __row;
-                            __row = (
-                                __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                                __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1));
+                            try
+                            {
+                                __row = (
+                                    __reader.GetInt64(__c0),
+                                    __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1));
+                            }
+                            catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                            {
+                                if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                                {
+                                    throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c0), "Id");
+                                }
+                                throw;
+                            }
                             __rows.Add(__row);
                         }
                         while (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false));
@@ -96,7 +112,18 @@ namespace App
                         throw global::DbCore.Infrastructure.QuerySupport.NoColumns("DatabaseSession.CountAsync");
                     }
                     long __row;
-                    __row = __reader.IsDBNull(0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.CountAsync", __reader.GetName(0), "the result") : __reader.GetInt64(0);
+                    try
+                    {
+                        __row = __reader.GetInt64(0);
+                    }
+                    catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                    {
+                        if (__reader.IsDBNull(0))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.CountAsync", __reader.GetName(0), "the result");
+                        }
+                        throw;
+                    }
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.CountAsync");
@@ -214,42 +241,63 @@ namespace App
                     {
                         return default;
                     }
-                    int __c0 = -1;
-                    int __c1 = -1;
-                    int __c2 = -1;
-                    for (int __i = 0; __i < __reader.FieldCount; __i++)
+                    int __c0 = 0;
+                    int __c1 = 1;
+                    int __c2 = 2;
+                    if (__reader.FieldCount != 3)
                     {
-                        string __name = __reader.GetName(__i);
-                        if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                        __c0 = -1;
+                        __c1 = -1;
+                        __c2 = -1;
+                        for (int __i = 0; __i < __reader.FieldCount; __i++)
                         {
-                            __c0 = __i;
+                            string __name = __reader.GetName(__i);
+                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            {
+                                __c0 = __i;
+                            }
+                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            {
+                                __c1 = __i;
+                            }
+                            else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                            {
+                                __c2 = __i;
+                            }
                         }
-                        else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                        if (__c0 < 0)
                         {
-                            __c1 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Id");
                         }
-                        else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                        if (__c1 < 0)
                         {
-                            __c2 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Title");
                         }
-                    }
-                    if (__c0 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Id");
-                    }
-                    if (__c1 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Title");
-                    }
-                    if (__c2 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Done");
+                        if (__c2 < 0)
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.FindTodoAsync", "Done");
+                        }
                     }
                     global::App.Todo __row;
-                    __row = new global::App.Todo(
-                        __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                        __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
-                        __reader.IsDBNull(__c2) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c2), "Done") : __reader.GetBoolean(__c2));
+                    try
+                    {
+                        __row = new global::App.Todo(
+                            __reader.GetInt64(__c0),
+                            __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
+                            __reader.GetBoolean(__c2));
+                    }
+                    catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                    {
+                        if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c0), "Id");
+                        }
+                        if (__c2 >= 0 && __reader.IsDBNull(__c2))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c2), "Done");
+                        }
+                        throw;
+                    }
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.FindTodoAsync");
@@ -277,6 +325,7 @@ namespace App
         private const string __GetTodoAsync_Sql = "SELECT id, title, done FROM todos WHERE id = @id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async partial global::System.Threading.Tasks.ValueTask<global::App.Todo> GetTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -291,42 +340,63 @@ namespace App
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.NoRows("DatabaseSession.GetTodoAsync");
                     }
-                    int __c0 = -1;
-                    int __c1 = -1;
-                    int __c2 = -1;
-                    for (int __i = 0; __i < __reader.FieldCount; __i++)
+                    int __c0 = 0;
+                    int __c1 = 1;
+                    int __c2 = 2;
+                    if (__reader.FieldCount != 3)
                     {
-                        string __name = __reader.GetName(__i);
-                        if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                        __c0 = -1;
+                        __c1 = -1;
+                        __c2 = -1;
+                        for (int __i = 0; __i < __reader.FieldCount; __i++)
                         {
-                            __c0 = __i;
+                            string __name = __reader.GetName(__i);
+                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            {
+                                __c0 = __i;
+                            }
+                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            {
+                                __c1 = __i;
+                            }
+                            else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                            {
+                                __c2 = __i;
+                            }
                         }
-                        else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                        if (__c0 < 0)
                         {
-                            __c1 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Id");
                         }
-                        else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                        if (__c1 < 0)
                         {
-                            __c2 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Title");
                         }
-                    }
-                    if (__c0 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Id");
-                    }
-                    if (__c1 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Title");
-                    }
-                    if (__c2 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Done");
+                        if (__c2 < 0)
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.GetTodoAsync", "Done");
+                        }
                     }
                     global::App.Todo __row;
-                    __row = new global::App.Todo(
-                        __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                        __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
-                        __reader.IsDBNull(__c2) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c2), "Done") : __reader.GetBoolean(__c2));
+                    try
+                    {
+                        __row = new global::App.Todo(
+                            __reader.GetInt64(__c0),
+                            __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
+                            __reader.GetBoolean(__c2));
+                    }
+                    catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                    {
+                        if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c0), "Id");
+                        }
+                        if (__c2 >= 0 && __reader.IsDBNull(__c2))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c2), "Done");
+                        }
+                        throw;
+                    }
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.GetTodoAsync");
@@ -369,42 +439,63 @@ namespace App
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.NoRows("DatabaseSession.InsertTodoAsync");
                     }
-                    int __c0 = -1;
-                    int __c1 = -1;
-                    int __c2 = -1;
-                    for (int __i = 0; __i < __reader.FieldCount; __i++)
+                    int __c0 = 0;
+                    int __c1 = 1;
+                    int __c2 = 2;
+                    if (__reader.FieldCount != 3)
                     {
-                        string __name = __reader.GetName(__i);
-                        if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                        __c0 = -1;
+                        __c1 = -1;
+                        __c2 = -1;
+                        for (int __i = 0; __i < __reader.FieldCount; __i++)
                         {
-                            __c0 = __i;
+                            string __name = __reader.GetName(__i);
+                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            {
+                                __c0 = __i;
+                            }
+                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            {
+                                __c1 = __i;
+                            }
+                            else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                            {
+                                __c2 = __i;
+                            }
                         }
-                        else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                        if (__c0 < 0)
                         {
-                            __c1 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Id");
                         }
-                        else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                        if (__c1 < 0)
                         {
-                            __c2 = __i;
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Title");
                         }
-                    }
-                    if (__c0 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Id");
-                    }
-                    if (__c1 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Title");
-                    }
-                    if (__c2 < 0)
-                    {
-                        throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Done");
+                        if (__c2 < 0)
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.InsertTodoAsync", "Done");
+                        }
                     }
                     global::App.Todo __row;
-                    __row = new global::App.Todo(
-                        __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                        __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
-                        __reader.IsDBNull(__c2) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c2), "Done") : __reader.GetBoolean(__c2));
+                    try
+                    {
+                        __row = new global::App.Todo(
+                            __reader.GetInt64(__c0),
+                            __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
+                            __reader.GetBoolean(__c2));
+                    }
+                    catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                    {
+                        if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c0), "Id");
+                        }
+                        if (__c2 >= 0 && __reader.IsDBNull(__c2))
+                        {
+                            throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c2), "Done");
+                        }
+                        throw;
+                    }
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.InsertTodoAsync");
@@ -444,43 +535,60 @@ namespace App
                     var __rows = new global::System.Collections.Generic.List<global::App.TodoSummary>();
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        int __c0 = -1;
-                        int __c1 = -1;
-                        int __c2 = -1;
-                        for (int __i = 0; __i < __reader.FieldCount; __i++)
+                        int __c0 = 0;
+                        int __c1 = 1;
+                        int __c2 = 2;
+                        if (__reader.FieldCount != 3)
                         {
-                            string __name = __reader.GetName(__i);
-                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            __c0 = -1;
+                            __c1 = -1;
+                            __c2 = -1;
+                            for (int __i = 0; __i < __reader.FieldCount; __i++)
                             {
-                                __c0 = __i;
+                                string __name = __reader.GetName(__i);
+                                if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                                {
+                                    __c0 = __i;
+                                }
+                                else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                                {
+                                    __c1 = __i;
+                                }
+                                else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "DueAt"))
+                                {
+                                    __c2 = __i;
+                                }
                             }
-                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            if (__c0 < 0)
                             {
-                                __c1 = __i;
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListSummariesAsync", "Id");
                             }
-                            else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "DueAt"))
-                            {
-                                __c2 = __i;
-                            }
-                        }
-                        if (__c0 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListSummariesAsync", "Id");
                         }
                         do
                         {
                             global::App.TodoSummary __row;
-                            __row = new global::App.TodoSummary()
+                            try
                             {
-                                Id = __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListSummariesAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                            };
-                            if (__c1 >= 0)
-                            {
-                                __row.Title = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
+                                __row = new global::App.TodoSummary()
+                                {
+                                    Id = __reader.GetInt64(__c0),
+                                };
+                                if (__c1 >= 0)
+                                {
+                                    __row.Title = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
+                                }
+                                if (__c2 >= 0)
+                                {
+                                    __row.DueAt = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
+                                }
                             }
-                            if (__c2 >= 0)
+                            catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
                             {
-                                __row.DueAt = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
+                                if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                                {
+                                    throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListSummariesAsync", __reader.GetName(__c0), "Id");
+                                }
+                                throw;
                             }
                             __rows.Add(__row);
                         }
@@ -522,44 +630,65 @@ namespace App
                     var __rows = new global::System.Collections.Generic.List<global::App.Todo>();
                     if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        int __c0 = -1;
-                        int __c1 = -1;
-                        int __c2 = -1;
-                        for (int __i = 0; __i < __reader.FieldCount; __i++)
+                        int __c0 = 0;
+                        int __c1 = 1;
+                        int __c2 = 2;
+                        if (__reader.FieldCount != 3)
                         {
-                            string __name = __reader.GetName(__i);
-                            if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                            __c0 = -1;
+                            __c1 = -1;
+                            __c2 = -1;
+                            for (int __i = 0; __i < __reader.FieldCount; __i++)
                             {
-                                __c0 = __i;
+                                string __name = __reader.GetName(__i);
+                                if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                                {
+                                    __c0 = __i;
+                                }
+                                else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                                {
+                                    __c1 = __i;
+                                }
+                                else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                                {
+                                    __c2 = __i;
+                                }
                             }
-                            else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                            if (__c0 < 0)
                             {
-                                __c1 = __i;
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Id");
                             }
-                            else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                            if (__c1 < 0)
                             {
-                                __c2 = __i;
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Title");
                             }
-                        }
-                        if (__c0 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Id");
-                        }
-                        if (__c1 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Title");
-                        }
-                        if (__c2 < 0)
-                        {
-                            throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Done");
+                            if (__c2 < 0)
+                            {
+                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.ListTodosAsync", "Done");
+                            }
                         }
                         do
                         {
                             global::App.Todo __row;
-                            __row = new global::App.Todo(
-                                __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                                __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
-                                __reader.IsDBNull(__c2) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c2), "Done") : __reader.GetBoolean(__c2));
+                            try
+                            {
+                                __row = new global::App.Todo(
+                                    __reader.GetInt64(__c0),
+                                    __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
+                                    __reader.GetBoolean(__c2));
+                            }
+                            catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                            {
+                                if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                                {
+                                    throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c0), "Id");
+                                }
+                                if (__c2 >= 0 && __reader.IsDBNull(__c2))
+                                {
+                                    throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c2), "Done");
+                                }
+                                throw;
+                            }
                             __rows.Add(__row);
                         }
                         while (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false));
@@ -634,9 +763,9 @@ namespace App
             await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
             {
                 bool __first = true;
-                int __c0 = -1;
-                int __c1 = -1;
-                int __c2 = -1;
+                int __c0 = 0;
+                int __c1 = 1;
+                int __c2 = 2;
                 while (true)
                 {
                     global::App.Todo __row;
@@ -649,39 +778,60 @@ namespace App
                         if (__first)
                         {
                             __first = false;
-                            for (int __i = 0; __i < __reader.FieldCount; __i++)
+                            if (__reader.FieldCount != 3)
                             {
-                                string __name = __reader.GetName(__i);
-                                if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                                __c0 = -1;
+                                __c1 = -1;
+                                __c2 = -1;
+                                for (int __i = 0; __i < __reader.FieldCount; __i++)
                                 {
-                                    __c0 = __i;
+                                    string __name = __reader.GetName(__i);
+                                    if (__c0 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Id"))
+                                    {
+                                        __c0 = __i;
+                                    }
+                                    else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                                    {
+                                        __c1 = __i;
+                                    }
+                                    else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                                    {
+                                        __c2 = __i;
+                                    }
                                 }
-                                else if (__c1 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Title"))
+                                if (__c0 < 0)
                                 {
-                                    __c1 = __i;
+                                    throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Id");
                                 }
-                                else if (__c2 < 0 && global::DbCore.Infrastructure.QuerySupport.NameMatches(__name, "Done"))
+                                if (__c1 < 0)
                                 {
-                                    __c2 = __i;
+                                    throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Title");
                                 }
-                            }
-                            if (__c0 < 0)
-                            {
-                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Id");
-                            }
-                            if (__c1 < 0)
-                            {
-                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Title");
-                            }
-                            if (__c2 < 0)
-                            {
-                                throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Done");
+                                if (__c2 < 0)
+                                {
+                                    throw global::DbCore.Infrastructure.QuerySupport.MissingColumn("DatabaseSession.StreamTodosAsync", "Done");
+                                }
                             }
                         }
-                        __row = new global::App.Todo(
-                            __reader.IsDBNull(__c0) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c0), "Id") : __reader.GetInt64(__c0),
-                            __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
-                            __reader.IsDBNull(__c2) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c2), "Done") : __reader.GetBoolean(__c2));
+                        try
+                        {
+                            __row = new global::App.Todo(
+                                __reader.GetInt64(__c0),
+                                __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1),
+                                __reader.GetBoolean(__c2));
+                        }
+                        catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)
+                        {
+                            if (__c0 >= 0 && __reader.IsDBNull(__c0))
+                            {
+                                throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c0), "Id");
+                            }
+                            if (__c2 >= 0 && __reader.IsDBNull(__c2))
+                            {
+                                throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c2), "Done");
+                            }
+                            throw;
+                        }
                     }
                     catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
                     {

@@ -85,6 +85,11 @@ public abstract class QueryRuntimeTests
         await Assert.ThrowsAsync<NotNullViolationException>(() => db.ExecuteAsync((s, ct) => s.RenameAsync(todo.Id, null, ct)));
 
         await using QueryAnySession session = db.CreateSession();
+        var nullDone = await Assert.ThrowsAsync<QueryResultException>(() => session.NullDoneAsync());
+        Assert.Equal(("QueryAnySession.NullDoneAsync", "done", "Done"), (nullDone.Method, nullDone.Column, nullDone.Member));
+        var nullScalar = await Assert.ThrowsAsync<QueryResultException>(() => session.MaxNegativeIdAsync());
+        Assert.Equal("the result", nullScalar.Member);
+
         var missing = await Assert.ThrowsAsync<QueryResultException>(() => session.WithoutDoneAsync());
         Assert.Equal("QueryAnySession.WithoutDoneAsync", missing.Method);
         Assert.Equal("Done", missing.Member);

@@ -87,6 +87,14 @@ public partial class QueryAnySession
 
     [Query("WITH t AS (SELECT id, title, done FROM todos) SELECT id, title, done FROM t ORDER BY id")]
     public partial Task<Todo> FirstOfManyAsync(CancellationToken cancellationToken = default);
+
+    // A NULL into the non-nullable bool Done (a value type: read without an IsDBNull check; the typed error still names it).
+    [Query("SELECT id, title, CASE WHEN id > 0 THEN NULL ELSE done END AS done FROM todos ORDER BY id")]
+    public partial Task<List<Todo>> NullDoneAsync(CancellationToken cancellationToken = default);
+
+    // The same through a NULL scalar into Task<long>.
+    [Query("SELECT max(id) FROM todos WHERE id < 0")]
+    public partial Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
 }
 
 public partial class QueryPgSession
