@@ -67,7 +67,18 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             IsSqliteMemory = csb.Mode == SqliteOpenMode.Memory;
             IsSqliteFile = !IsSqliteMemory && csb.Mode != SqliteOpenMode.ReadOnly;
             DataSource = SqliteFactory.Instance.CreateDataSource(csb.ConnectionString);
-            ReadOnlyDataSource = DataSource;
+            if (IsSqliteFile)
+            {
+                // Read-only sessions of a file database get their own pool of connections SQLite opens read-only: a write
+                // fails as it would under PRAGMA query_only (SQLITE_READONLY), without two PRAGMAs around every session.
+                var readOnly = new SqliteConnectionStringBuilder(csb.ConnectionString) { Mode = SqliteOpenMode.ReadOnly };
+                ReadOnlyDataSource = SqliteFactory.Instance.CreateDataSource(readOnly.ConnectionString);
+                SqliteReadOnlyPool = true;
+            }
+            else
+            {
+                ReadOnlyDataSource = DataSource;
+            }
             Host = "localhost";
             DatabaseName = IsSqliteMemory ? ":memory:" : csb.DataSource;
             SqliteConnectionString = csb.ConnectionString;
@@ -111,6 +122,9 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     internal bool IsSqliteMemory { get; }
 
     internal bool IsSqliteFile { get; }
+
+    /// <summary>SQLite file: read-only sessions use <see cref="ReadOnlyDataSource"/>, opened with <c>Mode=ReadOnly</c>.</summary>
+    internal bool SqliteReadOnlyPool { get; }
 
     internal string? SqliteConnectionString { get; }
 
@@ -440,6 +454,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
+        if (SqliteReadOnlyPool)
+        {
+            await ReadOnlyDataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
         (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
         if (probe is not null)
         {
@@ -464,6 +483,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         Telemetry.Unregister(this);
         (_multiHost ?? DataSource).Dispose();
+        if (SqliteReadOnlyPool)
+        {
+            ReadOnlyDataSource.Dispose();
+        }
+
         (NpgsqlDataSource? probe, SqliteConnection? keepAlive) = TakeLazyResources();
         probe?.Dispose();
         keepAlive?.Dispose();

@@ -215,7 +215,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             {
                 _engine.OnSqliteOpened(connection);
                 _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
-                if (IsReadOnly)
+                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
                 {
                     await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
                 }
@@ -284,7 +284,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             {
                 _engine.OnSqliteOpened(connection);
                 _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
-                if (IsReadOnly)
+                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
                 {
                     ReadOnlyTransaction.Begin(connection, _transaction);
                 }
@@ -509,7 +509,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
                     await transaction.DisposeAsync().ConfigureAwait(false);
                 }
 
-                if (IsReadOnly)
+                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
                 {
                     ReadOnlyTransaction.End(connection);
                 }
@@ -567,7 +567,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             try
             {
                 transaction?.Dispose();
-                if (IsReadOnly)
+                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
                 {
                     ReadOnlyTransaction.End(connection);
                 }

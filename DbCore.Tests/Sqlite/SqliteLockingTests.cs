@@ -72,6 +72,22 @@ public sealed class SqliteLockingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_write_in_a_read_only_unit_fails_typed_and_leaves_the_pools_usable()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+
+        // Read-only sessions of a file database run on connections SQLite opens read-only (Mode=ReadOnly).
+        var ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteReadOnlyAsync((session, ct) => InsertAsync(session, 99, ct)));
+        Assert.Equal("8", ex.SqlState); // SQLITE_READONLY
+        Assert.False(ex.IsTransient);
+
+        // A read-only unit reads; the write pool still writes, and the read-only pool sees the write.
+        await db.ExecuteAsync((session, ct) => InsertAsync(session, 100, ct));
+        Assert.Equal(2L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // row 0 and row 100
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [Fact]
     public async Task A_read_only_session_beside_an_open_writer_opens_at_once_and_reads_committed_data()
     {
         await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
