@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test: packs DbCore, then builds fresh consumer projects that reference only the .nupkg from a local feed.
 #  1. a settings class builds, runs a unit of work on SQLite and exits 0;
-#  2. a non-partial settings class fails to build with DBC0001.
+#  2. a non-partial settings class fails to build with DBC0001;
+#  3. DbCore.EntityFrameworkCore: a consumer saves through a DbContext built on a session, on SQLite.
 # A unique version per run keeps a stale copy in the NuGet cache from being used.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,15 @@ for entry in lib/net8.0/DbCore.Runtime.dll lib/net10.0/DbCore.Runtime.dll analyz
 done
 [ -f "$work/feed/DbCore.$version.snupkg" ] || { echo "symbols package missing"; exit 1; }
 
+echo "== pack DbCore.EntityFrameworkCore $version"
+dotnet pack "$root/DbCore.EntityFrameworkCore/DbCore.EntityFrameworkCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
+efpkg="$work/feed/DbCore.EntityFrameworkCore.$version.nupkg"
+listing=$(unzip -l "$efpkg")
+for entry in lib/net10.0/DbCore.EntityFrameworkCore.dll lib/net10.0/DbCore.EntityFrameworkCore.xml README.md; do
+  grep -q " $entry\$" <<<"$listing" || { echo "EF package is missing $entry"; exit 1; }
+done
+unzip -p "$efpkg" DbCore.EntityFrameworkCore.nuspec | grep -q "id=\"DbCore\" version=\"$version\"" || { echo "EF package does not depend on DbCore $version"; exit 1; }
+
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -29,7 +39,7 @@ XML
 # Keep nuget.org (the default source) for the package's own dependencies.
 
 new_consumer() {
-  local dir="$1"
+  local dir="$1" package="${2:-DbCore}"
   mkdir -p "$dir"
   cp "$work/nuget.config" "$dir/"
   cat > "$dir/Consumer.csproj" <<XML
@@ -43,7 +53,7 @@ new_consumer() {
     <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
   </PropertyGroup>
   <ItemGroup>
-    <PackageReference Include="DbCore" Version="$version" />
+    <PackageReference Include="$package" Version="$version" />
   </ItemGroup>
 </Project>
 XML
@@ -99,4 +109,46 @@ if [ "$status" -eq 0 ] || ! grep -q "DBC0001" "$work/bad.log"; then
   cat "$work/bad.log"; echo "expected the build to fail with DBC0001"; exit 1
 fi
 grep -m1 "DBC0001" "$work/bad.log" | sed 's/^/  /'
+echo "== consumer: DbCore.EntityFrameworkCore, a DbContext on a session (SQLite)"
+new_consumer "$work/ef" DbCore.EntityFrameworkCore
+cat > "$work/ef/Program.cs" <<'CS'
+using DbCore;
+using Microsoft.EntityFrameworkCore;
+
+await using var db = new Shop(new ShopSettings(), "Development");
+int saved = await db.ExecuteAsync(static async (session, ct) =>
+{
+    await using var create = session.CreateCommand("CREATE TABLE items (id INTEGER PRIMARY KEY)");
+    await create.ExecuteNonQueryAsync(ct);
+    await using Items items = session.CreateDbContext<Items>(options => new(options));
+    items.Set<Item>().Add(new Item { Id = 1 });
+    return await items.SaveChangesAsync(ct);
+});
+long count = await db.ExecuteAsync(static async (session, ct) =>
+{
+    await using var select = session.CreateCommand("SELECT COUNT(*) FROM items");
+    return (long)(await select.ExecuteScalarAsync(ct))!;
+});
+Console.WriteLine($"saved={saved} rows={count}");
+return count == 1 ? 0 : 1;
+
+[DatabaseSettings]
+public partial class ShopSettings
+{
+    [ConnectionString] public string ConnectionString { get; set; } = "sqlite:///:memory:";
+}
+
+public sealed class Item
+{
+    public int Id { get; set; }
+}
+
+public sealed class Items(DbContextOptions<Items> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+        => modelBuilder.Entity<Item>(item => { item.ToTable("items"); item.Property(i => i.Id).ValueGeneratedNever(); });
+}
+CS
+(cd "$work/ef" && dotnet run -nologo -v quiet)
+
 echo "packaging test passed"
