@@ -40,14 +40,8 @@ public sealed class PollyInterplayTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("polly_40001");
         await using Pg db = Resilient.Pg(cs); // Production: DbCore runs a unit up to 3 times
-        int runs = 0, pollyRetries = 0;
 
-        var ex = await Assert.ThrowsAsync<SerializationFailureException>(async () =>
-            await Pipeline(() => pollyRetries++).ExecuteAsync(async ct => await db.ExecuteAsync(async (session, innerCt) =>
-            {
-                runs++;
-                await Resilient.NonQueryAsync(session, SerializationFailure, innerCt);
-            }, ct)));
+        (int runs, int pollyRetries, var ex) = await PersistentSerializationFailureUnderPollyAsync(db);
 
         Assert.Equal(3, pollyRetries);
         Assert.Equal(12, runs);      // Polly's 4 attempts x DbCore's 3
@@ -75,15 +69,10 @@ public sealed class PollyInterplayTests(PostgresServer server)
     {
         string cs = await server.CreateDatabaseAsync("polly_owns");
         await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
-        int runs = 0, pollyRetries = 0;
 
-        var ex = await Assert.ThrowsAsync<SerializationFailureException>(async () =>
-            await Pipeline(() => pollyRetries++).ExecuteAsync(async ct => await db.ExecuteAsync(async (session, innerCt) =>
-            {
-                runs++;
-                await Resilient.NonQueryAsync(session, SerializationFailure, innerCt);
-            }, ct)));
+        (int runs, int pollyRetries, var ex) = await PersistentSerializationFailureUnderPollyAsync(db);
 
+        Assert.Equal(3, pollyRetries);
         Assert.Equal(4, runs);
         Assert.Equal(1, ex.Attempts);
     }
@@ -131,6 +120,19 @@ public sealed class PollyInterplayTests(PostgresServer server)
         Assert.Equal(1, runs);
         Assert.Equal(0, pollyRetries);
         Assert.Equal(1L, await Resilient.AdminAsync(cs, "SELECT count(*) FROM audit"));
+    }
+
+    /// <summary>Runs a unit that always fails with 40001 inside <see cref="Pipeline"/>: how often it ran, Polly retried, and what surfaced.</summary>
+    private static async Task<(int Runs, int PollyRetries, SerializationFailureException Error)> PersistentSerializationFailureUnderPollyAsync(Pg db)
+    {
+        int runs = 0, pollyRetries = 0;
+        var ex = await Assert.ThrowsAsync<SerializationFailureException>(async () =>
+            await Pipeline(() => pollyRetries++).ExecuteAsync(async ct => await db.ExecuteAsync(async (session, innerCt) =>
+            {
+                runs++;
+                await Resilient.NonQueryAsync(session, SerializationFailure, innerCt);
+            }, ct)));
+        return (runs, pollyRetries, ex);
     }
 
     private static int ClosedPort()
