@@ -3,6 +3,7 @@
 #  1. a settings class builds, runs a unit of work on SQLite and exits 0;
 #  2. a non-partial settings class fails to build with DBC0001;
 #  3. a web app on DbCore.AspNetCore: a typed query and a unit of work per request over real HTTP (201, 400 rolled back, 409).
+#  4. DbCore.EntityFrameworkCore: a consumer saves through a DbContext built on a session, on SQLite.
 # A unique version per run keeps a stale copy in the NuGet cache from being used.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,15 @@ done
 dotnet pack "$root/DbCore.AspNetCore/DbCore.AspNetCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
 unzip -l "$work/feed/DbCore.AspNetCore.$version.nupkg" | grep -q " lib/net10.0/DbCore.AspNetCore.dll\$" || { echo "DbCore.AspNetCore package is missing its assembly"; exit 1; }
 
+echo "== pack DbCore.EntityFrameworkCore $version"
+dotnet pack "$root/DbCore.EntityFrameworkCore/DbCore.EntityFrameworkCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
+efpkg="$work/feed/DbCore.EntityFrameworkCore.$version.nupkg"
+listing=$(unzip -l "$efpkg")
+for entry in lib/net10.0/DbCore.EntityFrameworkCore.dll lib/net10.0/DbCore.EntityFrameworkCore.xml README.md; do
+  grep -q " $entry\$" <<<"$listing" || { echo "EF package is missing $entry"; exit 1; }
+done
+unzip -p "$efpkg" DbCore.EntityFrameworkCore.nuspec | grep -q "id=\"DbCore\" version=\"$version\"" || { echo "EF package does not depend on DbCore $version"; exit 1; }
+
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -32,7 +42,7 @@ XML
 # Keep nuget.org (the default source) for the package's own dependencies.
 
 new_consumer() {
-  local dir="$1"
+  local dir="$1" package="${2:-DbCore}"
   mkdir -p "$dir"
   cp "$work/nuget.config" "$dir/"
   cat > "$dir/Consumer.csproj" <<XML
@@ -46,7 +56,7 @@ new_consumer() {
     <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
   </PropertyGroup>
   <ItemGroup>
-    <PackageReference Include="DbCore" Version="$version" />
+    <PackageReference Include="$package" Version="$version" />
   </ItemGroup>
 </Project>
 XML
@@ -155,5 +165,47 @@ public partial class ShopSession
 }
 CS
 (cd "$work/web" && dotnet run -nologo -v quiet)
+
+echo "== consumer: DbCore.EntityFrameworkCore, a DbContext on a session (SQLite)"
+new_consumer "$work/ef" DbCore.EntityFrameworkCore
+cat > "$work/ef/Program.cs" <<'CS'
+using DbCore;
+using Microsoft.EntityFrameworkCore;
+
+await using var db = new Shop(new ShopSettings(), "Development");
+int saved = await db.ExecuteAsync(static async (session, ct) =>
+{
+    await using var create = session.CreateCommand("CREATE TABLE items (id INTEGER PRIMARY KEY)");
+    await create.ExecuteNonQueryAsync(ct);
+    await using Items items = session.CreateDbContext<Items>(options => new(options));
+    items.Set<Item>().Add(new Item { Id = 1 });
+    return await items.SaveChangesAsync(ct);
+});
+long count = await db.ExecuteAsync(static async (session, ct) =>
+{
+    await using var select = session.CreateCommand("SELECT COUNT(*) FROM items");
+    return (long)(await select.ExecuteScalarAsync(ct))!;
+});
+Console.WriteLine($"saved={saved} rows={count}");
+return count == 1 ? 0 : 1;
+
+[DatabaseSettings]
+public partial class ShopSettings
+{
+    [ConnectionString] public string ConnectionString { get; set; } = "sqlite:///:memory:";
+}
+
+public sealed class Item
+{
+    public int Id { get; set; }
+}
+
+public sealed class Items(DbContextOptions<Items> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+        => modelBuilder.Entity<Item>(item => { item.ToTable("items"); item.Property(i => i.Id).ValueGeneratedNever(); });
+}
+CS
+(cd "$work/ef" && dotnet run -nologo -v quiet)
 
 echo "packaging test passed"

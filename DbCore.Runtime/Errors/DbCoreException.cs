@@ -24,8 +24,13 @@ public class DbCoreException : Exception
         TableName = tableName;
     }
 
-    /// <summary>Whether DbCore considers running the whole unit of work again safe and useful.</summary>
-    public bool IsTransient { get; }
+    /// <summary>
+    /// Whether DbCore considers running the whole unit of work again safe and useful. False for an error that is transient
+    /// in itself (a 40001) when the unit that failed can no longer be run again safely: a unit nested in it committed, or
+    /// the work committed or ended the transaction itself; an outer retry (Polly) that handles only transient errors then
+    /// leaves it alone.
+    /// </summary>
+    public bool IsTransient { get; internal set; }
 
     /// <summary>The PostgreSQL SQLSTATE (e.g. <c>23505</c>) or the SQLite extended result code (e.g. <c>2067</c>).</summary>
     public string? SqlState { get; }

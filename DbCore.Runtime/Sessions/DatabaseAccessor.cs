@@ -301,8 +301,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
             // Cold path, kept out of this method's state machine.
             // A nested unit that already committed makes this unit impossible to run again safely.
-            int allowedAttempts = outermost is { NestedCommitted: true } ? attempt : maxAttempts;
-            if (await HandleFailureAsync(session, failure, attempt, allowedAttempts, ticket, activity, cancellationToken).ConfigureAwait(false))
+            bool nestedCommitted = outermost is { NestedCommitted: true };
+            if (await HandleFailureAsync(session, failure, attempt, nestedCommitted ? attempt : maxAttempts, nestedCommitted, ticket, activity, cancellationToken).ConfigureAwait(false))
             {
                 return result; // a broken COMMIT that verification proved applied
             }
@@ -327,7 +327,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// translation, with <see cref="DbCoreException.Attempts"/> set), returns <see langword="true"/> when a broken COMMIT
     /// was verified as applied, or backs off and returns <see langword="false"/> to run the unit again.
     /// </summary>
-    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, int maxAttempts, CommitTicket ticket, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<bool> HandleFailureAsync(TSession session, Exception exception, int attempt, int maxAttempts, bool nestedCommitted, CommitTicket ticket, Activity? activity, CancellationToken cancellationToken)
     {
         // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
         bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
@@ -382,6 +382,13 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         if (endedByWork || !ShouldRetry(failure, attempt, maxAttempts, cancellationToken))
         {
             failure.Attempts = attempt;
+            if (endedByWork || nestedCommitted)
+            {
+                // Transient in itself, but this unit must not run again (it would commit the nested or the work's own
+                // commit a second time): say so to an outer retry (Polly) that handles transient errors.
+                failure.IsTransient = false;
+            }
+
             LogFailure(failure, attempt);
             activity?.SetStatus(ActivityStatusCode.Error, failure.GetType().Name);
             activity?.SetTag("error.type", failure.GetType().Name);
