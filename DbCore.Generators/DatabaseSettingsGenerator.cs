@@ -49,7 +49,7 @@ public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Queries);
 
         IncrementalValueProvider<EquatableArray<SessionTarget>> sessions = unique
-            .Select(static (spec, _) => new SessionTarget(spec.Namespace, spec.SessionName, spec.Provider))
+            .Select(static (spec, _) => new SessionTarget(spec.Namespace, spec.SessionName, spec.Provider, spec.AccessorName))
             .Collect()
             .Select(static (all, _) => new EquatableArray<SessionTarget>(all.ToArray()))
             .WithTrackingName(TrackingNames.Sessions);
@@ -60,6 +60,33 @@ public sealed class DatabaseSettingsGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.BoundQueries);
 
         context.RegisterSourceOutput(bound, static (spc, query) => QueryEmitter.Emit(spc, query));
+
+        // One query catalog per accessor (VerifyQueriesAsync): the session's valid methods, collected. An edit of one query
+        // re-emits the catalog of its session only; an accessor without queries gets an empty catalog.
+        IncrementalValueProvider<EquatableArray<QueryMethodSpec>> methods = bound
+            .Where(static query => query.Method is not null)
+            .Select(static (query, _) => query.Method!)
+            .Collect()
+            .Select(static (all, _) => new EquatableArray<QueryMethodSpec>(all.ToArray()));
+
+        IncrementalValuesProvider<QueryCatalogSpec> catalogs = unique
+            .Combine(methods)
+            .Select(static (pair, _) => Catalog(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.QueryCatalogs);
+
+        context.RegisterSourceOutput(catalogs, static (spc, catalog) => QueryCatalogEmitter.Emit(spc, catalog));
+    }
+
+    /// <summary>The accessor's catalog: the methods declared on its session, in a stable order.</summary>
+    private static QueryCatalogSpec Catalog(SettingsSpec settings, EquatableArray<QueryMethodSpec> methods)
+    {
+        QueryMethodSpec[] mine = methods
+            .Where(m => m.Namespace == settings.Namespace && m.ClassName == settings.SessionName)
+            .OrderBy(m => m.MethodName, System.StringComparer.Ordinal)
+            .ThenBy(m => m.Sql, System.StringComparer.Ordinal)
+            .ThenBy(m => string.Join(",", m.Signature.Select(p => p.TypeName)), System.StringComparer.Ordinal)
+            .ToArray();
+        return new QueryCatalogSpec(settings.Namespace, settings.AccessorName, settings.SessionName, settings.Provider, new EquatableArray<QueryMethodSpec>(mine));
     }
 
     /// <summary>The method with its session's provider; a stub when it is invalid or in no generated session (DBC0109).</summary>

@@ -8,4 +8,5 @@ internal static class TrackingNames
     public const string Queries = nameof(Queries);
     public const string Sessions = nameof(Sessions);
     public const string BoundQueries = nameof(BoundQueries);
+    public const string QueryCatalogs = nameof(QueryCatalogs);
 }

@@ -121,8 +121,14 @@ internal sealed record QueryStubSpec(
 /// <summary>The generator's view of one <c>[Query]</c> method: a spec to implement, or a stub when it is invalid.</summary>
 internal sealed record QueryOutput(QueryMethodSpec? Method, QueryStubSpec? Stub);
 
-/// <summary>A generated session: where it lives and which provider it is pinned to.</summary>
-internal sealed record SessionTarget(string Namespace, string SessionName, ProviderKind Provider);
+/// <summary>A generated session: where it lives, which provider it is pinned to, and the accessor that creates it.</summary>
+internal sealed record SessionTarget(string Namespace, string SessionName, ProviderKind Provider, string AccessorName);
+
+/// <summary>
+/// What <c>{Accessor}.QueryCatalog.g.cs</c> needs: the accessor, its session's provider and every valid <c>[Query]</c> method of
+/// the session (ordered by display name, then SQL), so <c>VerifyQueriesAsync</c> can describe them against the database.
+/// </summary>
+internal sealed record QueryCatalogSpec(string Namespace, string AccessorName, string SessionName, ProviderKind Provider, EquatableArray<QueryMethodSpec> Queries);
 
 /// <summary>A valid query method matched with the session it belongs to.</summary>
 internal sealed record BoundQuery(QueryMethodSpec? Method, ProviderKind Provider, QueryStubSpec? Stub);

@@ -32,17 +32,19 @@ public static class QuerySupport
 
     /// <summary>
     /// Whether a column name matches a member or parameter name: ASCII case-insensitive, underscores ignored
-    /// (<c>user_id</c>, <c>UserId</c> and <c>userid</c> match).
+    /// (<c>user_id</c>, <c>UserId</c> and <c>userid</c> match). A trailing <c>!</c> of the column, the NOT NULL override of
+    /// <c>VerifyQueriesAsync</c> (<c>AS "title!"</c>), is ignored.
     /// </summary>
     /// <param name="column">The name the provider reports.</param>
     /// <param name="member">The C# name.</param>
     public static bool NameMatches(string column, string member)
     {
+        int columnLength = column.Length > 0 && column[^1] == '!' ? column.Length - 1 : column.Length;
         int i = 0;
         int j = 0;
         while (true)
         {
-            while (i < column.Length && column[i] == '_')
+            while (i < columnLength && column[i] == '_')
             {
                 i++;
             }
@@ -52,9 +54,9 @@ public static class QuerySupport
                 j++;
             }
 
-            if (i == column.Length || j == member.Length)
+            if (i == columnLength || j == member.Length)
             {
-                return i == column.Length && j == member.Length;
+                return i == columnLength && j == member.Length;
             }
 
             char a = column[i++];

@@ -76,7 +76,10 @@ internal static partial class GeneratorHarness
         Assert.Empty(result.Diagnostics);
         AssertCompilesWithoutWarnings(output);
 
-        string generated = string.Join("\n// ----\n", result.GeneratedTrees.OrderBy(t => t.FilePath, StringComparer.Ordinal)
+        // The query catalog (VerifyQueriesAsync) has its own baseline (VerifyQueryCatalogAgainstBaseline).
+        string generated = string.Join("\n// ----\n", result.GeneratedTrees
+            .Where(t => !t.FilePath.EndsWith(".QueryCatalog.g.cs", StringComparison.Ordinal))
+            .OrderBy(t => t.FilePath, StringComparer.Ordinal)
             .Select(t => $"// {Path.GetFileName(t.FilePath)}\n" + t.GetText().ToString()));
         generated = Normalize(generated);
         CompareWithBaseline(generated, baseline);
@@ -108,6 +111,28 @@ internal static partial class GeneratorHarness
         AssertCachedOnUnrelatedEdit(driver, compilation);
     }
 
+    /// <summary>
+    /// As <see cref="VerifyQueriesAgainstBaseline"/>, for the query catalogs only (<c>{Accessor}.QueryCatalog.g.cs</c>: the
+    /// descriptors and <c>VerifyQueriesAsync</c>).
+    /// </summary>
+    public static void VerifyQueryCatalogAgainstBaseline(string source, string baseline)
+    {
+        CSharpCompilation compilation = CreateCompilation(source);
+        (GeneratorDriver driver, GeneratorDriverRunResult result, Compilation output) = Run(compilation);
+
+        Assert.Empty(result.Diagnostics);
+        AssertCompilesWithoutWarnings(output);
+
+        string generated = string.Join("\n// ----\n", result.GeneratedTrees
+            .Where(t => t.FilePath.EndsWith(".QueryCatalog.g.cs", StringComparison.Ordinal))
+            .OrderBy(t => t.FilePath, StringComparer.Ordinal)
+            .Select(t => $"// {Path.GetFileName(t.FilePath)}\n" + t.GetText().ToString()));
+        Assert.NotEmpty(generated);
+        CompareWithBaseline(Normalize(generated), baseline);
+
+        AssertCachedOnUnrelatedEdit(driver, compilation);
+    }
+
     [GeneratedRegex("\\.[0-9a-f]{8}\\.Query\\.g\\.cs$")]
     private static partial Regex QueryFileName();
 
@@ -126,11 +151,11 @@ internal static partial class GeneratorHarness
         CSharpCompilation edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Unrelated { internal static class Edit { public static int Value => 42; } }", ParseOptions, path: "Unrelated.cs"));
         GeneratorDriverRunResult rerun = driver.RunGenerators(edited).GetRunResult();
         GeneratorRunResult run = Assert.Single(rerun.Results);
-        foreach (string name in new[] { TrackingNames.Settings, TrackingNames.UniqueSettings, TrackingNames.Queries, TrackingNames.Sessions, TrackingNames.BoundQueries })
+        foreach (string name in new[] { TrackingNames.Settings, TrackingNames.UniqueSettings, TrackingNames.Queries, TrackingNames.Sessions, TrackingNames.BoundQueries, TrackingNames.QueryCatalogs })
         {
             if (!run.TrackedSteps.TryGetValue(name, out ImmutableArray<IncrementalGeneratorRunStep> steps))
             {
-                Assert.True(name is TrackingNames.Queries or TrackingNames.Sessions or TrackingNames.BoundQueries, $"step {name} is not tracked"); // no [Query] method: the query steps never run
+                Assert.True(name is TrackingNames.Queries or TrackingNames.Sessions or TrackingNames.BoundQueries or TrackingNames.QueryCatalogs, $"step {name} is not tracked"); // no [Query] method: the query steps never run
                 continue;
             }
 
