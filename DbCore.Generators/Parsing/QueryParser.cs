@@ -265,7 +265,8 @@ internal static class QueryParser
     /// <summary>Placeholder and C# names match the way the runtime matches columns: case-insensitive, underscores ignored.</summary>
     internal static bool Matches(string a, string b) => Normalize(a) == Normalize(b);
 
-    private static string Normalize(string name) => name.Replace("_", string.Empty).ToUpperInvariant();
+    /// <summary>Underscores and a trailing <c>!</c> (the verifier's "not null" override, <c>AS "note!"</c>) are ignored, as at run time.</summary>
+    private static string Normalize(string name) => name.TrimEnd('!').Replace("_", string.Empty).ToUpperInvariant();
 
     private static QueryStubSpec? StubFor(IMethodSymbol method, MethodDeclarationSyntax? syntax)
     {

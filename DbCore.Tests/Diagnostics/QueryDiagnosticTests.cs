@@ -311,6 +311,12 @@ public sealed class QueryDiagnosticTests
             public partial Task<List<Todo>> StarTitleAsync(CancellationToken cancellationToken = default);
         """), queries: 3);
 
+    [Fact]
+    public Task Not_null_override_alias_maps_to_its_member() => AssertCleanSessionAsync(Session("""
+            [Query("SELECT id, title AS \"title!\", done FROM todos")]
+            public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+        """), queries: 1);
+
     // DBC0111 ---------------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -76,14 +76,20 @@ public abstract class QueryVerificationTests
     }
 
     [Fact]
-    public async Task The_test_sessions_verify_clean_but_for_the_deliberately_incomplete_method()
+    public async Task The_test_sessions_verify_clean_but_for_the_deliberately_wrong_methods()
     {
         string cs = await WithSchemaAsync(await ConnectionStringAsync());
         await using var db = new QueryAny(new QueryAnySettings { ConnectionString = cs }, "Production");
         var ex = await Assert.ThrowsAsync<QueryVerificationException>(() => db.VerifyQueriesAsync());
 
-        // WithoutDoneAsync selects no column for the required member Done (QueryRuntimeTests relies on that at run time).
-        QueryMismatch only = Assert.Single(ex.Mismatches);
+        // Three methods are wrong on purpose, for QueryRuntimeTests: NullDoneAsync puts a computed (nullable) column into the
+        // bool Done, MaxNegativeIdAsync a computed max() into a long, and WithoutDoneAsync selects no column for Done.
+        Assert.Equal(
+            new[] { "QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync" },
+            ex.Mismatches.Select(m => m.Method).Order(StringComparer.Ordinal));
+        QueryMismatch nullDone = ex.Mismatches.Single(m => m.Method == "QueryAnySession.NullDoneAsync");
+        Assert.Equal(("done", "Done"), (nullDone.Column, nullDone.Member));
+        QueryMismatch only = ex.Mismatches.Single(m => m.Method == "QueryAnySession.WithoutDoneAsync");
         Assert.Equal("QueryAnySession.WithoutDoneAsync", only.Method);
         Assert.Equal("Done", only.Member);
         Assert.Null(only.Column);
