@@ -44,12 +44,7 @@ public abstract class UnitOfWorkTests
         builder.Services.AddSingleton(new Attempts());
         WebApplication app = builder.Build();
 
-        string schema = Schema;
-        await app.Services.GetRequiredService<QueryAny>().ExecuteAsync(async (session, ct) =>
-        {
-            await using var command = session.CreateCommand(schema);
-            await command.ExecuteNonQueryAsync(ct);
-        });
+        await TodoSchema.CreateAsync(app.Services.GetRequiredService<QueryAny>(), Schema);
 
         RouteGroupBuilder todos = app.MapGroup("/todos").WithUnitOfWork<QueryAnySession>(o => o.RetryTransientFailures = retry);
         todos.MapPost("/", async (string title, QueryAnySession session, CancellationToken ct)
@@ -186,7 +181,7 @@ public sealed class SqliteUnitOfWorkTests : UnitOfWorkTests, IDisposable
 
     protected override Task<string> ConnectionStringAsync() => Task.FromResult($"Data Source={Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db")}");
 
-    protected override string Schema => "CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TEXT NULL)";
+    protected override string Schema => TodoSchema.Sqlite;
 
     public void Dispose()
     {
@@ -204,7 +199,7 @@ public sealed class PostgresUnitOfWorkTests(PostgresServer server) : UnitOfWorkT
         return server.CreateDatabaseAsync("web");
     }
 
-    protected override string Schema => "CREATE TABLE todos (id BIGSERIAL PRIMARY KEY, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TIMESTAMPTZ NULL)";
+    protected override string Schema => TodoSchema.PostgreSql;
 
     [PostgresFact]
     public async Task A_transient_failure_runs_the_whole_handler_again_on_a_fresh_session_when_retry_is_on()

@@ -43,15 +43,7 @@ public abstract class NeighbourTests
         Assert.Equal(new[] { "dapper", "typed" }, titles);
     }
 
-    protected static async Task<QueryAny> WithTodosAsync(QueryAny db, string schema)
-    {
-        await db.ExecuteAsync(async (session, ct) =>
-        {
-            await using var command = session.CreateCommand(schema);
-            await command.ExecuteNonQueryAsync(ct);
-        });
-        return db;
-    }
+    protected static Task<QueryAny> WithTodosAsync(QueryAny db, string schema) => TodoSchema.CreateAsync(db, schema);
 }
 
 public sealed class SqliteNeighbourTests : NeighbourTests, IDisposable
@@ -60,7 +52,7 @@ public sealed class SqliteNeighbourTests : NeighbourTests, IDisposable
 
     protected override Task<QueryAny> CreateAsync() => WithTodosAsync(
         new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={Path.Combine(_directory, "n.db")}" }, "Production"),
-        "CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TEXT NULL)");
+        TodoSchema.Sqlite);
 
     public void Dispose()
     {
@@ -72,7 +64,7 @@ public sealed class SqliteNeighbourTests : NeighbourTests, IDisposable
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresNeighbourTests(PostgresServer server) : NeighbourTests
 {
-    private const string Schema = "CREATE TABLE todos (id BIGSERIAL PRIMARY KEY, title TEXT NOT NULL UNIQUE, done BOOLEAN NOT NULL, priority INTEGER NOT NULL DEFAULT 0, due_at TIMESTAMPTZ NULL)";
+    private const string Schema = TodoSchema.PostgreSql;
 
     protected override async Task<QueryAny> CreateAsync()
     {
@@ -87,26 +79,30 @@ public sealed class PostgresNeighbourTests(PostgresServer server) : NeighbourTes
         var spans = new List<Activity>();
 
         // docs/integrations.md, "OpenTelemetry": the same meters and sources as AddOpenTelemetry().WithMetrics/WithTracing.
-        using MeterProvider meterProvider = Sdk.CreateMeterProviderBuilder()
+        MeterProvider meterProvider = Sdk.CreateMeterProviderBuilder()
             .AddMeter("DbCore")
             .AddMeter("Npgsql")
             .AddInMemoryExporter(metrics)
             .Build();
-        using TracerProvider tracerProvider = Sdk.CreateTracerProviderBuilder()
+        TracerProvider tracerProvider = Sdk.CreateTracerProviderBuilder()
             .AddSource("DbCore")
             .AddSource("Npgsql")
             .AddInMemoryExporter(spans)
             .Build();
 
         await using QueryAny db = await CreateAsync();
+        string database = new Npgsql.NpgsqlConnectionStringBuilder(db.Options.DisplayConnectionString).Database!;
         await db.ExecuteAsync((session, ct) => session.InsertAsync("traced", false, Priority.Low, null, ct));
-        meterProvider.ForceFlush();
-        tracerProvider.ForceFlush();
 
-        var names = metrics.Select(m => m.Name).ToHashSet();
+        // Other tests run in parallel and their spans reach these global listeners too: stop exporting, then look only at
+        // this test's database.
+        meterProvider.Dispose();
+        tracerProvider.Dispose();
+        Activity[] ours = spans.ToArray();
+        var names = metrics.ToArray().Select(m => m.Name).ToHashSet();
         Assert.Contains("dbcore.session.duration", names);
         Assert.Contains(names, n => n.StartsWith("db.client.", StringComparison.Ordinal)); // Npgsql's own
-        Activity unit = spans.Last(s => s.Source.Name == "DbCore"); // the insert's unit (the schema's came first)
-        Assert.Contains(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == unit.SpanId);
+        Activity unit = ours.Last(s => s.Source.Name == "DbCore" && Equals(s.GetTagItem("db.namespace"), database)); // the insert's unit
+        Assert.Contains(ours, s => s.Source.Name == "Npgsql" && s.ParentSpanId == unit.SpanId);
     }
 }

@@ -12,25 +12,9 @@ public abstract class QueryRuntimeTests
 {
     protected abstract Task<QueryAny> CreateAsync();
 
-    protected virtual string Schema => """
-        CREATE TABLE todos (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            title TEXT NOT NULL UNIQUE,
-            done BOOLEAN NOT NULL,
-            priority INTEGER NOT NULL DEFAULT 0,
-            due_at TEXT NULL)
-        """;
+    protected virtual string Schema => TodoSchema.Sqlite;
 
-    protected async Task<QueryAny> WithSchemaAsync(QueryAny db)
-    {
-        string schema = Schema;
-        await db.ExecuteAsync(async (session, ct) =>
-        {
-            await using var command = session.CreateCommand(schema);
-            await command.ExecuteNonQueryAsync(ct);
-        });
-        return db;
-    }
+    protected Task<QueryAny> WithSchemaAsync(QueryAny db) => TodoSchema.CreateAsync(db, Schema);
 
     [Fact]
     public async Task Every_shape_round_trips()
@@ -142,14 +126,7 @@ public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRuntimeTests
 {
-    protected override string Schema => """
-        CREATE TABLE todos (
-            id BIGSERIAL PRIMARY KEY,
-            title TEXT NOT NULL UNIQUE,
-            done BOOLEAN NOT NULL,
-            priority INTEGER NOT NULL DEFAULT 0,
-            due_at TIMESTAMPTZ NULL)
-        """;
+    protected override string Schema => TodoSchema.PostgreSql;
 
     protected override async Task<QueryAny> CreateAsync()
     {
@@ -162,14 +139,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     {
         server.EnsureAvailable();
         string cs = await server.CreateDatabaseAsync("queriespg");
-        var db = new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production");
-        string schema = Schema;
-        await db.ExecuteAsync(async (session, ct) =>
-        {
-            await using var command = session.CreateCommand(schema);
-            await command.ExecuteNonQueryAsync(ct);
-        });
-        return db;
+        return await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema);
     }
 
     [PostgresFact]

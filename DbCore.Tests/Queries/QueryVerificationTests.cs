@@ -65,13 +65,7 @@ public abstract class QueryVerificationTests
 
     protected async Task<string> WithSchemaAsync(string connectionString)
     {
-        await using var db = new QueryAny(new QueryAnySettings { ConnectionString = connectionString }, "Production");
-        string schema = Schema;
-        await db.ExecuteAsync(async (session, ct) =>
-        {
-            await using var command = session.CreateCommand(schema);
-            await command.ExecuteNonQueryAsync(ct);
-        });
+        await using QueryAny db = await TodoSchema.CreateAsync(new QueryAny(new QueryAnySettings { ConnectionString = connectionString }, "Production"), Schema);
         return connectionString;
     }
 
@@ -179,15 +173,7 @@ public sealed class SqliteQueryVerificationTests : QueryVerificationTests, IDisp
 
     protected override bool IsPostgres => false;
 
-    protected override string Schema => """
-        CREATE TABLE todos (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            title TEXT NOT NULL UNIQUE,
-            done BOOLEAN NOT NULL,
-            priority INTEGER NOT NULL DEFAULT 0,
-            due_at TEXT NULL);
-        CREATE TABLE todo_notes (todo_id INTEGER NOT NULL REFERENCES todos (id), note TEXT NOT NULL);
-        """;
+    protected override string Schema => TodoSchema.Sqlite + ";\nCREATE TABLE todo_notes (todo_id INTEGER NOT NULL REFERENCES todos (id), note TEXT NOT NULL);";
 
     protected override Task<string> ConnectionStringAsync()
         => Task.FromResult($"Data Source={Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db")}");
@@ -204,15 +190,7 @@ public sealed class PostgresQueryVerificationTests(PostgresServer server) : Quer
 {
     protected override bool IsPostgres => true;
 
-    protected override string Schema => """
-        CREATE TABLE todos (
-            id BIGSERIAL PRIMARY KEY,
-            title TEXT NOT NULL UNIQUE,
-            done BOOLEAN NOT NULL,
-            priority INTEGER NOT NULL DEFAULT 0,
-            due_at TIMESTAMPTZ NULL);
-        CREATE TABLE todo_notes (todo_id BIGINT NOT NULL REFERENCES todos (id), note TEXT NOT NULL);
-        """;
+    protected override string Schema => TodoSchema.PostgreSql + ";\nCREATE TABLE todo_notes (todo_id BIGINT NOT NULL REFERENCES todos (id), note TEXT NOT NULL);";
 
     protected override async Task<string> ConnectionStringAsync()
     {
