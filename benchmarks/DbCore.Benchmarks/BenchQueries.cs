@@ -15,6 +15,13 @@ public partial class PgBenchSession
 
     [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
     public partial Task<List<World>> ListWorldsAsync(long after, CancellationToken cancellationToken = default);
+
+    // The ValueTask forms (pooled state machines): the same queries for callers that care about the allocation.
+    [Query("SELECT id, randomnumber FROM world WHERE id = @id")]
+    public partial ValueTask<World?> FindWorldValueAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
+    public partial ValueTask<List<World>> ListWorldsValueAsync(long after, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The same typed queries on the SQLite-pinned settings class.</summary>
@@ -25,4 +32,11 @@ public partial class SqliteBenchSession
 
     [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
     public partial Task<List<World>> ListWorldsAsync(long after, CancellationToken cancellationToken = default);
+
+    // The ValueTask forms (pooled state machines): the same queries for callers that care about the allocation.
+    [Query("SELECT id, randomnumber FROM world WHERE id = @id")]
+    public partial ValueTask<World?> FindWorldValueAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
+    public partial ValueTask<List<World>> ListWorldsValueAsync(long after, CancellationToken cancellationToken = default);
 }

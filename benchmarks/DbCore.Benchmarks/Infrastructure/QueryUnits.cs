@@ -286,6 +286,24 @@ internal sealed class EfCoreQueryUnit<TContext>(PooledDbContextFactory<TContext>
     }
 }
 
+/// <summary>(a) with the <c>ValueTask</c> forms of the typed query methods (pooled state machines), on a read-only session.</summary>
+internal sealed class DbCoreValueTaskQueryUnit<TSession>(Func<CancellationToken, ValueTask<TSession>> open, Func<TSession, long, CancellationToken, ValueTask<World?>> find, Func<TSession, long, CancellationToken, ValueTask<List<World>>> list, string provider, QueryShape shape)
+    : QueryUnit("dbcore-query-vt", provider, shape)
+    where TSession : DbSession
+{
+    protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)
+    {
+        await using TSession session = await open(cancellationToken).ConfigureAwait(false);
+        return await find(session, id, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task<List<World>> ListAsync(long after, CancellationToken cancellationToken)
+    {
+        await using TSession session = await open(cancellationToken).ConfigureAwait(false);
+        return await list(session, after, cancellationToken).ConfigureAwait(false);
+    }
+}
+
 /// <summary>(a) on SQLite: the typed query methods on a read-only session.</summary>
 internal sealed class DbCoreSqliteQueryUnit(SqliteBench database, QueryShape shape) : QueryUnit("dbcore-query", "sqlite", shape)
 {
@@ -395,6 +413,7 @@ internal static class QueryContenders
         [
             new RawNpgsqlQueryUnit(dataSource, shape),
             new DbCorePgQueryUnit(database, shape),
+            new DbCoreValueTaskQueryUnit<PgBenchSession>(database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldValueAsync(id, ct), static (s, after, ct) => s.ListWorldsValueAsync(after, ct), "postgresql", shape),
             new DbCoreScopedQueryUnit<PgBenchSession>(database.CreateSession, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), "postgresql", shape),
             new DbCorePgSessionAdoUnit(database, shape),
             new DapperQueryUnit(open, "postgresql", shape),
@@ -416,6 +435,7 @@ internal static class QueryContenders
         [
             new RawSqliteQueryUnit(connectionString, shape),
             new DbCoreSqliteQueryUnit(database, shape),
+            new DbCoreValueTaskQueryUnit<SqliteBenchSession>(database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldValueAsync(id, ct), static (s, after, ct) => s.ListWorldsValueAsync(after, ct), "sqlite", shape),
             new DbCoreScopedQueryUnit<SqliteBenchSession>(database.CreateSession, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), "sqlite", shape),
             new DbCoreSqliteSessionAdoUnit(database, shape),
             new DapperQueryUnit(open, "sqlite", shape),
