@@ -108,7 +108,7 @@ internal static class QueryEmitter
         w.WriteLine($"{spec.Accessibility} async partial {spec.ReturnTypeName} {Identifier.Escape(spec.MethodName)}({parameters})");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"await OpenAsync({token}).ConfigureAwait(false);");
+        w.WriteLine($"await OpenForStatementAsync({sqlField}, {token}).ConfigureAwait(false);");
         if (spec.Shape == ResultShape.Stream)
         {
             WriteStreamBody(w, spec, provider, sqlField, token, positional);

@@ -9,6 +9,7 @@ using DbCore.Diagnostics;
 using DbCore.Errors;
 using DbCore.Infrastructure;
 using DbCore.Internal;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace DbCore;
@@ -125,9 +126,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     internal void EnsureTransactionBegun() => EnsureTransaction();
 
     /// <summary>
-    /// Creates a command bound to the session's connection and transaction. On PostgreSQL a plain read (one SELECT, WITH,
-    /// VALUES, TABLE or SHOW statement without a locking clause or a writing keyword) created before the transaction began
-    /// runs without one, as raw Npgsql would run it; any other statement begins the transaction first.
+    /// Creates a command bound to the session's connection and transaction. A plain read (one SELECT, WITH, VALUES, TABLE or
+    /// SHOW statement without a locking clause or a writing keyword) created before the transaction began runs without one,
+    /// as raw Npgsql or Microsoft.Data.Sqlite would run it; any other statement begins the transaction first (on SQLite
+    /// <c>BEGIN IMMEDIATE</c>, whose wait for the write lock blocks this thread: typed query methods and units of work wait
+    /// asynchronously).
     /// </summary>
     /// <param name="sql">The command text.</param>
     public DbCommand CreateCommand(string sql)
@@ -176,7 +179,40 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Acquires a connection (on SQLite also begins the transaction; on PostgreSQL it begins with the first write). Does nothing when already open.</summary>
+    /// <summary>
+    /// Used by generated query methods: opens the session and, on SQLite, begins the write transaction before a statement
+    /// that may write, waiting for the write lock without blocking a thread (<see cref="CreateCommand"/> would begin it
+    /// synchronously). On PostgreSQL the same as <see cref="OpenAsync"/>.
+    /// </summary>
+    /// <param name="sql">The statement about to run.</param>
+    /// <param name="cancellationToken">Cancels waiting for a connection or the write lock.</param>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    protected ValueTask OpenForStatementAsync(string sql, CancellationToken cancellationToken)
+        => _state == SessionState.Open && (_transaction is not null || _connection is NpgsqlConnection || SqlClassifier.IsRead(sql))
+            ? default
+            : OpenForStatementCoreAsync(sql, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask OpenForStatementCoreAsync(string sql, CancellationToken cancellationToken)
+    {
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (_transaction is null && _connection is SqliteConnection && !SqlClassifier.IsRead(sql))
+        {
+            try
+            {
+                _transaction = await SqliteTransactions.BeginAsync(_connection, readOnly: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+            {
+                throw translated;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Acquires a connection. The transaction begins with the first statement that may write (PostgreSQL and SQLite), except
+    /// in read-only sessions on SQLite and in retrying units, which begin it now. Does nothing when already open.
+    /// </summary>
     /// <param name="cancellationToken">Cancels waiting for a connection.</param>
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
         => _state == SessionState.Open ? default : OpenCoreAsync(cancellationToken);
@@ -213,11 +249,16 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // retrying write unit, where it begins now (no round trip: Npgsql sends the BEGIN with the first statement).
             if (connection is not NpgsqlConnection)
             {
+                // SQLite: read-only and retrying units begin now (a read snapshot, or the write lock before the work runs);
+                // other sessions begin with their first statement that may write, as on PostgreSQL (no lock for reads).
                 _engine.OnSqliteOpened(connection);
-                _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
-                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                if (IsReadOnly || BeginsAtOpen)
                 {
-                    await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
+                    _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
+                    if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                    {
+                        await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             else if (BeginsAtOpen)
@@ -283,10 +324,13 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             if (connection is not NpgsqlConnection)
             {
                 _engine.OnSqliteOpened(connection);
-                _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
-                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                if (IsReadOnly || BeginsAtOpen)
                 {
-                    ReadOnlyTransaction.Begin(connection, _transaction);
+                    _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
+                    if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                    {
+                        ReadOnlyTransaction.Begin(connection, _transaction);
+                    }
                 }
             }
             else if (BeginsAtOpen)

@@ -11,7 +11,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__ByPriorityAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ByPriorityAsync_Sql);
@@ -95,7 +95,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__CountAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__CountAsync_Sql);
@@ -153,7 +153,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__DeleteTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__DeleteTodoAsync_Sql);
@@ -182,7 +182,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__FindTitleAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__FindTitleAsync_Sql);
@@ -229,7 +229,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__FindTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__FindTodoAsync_Sql);
@@ -328,7 +328,7 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async partial global::System.Threading.Tasks.ValueTask<global::App.Todo> GetTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__GetTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__GetTodoAsync_Sql);
@@ -426,7 +426,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__InsertTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__InsertTodoAsync_Sql);
@@ -525,7 +525,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListByIdsAsync(long[] ids, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__ListByIdsAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListByIdsAsync_Sql);
@@ -624,7 +624,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__ListSummariesAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListSummariesAsync_Sql);
@@ -718,7 +718,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__ListTodosAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListTodosAsync_Sql);
@@ -817,7 +817,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__RenameAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Npgsql.NpgsqlCommand __command = CreateCommand(__RenameAsync_Sql);
@@ -848,7 +848,7 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Collections.Generic.IAsyncEnumerable<global::App.Todo> StreamTodosAsync([global::System.Runtime.CompilerServices.EnumeratorCancellationAttribute] global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await OpenForStatementAsync(__StreamTodosAsync_Sql, cancellationToken).ConfigureAwait(false);
             using global::Npgsql.NpgsqlCommand __command = CreateCommand(__StreamTodosAsync_Sql);
             global::Npgsql.NpgsqlDataReader __reader;
             try

@@ -121,6 +121,28 @@ public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }
+
+    [Fact]
+    public async Task A_query_method_that_writes_waits_for_the_write_lock_without_blocking_its_caller()
+    {
+        string file = Path.Combine(_directory, "locked.db");
+        await using var db = await TodoSchema.CreateAsync(new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = 1 }, "Production"), TodoSchema.Sqlite);
+        await using var holder = new SqliteConnection($"Data Source={file}");
+        await holder.OpenAsync();
+        await using (var begin = holder.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        await using QueryAnySession session = db.CreateSession();
+        Assert.Empty(await session.ListAsync()); // a read beside the writer: no lock, at once
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Task<Todo> insert = session.InsertAsync("waits", false, Priority.Low, null);
+        Assert.False(insert.IsCompleted, "the write blocked its caller while waiting for the lock");
+        await Assert.ThrowsAsync<DatabaseBusyException>(() => insert);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"BUSY after {clock.Elapsed}, before the 1 s busy timeout");
+    }
 }
 
 [Collection(PostgresCollection.Name)]

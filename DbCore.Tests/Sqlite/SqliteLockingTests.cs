@@ -148,14 +148,46 @@ public sealed class SqliteLockingTests : IDisposable
         await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 1);
         await using SqliteConnection holder = await HoldWriteLockAsync();
 
+        // A unit of work begins BEGIN IMMEDIATE at open and waits for the lock asynchronously.
         var clock = Stopwatch.StartNew();
-        ValueTask<LocalSession> open = db.OpenSessionAsync();
-        Assert.False(open.IsCompleted, "the open blocked its caller for the whole busy wait");
-        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(async () => await open);
+        Task unit = db.ExecuteAsync((session, ct) => InsertAsync(session, 7, ct));
+        Assert.False(unit.IsCompleted, "the unit blocked its caller for the whole busy wait");
+        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(() => unit);
 
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"BUSY came after {clock.Elapsed}, before the 1 s busy timeout");
         Assert.True(ex.IsTransient);
         Assert.Equal(5, Assert.IsType<SqliteException>(ex.InnerException).SqliteErrorCode);
         Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [Fact]
+    public async Task A_session_that_only_reads_takes_no_write_lock_and_its_first_write_begins_the_transaction()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 1);
+        SqliteConnection holder = await HoldWriteLockAsync();
+
+        // The scoped-session idiom: the session opens at once beside a writer and reads the last committed data (the
+        // holder's uncommitted row is not seen); before, it began BEGIN IMMEDIATE at open and waited for the lock.
+        var clock = Stopwatch.StartNew();
+        await using (LocalSession reader = db.CreateSession())
+        {
+            Assert.Equal(1L, await CountAsync(reader, CancellationToken.None));
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(0.9), $"the read waited {clock.Elapsed} for the writer");
+
+        // A session that writes begins its transaction at the first write, and commits once the lock is free.
+        await using LocalSession writer = await db.OpenSessionAsync();
+        Assert.Equal(1L, await CountAsync(writer, CancellationToken.None)); // a read first: no transaction yet
+        await using (SqliteCommand rollback = holder.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";                               // the other writer gives up its lock
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await holder.DisposeAsync();
+        await InsertAsync(writer, 8, CancellationToken.None);                 // BEGIN IMMEDIATE, then the insert
+        await writer.CommitAsync();
+        Assert.Equal(2L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct)));
     }
 }
