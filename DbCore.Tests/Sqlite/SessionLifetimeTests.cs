@@ -64,6 +64,29 @@ public sealed class SessionLifetimeTests : IDisposable
             Assert.Equal(0, db.GetPoolStatistics().InUse);
         }
     }
+}
+
+/// <summary>
+/// The session gauge seen by a listener attached mid-flight. Runs alone (no parallel test): whether a session counted
+/// itself at open depends on every listener of the process, and another test's OpenTelemetry provider would count it.
+/// </summary>
+[Collection(Configuration.ProcessEnvironmentCollection.Name)]
+public sealed class ActiveSessionGaugeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-gauge-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private Local Create(string name)
+    {
+        var settings = new LocalSettings { ConnectionString = $"Data Source={Path.Combine(_directory, name + ".db")}" };
+        settings.Retry.BaseDelayMilliseconds = 1;
+        return new Local(settings, "Production");
+    }
 
     [Fact]
     public async Task Active_sessions_never_go_negative_for_a_listener_attached_mid_flight()
