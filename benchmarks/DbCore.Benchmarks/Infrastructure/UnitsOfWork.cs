@@ -153,12 +153,17 @@ internal sealed class DbCoreSqliteExecuteUnit(SqliteBench database) : UnitOfWork
     }
 }
 
-/// <summary>DbCore's <c>OpenSessionAsync</c> on SQLite.</summary>
+/// <summary>
+/// DbCore's <c>OpenSessionAsync</c> on SQLite, like-for-like with raw's <c>BeginTransaction</c>: the session's transaction is
+/// begun explicitly (<c>session.Transaction</c>, BEGIN IMMEDIATE). Without it the session's read would run in autocommit
+/// (the SQLite read path) and the unit would no longer be the same work as raw's.
+/// </summary>
 internal sealed class DbCoreSqliteSessionUnit(SqliteBench database) : UnitOfWork("dbcore-session", "sqlite")
 {
     public override async Task RunAsync(CancellationToken cancellationToken)
     {
         await using SqliteBenchSession session = await database.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        _ = session.Transaction;
         await using (SqliteCommand command = session.CreateCommand(BenchSql.Read))
         {
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
