@@ -68,6 +68,23 @@ internal static class QueryCatalogEmitter
         w.Indent++;
         w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, cancellationToken);");
         w.Indent--;
+        if (catalog.Provider != ProviderKind.PostgreSql)
+        {
+            w.WriteLineNoTabs(string.Empty);
+            w.WriteLine("/// <summary>");
+            w.WriteLine("/// Checks every <c>[Query]</c> method as <see cref=\"VerifyQueriesAsync\"/> does, against a private in-memory SQLite database");
+            w.WriteLine("/// built from <paramref name=\"schemaScript\"/>: no server, no file (for tests and CI).");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("/// <param name=\"schemaScript\">The schema's SQL, e.g. <c>File.ReadAllText(\"schema.sql\")</c>.</param>");
+            w.WriteLine("/// <param name=\"cancellationToken\">Cancels the verification.</param>");
+            w.WriteLine("/// <exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the schema; lists every mismatch.</exception>");
+            w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCodeAttribute(\"DbCore.Generators\", \"{s_version}\")]");
+            w.WriteLine("public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, global::System.Threading.CancellationToken cancellationToken = default)");
+            w.Indent++;
+            w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, cancellationToken);");
+            w.Indent--;
+        }
+
         w.Indent--;
         w.WriteLine("}");
         if (hasNamespace)

@@ -38,8 +38,64 @@ public static partial class QueryVerifier
         await using (session.ConfigureAwait(false))
         {
             await session.OpenAsync(cancellationToken).ConfigureAwait(false);
-            DbConnection connection = session.Connection;
-            DbTransaction transaction = session.Transaction;
+            await DescribeAllAsync(session.Connection, session.Transaction, queries, mismatches, cancellationToken).ConfigureAwait(false);
+            await session.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (mismatches.Count > 0)
+        {
+            throw new QueryVerificationException(mismatches);
+        }
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="queries"/> against a private in-memory SQLite database built from <paramref name="schemaScript"/>
+    /// (the <c>CREATE TABLE</c> statements of the application), with no server and no file: for tests and CI of an
+    /// application whose queries run on SQLite.
+    /// </summary>
+    /// <param name="queries">The accessor's query catalog.</param>
+    /// <param name="schemaScript">The schema, one or more SQL statements (e.g. <c>File.ReadAllText("schema.sql")</c>).</param>
+    /// <param name="cancellationToken">Cancels the verification.</param>
+    /// <exception cref="QueryVerificationException">Some query does not match the schema; lists every mismatch.</exception>
+    public static async Task VerifyAgainstSqliteSchemaAsync(IReadOnlyList<QueryDescriptor> queries, string schemaScript, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentException.ThrowIfNullOrWhiteSpace(schemaScript);
+        var connection = new SqliteConnection("Data Source=:memory:");
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            SqliteCommand create = connection.CreateCommand();
+            await using (create.ConfigureAwait(false))
+            {
+                create.CommandText = schemaScript;
+                try
+                {
+                    await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    throw new ArgumentException($"The schema script does not run on SQLite: {ex.Message} Fix the script; nothing was verified.", nameof(schemaScript), ex);
+                }
+            }
+
+            var mismatches = new List<QueryMismatch>();
+            DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await DescribeAllAsync(connection, transaction, queries, mismatches, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (mismatches.Count > 0)
+            {
+                throw new QueryVerificationException(mismatches);
+            }
+        }
+    }
+
+    private static async Task DescribeAllAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<QueryDescriptor> queries, List<QueryMismatch> mismatches, CancellationToken cancellationToken)
+    {
+        {
             for (int i = 0; i < queries.Count; i++)
             {
                 QueryDescriptor query = queries[i];
@@ -60,13 +116,6 @@ public static partial class QueryVerifier
                     Check(query, described, mismatches);
                 }
             }
-
-            await session.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        if (mismatches.Count > 0)
-        {
-            throw new QueryVerificationException(mismatches);
         }
     }
 

@@ -183,6 +183,25 @@ public sealed class SqliteQueryVerificationTests : QueryVerificationTests, IDisp
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }
+
+    [Fact]
+    public async Task A_schema_script_verifies_without_a_database_file()
+    {
+        // The same three deliberately wrong methods as against a live file, from the script alone.
+        var ex = await Assert.ThrowsAsync<QueryVerificationException>(() => QueryAny.VerifyQueriesAgainstSqliteSchemaAsync(Schema));
+        Assert.Equal(
+            new[] { "QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync" },
+            ex.Mismatches.Select(m => m.Method).Order(StringComparer.Ordinal));
+
+        // A script that lacks a column the queries read: the mismatch names it.
+        string stale = Schema.Replace("due_at TEXT NULL", "due TEXT NULL", StringComparison.Ordinal);
+        var staleEx = await Assert.ThrowsAsync<QueryVerificationException>(() => QueryAny.VerifyQueriesAgainstSqliteSchemaAsync(stale));
+        Assert.Contains(staleEx.Mismatches, m => m.Method == "QueryAnySession.DetailsAsync" && m.Problem.Contains("due_at", StringComparison.Ordinal));
+
+        // A script that does not run is a clear argument error, not a verification result.
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => QueryAny.VerifyQueriesAgainstSqliteSchemaAsync("CREATE TABLE ("));
+        Assert.Contains("schema script", bad.Message, StringComparison.Ordinal);
+    }
 }
 
 [Collection(PostgresCollection.Name)]
