@@ -23,6 +23,9 @@ namespace DbCore;
 public abstract class DbSession : IAsyncDisposable, IDisposable
 {
     private readonly DatabaseEngine _engine;
+
+    /// <summary>The last SQL text found to be a plain read (see <see cref="IsKnownRead"/>).</summary>
+    private string? _lastRead;
     private DbConnection? _connection;
     private DbTransaction? _transaction;
     private long _acquiredAt;
@@ -136,7 +139,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     public DbCommand CreateCommand(string sql)
     {
         EnsureOpen();
-        if (_transaction is null && !SqlClassifier.IsRead(sql))
+        if (_transaction is null && !IsKnownRead(sql))
         {
             BeginDeferredTransaction();
         }
@@ -188,15 +191,45 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels waiting for a connection or the write lock.</param>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     protected ValueTask OpenForStatementAsync(string sql, CancellationToken cancellationToken)
-        => _state == SessionState.Open && (_transaction is not null || _connection is NpgsqlConnection || SqlClassifier.IsRead(sql))
-            ? default
-            : OpenForStatementCoreAsync(sql, cancellationToken);
+    {
+        if (_state != SessionState.Open || _transaction is not null || _connection is NpgsqlConnection)
+        {
+            return _state == SessionState.Open ? default : OpenForStatementCoreAsync(sql, cancellationToken);
+        }
+
+        if (!IsKnownRead(sql))
+        {
+            return OpenForStatementCoreAsync(sql, cancellationToken);
+        }
+
+        return default;
+    }
+
+    /// <summary>
+    /// <see cref="SqlClassifier.IsRead"/>, remembering the last statement found to be a read, so the generated method's
+    /// <see cref="OpenForStatementAsync"/> and the <see cref="CreateCommand"/> right after it classify its SQL once.
+    /// </summary>
+    private bool IsKnownRead(string sql)
+    {
+        if (ReferenceEquals(sql, _lastRead))
+        {
+            return true;
+        }
+
+        if (!SqlClassifier.IsRead(sql))
+        {
+            return false;
+        }
+
+        _lastRead = sql;
+        return true;
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenForStatementCoreAsync(string sql, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (_transaction is null && _connection is SqliteConnection && !SqlClassifier.IsRead(sql))
+        if (_transaction is null && _connection is SqliteConnection && !IsKnownRead(sql))
         {
             try
             {
