@@ -75,6 +75,10 @@ public static class DbCoreProblemDetails
     public static IResult ToResult(DbCoreException exception, int retryAfterSeconds = 1, int handlerAttempts = 1)
         => new ProblemResult(Create(exception, handlerAttempts), retryAfterSeconds);
 
+    /// <summary>DbCore's own error, or a provider error from a raw command on the session typed the same way; else null.</summary>
+    internal static DbCoreException? Typed(DbSession session, Exception exception)
+        => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception);
+
     /// <summary>Sets <c>Retry-After</c> on a 503 answer.</summary>
     internal static void AddRetryAfter(HttpResponse response, int status, int retryAfterSeconds)
     {

@@ -30,7 +30,7 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
             if (executed.Exception is { } exception && !executed.ExceptionHandled)
             {
                 await session.DisposeAsync().ConfigureAwait(false);
-                if (UnitOfWorkEndpointFilter<TSession>.Typed(session, exception) is { } failure)
+                if (DbCoreProblemDetails.Typed(session, exception) is { } failure)
                 {
                     executed.Result = Problem(failure, context.HttpContext);
                     executed.ExceptionHandled = true;

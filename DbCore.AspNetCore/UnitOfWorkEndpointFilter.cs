@@ -44,7 +44,7 @@ public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options
 
                     return result;
                 }
-                catch (Exception ex) when (Typed(session, ex) is { } typed)
+                catch (Exception ex) when (DbCoreProblemDetails.Typed(session, ex) is { } typed)
                 {
                     // DbCore's own errors, and provider errors from raw commands on the session, typed the same way.
                     failure = typed;
@@ -76,9 +76,6 @@ public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options
             }
         }
     }
-
-    internal static DbCoreException? Typed(DbSession session, Exception exception)
-        => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception);
 
     private bool CanRetry(DbCoreException failure, int attempt, int argument, HttpContext http)
         => options.RetryTransientFailures && failure.IsTransient && attempt < options.MaxAttempts && argument >= 0

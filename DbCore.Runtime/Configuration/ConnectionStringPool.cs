@@ -25,9 +25,11 @@ internal readonly record struct ConnectionStringPool(
     private const string IdleKeyword = "Connection Idle Lifetime";
     private const string CommandTimeoutKeyword = "Command Timeout";
 
-    public static ConnectionStringPool Read(ParsedConnectionString parsed, DatabaseDefinition definition, IDatabaseSettings settings, Action<string, string> addError)
+    /// <param name="parsed">The parsed connection string.</param>
+    /// <param name="key">Where the connection string came from, for messages.</param>
+    /// <param name="addError">Records a problem (key, message).</param>
+    public static ConnectionStringPool Read(ParsedConnectionString parsed, string key, Action<string, string> addError)
     {
-        string key = settings.ConnectionStringSource ?? definition.SettingsTypeName + "." + definition.ConnectionStringProperty;
         int? Get(string keyword)
         {
             if (!parsed.Values.TryGetValue(keyword, out string? text))

@@ -108,7 +108,7 @@ public sealed class DatabaseOptions
         // DbCore's own Pool:* keys, when set, are the most explicit and win over both. Each decision is logged at start.
         var honoured = new List<string>();
         ConnectionStringPool fromString = provider == DatabaseProvider.PostgreSql
-            ? ConnectionStringPool.Read(parsed, definition, settings, errors.AddFull)
+            ? ConnectionStringPool.Read(parsed, ConnectionStringKey(definition, settings), errors.AddFull)
             : default;
         int size = errors.AtLeast("Pool:Size", p.Size ?? fromString.MinPoolSize ?? profile.Size, 0);
         int overflow = errors.AtLeast(
