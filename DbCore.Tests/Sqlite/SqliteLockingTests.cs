@@ -76,7 +76,13 @@ public sealed class SqliteLockingTests : IDisposable
     {
         await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
 
-        // Read-only sessions of a file database run on connections SQLite opens read-only (Mode=ReadOnly).
+        // Read-only sessions of a file database run on connections SQLite opens read-only (Mode=ReadOnly), not on the
+        // write pool with PRAGMA query_only switched on and off around every session.
+        await using (LocalSession reader = await db.OpenReadOnlySessionAsync())
+        {
+            Assert.Equal(SqliteOpenMode.ReadOnly, new SqliteConnectionStringBuilder(reader.Connection.ConnectionString).Mode);
+        }
+
         var ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteReadOnlyAsync((session, ct) => InsertAsync(session, 99, ct)));
         Assert.Equal("8", ex.SqlState); // SQLITE_READONLY
         Assert.False(ex.IsTransient);
