@@ -103,13 +103,12 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
     }
 
     /// <summary>
-    /// DbCore adds no pool clear of its own for one broken connection: the unit is retried once on another pooled
-    /// connection. Npgsql 10 itself still closes the idle connections when a connector breaks with 57P01 or an I/O error
-    /// (NpgsqlConnector.Break calls DataSource.Clear, with no switch to turn it off); the test reports how many survived so
-    /// docs/resilience.md can say what a killed backend costs.
+    /// One broken connection costs one reconnect: the unit is retried once and the nine other pooled connections are the
+    /// same backends afterwards. (Npgsql clears its whole pool when one connector breaks with 57P01 or an I/O error;
+    /// DbCore's sessions draw from single-connection Npgsql pools, so that clear reaches one connection.)
     /// </summary>
     [PostgresFact]
-    public async Task One_killed_backend_is_retried_once_and_DbCore_does_not_clear_the_pool()
+    public async Task One_killed_backend_costs_one_reconnect_and_the_other_pooled_connections_survive()
     {
         string cs = await server.CreateDatabaseAsync("onekill");
         var logs = new LogCollector();
@@ -133,12 +132,60 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
 
             await SelectOneAsync(session, ct);
         });
+        await Task.Delay(200); // a closed connection leaves pg_stat_activity asynchronously
         HashSet<int> after = await BackendsAsync(cs);
 
+        output.WriteLine($"pooled connections before: {before.Count}; survived the kill: {before.Intersect(after).Count()}; new: {after.Except(before).Count()}");
         Assert.Equal(2, runs);
         Assert.Empty(logs.Named("PoolCleared"));
         Assert.Single(logs.Named("Retrying"));
-        output.WriteLine($"pooled connections before: {before.Count}; survived the kill: {before.Intersect(after).Count()}; new: {after.Except(before).Count()}");
+        Assert.Equal(10, before.Count);
+        Assert.Equal(9, before.Intersect(after).Count());
+        Assert.Single(after.Except(before));
+    }
+
+    /// <summary>
+    /// Evidence that the server itself went away: two different pooled connections broken within a short window. Every
+    /// idle connection is then closed at once, so the units that come next connect afresh instead of each failing once
+    /// on a dead connection.
+    /// </summary>
+    [PostgresFact]
+    public async Task Two_connections_broken_in_a_short_window_clear_the_idle_pool_so_later_units_do_not_fail()
+    {
+        string cs = await server.CreateDatabaseAsync("allkilled");
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(cs, logs, s =>
+        {
+            s.Pool.Size = 10;
+            s.Pool.MaxOverflow = 0;
+        });
+        Assert.Equal(10, await db.WarmUpAsync());
+        await Resilient.AdminAsync(cs, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+
+        // Two sessions at once take two different pooled connections; both are dead.
+        await using (PgSession first = await db.OpenSessionAsync())
+        await using (PgSession second = await db.OpenSessionAsync())
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => SelectOneAsync(first, default)); // 57P01 on a raw command
+            await Assert.ThrowsAnyAsync<Exception>(() => SelectOneAsync(second, default));
+        }
+
+        int arrived = 0;
+        var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task[] units = [.. Enumerable.Range(0, 8).Select(_ => Task.Run(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await SelectOneAsync(session, ct);
+            if (Interlocked.Increment(ref arrived) == 8)
+            {
+                allIn.SetResult();
+            }
+
+            await allIn.Task.WaitAsync(TimeSpan.FromSeconds(10), ct); // eight sessions at once: eight different pooled connections
+        })))];
+        await Task.WhenAll(units);
+
+        Assert.Single(logs.Named("PoolCleared"));
+        Assert.Empty(logs.Named("Retrying"));
     }
 
     private static async Task<HashSet<int>> BackendsAsync(string cs)
