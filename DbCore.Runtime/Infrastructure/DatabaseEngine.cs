@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
+using DbCore.Errors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,6 +56,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             {
                 DataSource = builder.Build();
                 ReadOnlyDataSource = DataSource;
+                if (builder.ConnectionStringBuilder is { Pooling: true, Multiplexing: false })
+                {
+                    // Sessions draw from single-connection data sources (see ConnectionSlots); DataSource stays the
+                    // accessor's public data source for code outside sessions and opens nothing unless used.
+                    Slots = new ConnectionSlots(builder, options.Name, options.Pool.Size, options.Pool.MaxSize, options.Pool.AcquireTimeout, () => ErrorTranslator.PoolExhausted(this), OnConnectionsBroken);
+                }
             }
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
@@ -103,6 +110,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Where read-only sessions connect: a standby-preferring view of a multi-host source, else <see cref="DataSource"/>.</summary>
     internal DbDataSource ReadOnlyDataSource { get; }
+
+    /// <summary>
+    /// PostgreSQL with one host and pooling: where sessions get their connection (one Npgsql data source per connection,
+    /// so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
+    /// </summary>
+    internal ConnectionSlots? Slots { get; }
 
     /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
     internal bool IsMultiHost => _multiHost is not null;
@@ -202,6 +215,46 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         _multiHost?.ClearDatabaseStates();
         (_probeRoot as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
     }
+
+    internal const string ConnectFailedEvidence = "a new connection could not be made";
+
+    private const string ConnectionsBrokenEvidence = "two pooled connections broke within 2 s";
+
+    private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
+
+    private long _lastPoolClear;
+
+    /// <summary>
+    /// Evidence that the server went away (a fresh connect failed, or two pooled connections broke within
+    /// <see cref="ConnectionSlots.BreakWindow"/>): forgets the multi-host states, so the next attempt asks every host
+    /// again (a promoted standby is found at once, not after Host Recheck Seconds), and clears the idle connections,
+    /// which are most likely dead too; at most once per second. One broken connection alone is no such evidence: it
+    /// costs that connection only (see <see cref="ConnectionSlots"/>).
+    /// </summary>
+    internal void OnServerWentAway(string evidence)
+    {
+        ForgetHostStates();
+        if (Options.Provider != DatabaseProvider.PostgreSql)
+        {
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        long last = Interlocked.Read(ref _lastPoolClear);
+        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < PoolClearInterval)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
+        {
+            Slots?.ClearAll();
+            ((NpgsqlDataSource)(_multiHost ?? DataSource)).Clear();
+            Log.PoolCleared(Logger, Name, evidence);
+        }
+    }
+
+    private void OnConnectionsBroken() => OnServerWentAway(ConnectionsBrokenEvidence);
 
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
@@ -418,13 +471,14 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     {
         int target = Options.Provider == DatabaseProvider.PostgreSql ? Options.Pool.Size : Math.Min(Options.Pool.Size, 1);
         var connections = new DbConnection[target];
+        var slots = new ConnectionSlots.Slot?[target];
         int opened = 0;
         long start = Stopwatch.GetTimestamp();
         try
         {
             for (; opened < target; opened++)
             {
-                connections[opened] = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                connections[opened] = await OpenForWarmUpAsync(opened, cancellationToken).ConfigureAwait(false);
             }
 
             Log.WarmUpCompleted(Logger, Name, opened, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -438,10 +492,32 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             for (int i = 0; i < opened; i++)
             {
                 await connections[i].DisposeAsync().ConfigureAwait(false);
+                slots[i]?.Return(broken: false);
             }
         }
 
         return opened;
+
+        async ValueTask<DbConnection> OpenForWarmUpAsync(int index, CancellationToken ct)
+        {
+            if (Slots is null)
+            {
+                return await DataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            }
+
+            ConnectionSlots.Slot slot = Slots.TryRent() ?? await Slots.RentAsync(ct).ConfigureAwait(false);
+            try
+            {
+                DbConnection connection = await slot.OpenAsync(ct).ConfigureAwait(false);
+                slots[index] = slot;
+                return connection;
+            }
+            catch
+            {
+                slot.Return(broken: false);
+                throw;
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -453,6 +529,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
+        if (Slots is not null)
+        {
+            await Slots.DisposeAsync().ConfigureAwait(false);
+        }
+
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
         if (SqliteReadOnlyPool)
         {
@@ -482,6 +563,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
+        Slots?.Dispose();
         (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)
         {

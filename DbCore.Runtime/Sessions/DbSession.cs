@@ -27,6 +27,9 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     /// <summary>The last SQL text found to be a plain read (see <see cref="IsKnownRead"/>).</summary>
     private string? _lastRead;
     private DbConnection? _connection;
+
+    /// <summary>The pool slot the connection came from (PostgreSQL, see <see cref="ConnectionSlots"/>); returned after it.</summary>
+    private ConnectionSlots.Slot? _slot;
     private DbTransaction? _transaction;
     private long _acquiredAt;
     private SessionState _state;
@@ -254,15 +257,23 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     private async ValueTask OpenCoreAsync(CancellationToken cancellationToken)
     {
         ThrowIfNotOpenable();
-        DbConnection connection;
+        DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
         {
             _engine.EnsureReady();
-            NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
-            connection = npgsql is not null
-                ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
-                : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (_engine.Slots is { } slots)
+            {
+                _slot = slots.TryRent() ?? await slots.RentAsync(cancellationToken).ConfigureAwait(false);
+                connection = await _slot.OpenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
+                connection = npgsql is not null
+                    ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
+                    : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -272,6 +283,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         finally
         {
             _engine.EndWait();
+            if (connection is null)
+            {
+                // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                ReturnSlot(broken: false);
+            }
         }
 
         _activeCounted = _engine.OnAcquired(start);
@@ -301,12 +317,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            bool broken = ConnectionSlots.Slot.IsBroken(connection);
             try
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
             finally
             {
+                ReturnSlot(broken);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -331,12 +349,20 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
 
         ThrowIfNotOpenable();
-        DbConnection connection;
+        DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
         {
             _engine.EnsureReady();
-            connection = _engine.Source(IsReadOnly).OpenConnection();
+            if (_engine.Slots is { } slots)
+            {
+                _slot = slots.Rent();
+                connection = _slot.Open();
+            }
+            else
+            {
+                connection = _engine.Source(IsReadOnly).OpenConnection();
+            }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -346,6 +372,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         finally
         {
             _engine.EndWait();
+            if (connection is null)
+            {
+                // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                ReturnSlot(broken: false);
+            }
         }
 
         _activeCounted = _engine.OnAcquired(start);
@@ -373,12 +404,14 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            bool broken = ConnectionSlots.Slot.IsBroken(connection);
             try
             {
                 connection.Dispose();
             }
             finally
             {
+                ReturnSlot(broken);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -594,7 +627,15 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             finally
             {
                 // Whatever the transaction's dispose threw, the connection goes back to the pool.
-                await connection.DisposeAsync().ConfigureAwait(false);
+                bool broken = ConnectionSlots.Slot.IsBroken(connection);
+                try
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    ReturnSlot(broken);
+                }
             }
         }
         finally
@@ -651,12 +692,31 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             }
             finally
             {
-                connection.Dispose();
+                bool broken = ConnectionSlots.Slot.IsBroken(connection);
+                try
+                {
+                    connection.Dispose();
+                }
+                finally
+                {
+                    ReturnSlot(broken);
+                }
             }
         }
         finally
         {
             _engine.OnReleased(_acquiredAt, _activeCounted);
+        }
+    }
+
+    /// <summary>Gives the pool slot back (once); <paramref name="broken"/>: its connection broke during the session.</summary>
+    private void ReturnSlot(bool broken)
+    {
+        ConnectionSlots.Slot? slot = _slot;
+        if (slot is not null)
+        {
+            _slot = null;
+            slot.Return(broken);
         }
     }
 
