@@ -37,6 +37,7 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
     internal static readonly TimeSpan BreakWindow = TimeSpan.FromSeconds(2);
 
     private readonly NpgsqlDataSourceBuilder _builder;
+    private readonly TargetSessionAttributes? _target;
     private readonly string _name;
     private readonly int _baseCount;
     private readonly TimeSpan _acquireTimeout;
@@ -53,16 +54,24 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
     private int _lastBrokenSlot = -1;
     private volatile bool _disposed;
 
-    /// <param name="builder">Configured for the accessor; kept and built once per slot (Npgsql clones its settings per build).</param>
-    /// <param name="name">The accessor's name; slot <c>i</c>'s data source is named <c>{name}#{i}</c>.</param>
+    /// <param name="builder">
+    /// Configured for the accessor; kept and built once per slot (Npgsql clones its settings per build). Several slot
+    /// sets may share it: builds lock on it.
+    /// </param>
+    /// <param name="target">
+    /// Several hosts: each slot is a multi-host data source (one connection per host at most) seen with this target;
+    /// <see langword="null"/> for one host.
+    /// </param>
+    /// <param name="name">The slot set's name; slot <c>i</c>'s data source is named <c>{name}#{i}</c>.</param>
     /// <param name="size">Base slots (Pool:Size).</param>
     /// <param name="maxSize">All slots (Pool:Size + Pool:MaxOverflow).</param>
     /// <param name="acquireTimeout">How long a session waits for a free slot; zero waits without limit (as Npgsql's <c>Timeout=0</c>).</param>
     /// <param name="exhausted">The error when no slot became free within <paramref name="acquireTimeout"/>.</param>
     /// <param name="serverWentAway">Called on evidence that the server went away (see <see cref="Return"/>).</param>
-    internal ConnectionSlots(NpgsqlDataSourceBuilder builder, string name, int size, int maxSize, TimeSpan acquireTimeout, Func<PoolExhaustedException> exhausted, Action serverWentAway)
+    internal ConnectionSlots(NpgsqlDataSourceBuilder builder, TargetSessionAttributes? target, string name, int size, int maxSize, TimeSpan acquireTimeout, Func<PoolExhaustedException> exhausted, Action serverWentAway)
     {
         _builder = builder;
+        _target = target;
         _name = name;
         _baseCount = Math.Min(size, maxSize);
         _acquireTimeout = acquireTimeout > TimeSpan.Zero ? acquireTimeout : Timeout.InfiniteTimeSpan;
@@ -121,7 +130,16 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
     {
         foreach (Slot slot in _all)
         {
-            slot.Source?.Clear();
+            slot.Root?.Clear();
+        }
+    }
+
+    /// <summary>Several hosts: every slot forgets the cached primary/standby/offline state of each host.</summary>
+    internal void ForgetHostStates()
+    {
+        foreach (Slot slot in _all)
+        {
+            (slot.Root as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
         }
     }
 
@@ -175,7 +193,7 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
 
     private NpgsqlDataSource Build(Slot slot)
     {
-        lock (_lock)
+        lock (_builder)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (slot.Source is { } built)
@@ -185,9 +203,24 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
 
             NpgsqlConnectionStringBuilder settings = _builder.ConnectionStringBuilder;
             settings.MaxPoolSize = 1;
-            settings.MinPoolSize = slot.Index < _baseCount ? 1 : 0;
+
+            // Several hosts: a slot that asked a standby while looking for the primary keeps that connection idle in the
+            // standby's pool of one; with no minimum it closes after Connection Idle Lifetime.
+            settings.MinPoolSize = slot.Index < _baseCount && _target is null ? 1 : 0;
             _builder.Name = _name + "#" + slot.Index.ToString(CultureInfo.InvariantCulture);
-            NpgsqlDataSource source = _builder.Build();
+            NpgsqlDataSource source;
+            if (_target is { } target)
+            {
+                NpgsqlMultiHostDataSource root = _builder.BuildMultiHost();
+                slot.Root = root;
+                source = root.WithTargetSession(target);
+            }
+            else
+            {
+                source = _builder.Build();
+                slot.Root = source;
+            }
+
             slot.Source = source;
             return source;
         }
@@ -213,15 +246,16 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
 
     private NpgsqlDataSource[] TakeSources()
     {
-        lock (_lock)
+        lock (_builder)
         {
             _disposed = true;
             var sources = new List<NpgsqlDataSource>();
             foreach (Slot slot in _all)
             {
-                if (slot.Source is { } source)
+                if (slot.Root is { } root)
                 {
-                    sources.Add(source);
+                    sources.Add(root);
+                    slot.Root = null;
                     slot.Source = null;
                 }
             }
@@ -243,8 +277,11 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
 
         internal int Index { get; }
 
-        /// <summary>This slot's data source of one connection; built on first use.</summary>
+        /// <summary>Where this slot's session connects (a target view of <see cref="Root"/> for several hosts); built on first use.</summary>
         internal volatile NpgsqlDataSource? Source;
+
+        /// <summary>The data source this slot built, to clear and dispose.</summary>
+        internal volatile NpgsqlDataSource? Root;
 
         /// <summary>Opens this slot's connection (Npgsql's pooled open: no wait, the slot is this session's alone).</summary>
         internal ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)

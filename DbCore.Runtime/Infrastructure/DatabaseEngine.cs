@@ -48,7 +48,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         if (options.Provider == DatabaseProvider.PostgreSql)
         {
             NpgsqlDataSourceBuilder builder = CreatePostgresBuilder(options.Name);
-            if (NamesSeveralHosts(builder.ConnectionStringBuilder))
+            bool severalHosts = NamesSeveralHosts(builder.ConnectionStringBuilder);
+            if (severalHosts)
             {
                 (DataSource, ReadOnlyDataSource) = BuildMultiHost(builder);
             }
@@ -56,12 +57,13 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             {
                 DataSource = builder.Build();
                 ReadOnlyDataSource = DataSource;
-                if (builder.ConnectionStringBuilder is { Pooling: true, Multiplexing: false })
-                {
-                    // Sessions draw from single-connection data sources (see ConnectionSlots); DataSource stays the
-                    // accessor's public data source for code outside sessions and opens nothing unless used.
-                    Slots = new ConnectionSlots(builder, options.Name, options.Pool.Size, options.Pool.MaxSize, options.Pool.AcquireTimeout, () => ErrorTranslator.PoolExhausted(this), OnConnectionsBroken);
-                }
+            }
+
+            if (builder.ConnectionStringBuilder is { Pooling: true, Multiplexing: false })
+            {
+                // Sessions draw from single-connection data sources (see ConnectionSlots); DataSource stays the accessor's
+                // public data source for code outside sessions and opens nothing unless used.
+                (_slots, _readOnlySlots) = CreateSlots(builder, severalHosts);
             }
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
@@ -115,7 +117,30 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     /// PostgreSQL with one host and pooling: where sessions get their connection (one Npgsql data source per connection,
     /// so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
     /// </summary>
-    internal ConnectionSlots? Slots { get; }
+    internal ConnectionSlots? Slots(bool readOnly) => readOnly ? _readOnlySlots : _slots;
+
+    private readonly ConnectionSlots? _slots;
+    private readonly ConnectionSlots? _readOnlySlots;
+
+    /// <summary>
+    /// The slots of read-write sessions and of read-only ones: the same set for one host; for several, two sets of
+    /// <see cref="PoolOptions.MaxSize"/> (the read-write target, and standby-preferring), as the two views of one multi-host
+    /// pool had before.
+    /// </summary>
+    private (ConnectionSlots ReadWrite, ConnectionSlots ReadOnly) CreateSlots(NpgsqlDataSourceBuilder builder, bool severalHosts)
+    {
+        PoolOptions pool = Options.Pool;
+        Func<PoolExhaustedException> exhausted = () => ErrorTranslator.PoolExhausted(this);
+        if (!severalHosts)
+        {
+            var slots = new ConnectionSlots(builder, null, Name, pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken);
+            return (slots, slots);
+        }
+
+        return (
+            new ConnectionSlots(builder, ReadWriteTarget(builder.ConnectionStringBuilder), Name, pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken),
+            new ConnectionSlots(builder, TargetSessionAttributes.PreferStandby, Name + ".read", pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken));
+    }
 
     /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
     internal bool IsMultiHost => _multiHost is not null;
@@ -214,6 +239,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     {
         _multiHost?.ClearDatabaseStates();
         (_probeRoot as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+        if (_multiHost is not null)
+        {
+            _slots?.ForgetHostStates();
+            _readOnlySlots?.ForgetHostStates();
+        }
     }
 
     internal const string ConnectFailedEvidence = "a new connection could not be made";
@@ -248,7 +278,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
         {
-            Slots?.ClearAll();
+            _slots?.ClearAll();
+            if (_readOnlySlots != _slots)
+            {
+                _readOnlySlots?.ClearAll();
+            }
+
             ((NpgsqlDataSource)(_multiHost ?? DataSource)).Clear();
             Log.PoolCleared(Logger, Name, evidence);
         }
@@ -500,12 +535,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         async ValueTask<DbConnection> OpenForWarmUpAsync(int index, CancellationToken ct)
         {
-            if (Slots is null)
+            if (_slots is not { } slotSet)
             {
                 return await DataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             }
 
-            ConnectionSlots.Slot slot = Slots.TryRent() ?? await Slots.RentAsync(ct).ConfigureAwait(false);
+            ConnectionSlots.Slot slot = slotSet.TryRent() ?? await slotSet.RentAsync(ct).ConfigureAwait(false);
             try
             {
                 DbConnection connection = await slot.OpenAsync(ct).ConfigureAwait(false);
@@ -529,9 +564,14 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        if (Slots is not null)
+        if (_slots is not null)
         {
-            await Slots.DisposeAsync().ConfigureAwait(false);
+            await _slots.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_readOnlySlots is not null && _readOnlySlots != _slots)
+        {
+            await _readOnlySlots.DisposeAsync().ConfigureAwait(false);
         }
 
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
@@ -563,7 +603,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        Slots?.Dispose();
+        _slots?.Dispose();
+        if (_readOnlySlots != _slots)
+        {
+            _readOnlySlots?.Dispose();
+        }
         (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)
         {

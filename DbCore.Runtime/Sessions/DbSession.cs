@@ -262,7 +262,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _engine.EnsureReady();
-            if (_engine.Slots is { } slots)
+            if (_engine.Slots(IsReadOnly) is { } slots)
             {
                 _slot = slots.TryRent() ?? await slots.RentAsync(cancellationToken).ConfigureAwait(false);
                 connection = await _slot.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -354,7 +354,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _engine.EnsureReady();
-            if (_engine.Slots is { } slots)
+            if (_engine.Slots(IsReadOnly) is { } slots)
             {
                 _slot = slots.Rent();
                 connection = _slot.Open();

@@ -107,10 +107,18 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
     /// same backends afterwards. (Npgsql clears its whole pool when one connector breaks with 57P01 or an I/O error;
     /// DbCore's sessions draw from single-connection Npgsql pools, so that clear reaches one connection.)
     /// </summary>
-    [PostgresFact]
-    public async Task One_killed_backend_costs_one_reconnect_and_the_other_pooled_connections_survive()
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task One_killed_backend_costs_one_reconnect_and_the_other_pooled_connections_survive(bool multiHost)
     {
-        string cs = await server.CreateDatabaseAsync("onekill");
+        string cs = await server.CreateDatabaseAsync(multiHost ? "onekillmulti" : "onekill");
+        if (multiHost)
+        {
+            // Host=a,b (the same server twice): the multi-host path, whose per-host pool Npgsql clears the same way.
+            cs = new NpgsqlConnectionStringBuilder(cs) { Host = $"127.0.0.1:{server.Port},127.0.0.1:{server.Port}" }.ConnectionString;
+        }
+
         var logs = new LogCollector();
         await using Pg db = Resilient.Pg(cs, logs, s =>
         {
