@@ -173,10 +173,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     {
         try
         {
-            _transaction = _connection!.BeginTransaction();
-            if (IsReadOnly)
+            // A read-only session on SQLite begins a deferred (read) transaction: one snapshot from here on, no write lock.
+            _transaction = SqliteTransactions.Begin(_connection!, IsReadOnly);
+            if (IsReadOnly && !_engine.SqliteReadOnlyPool)
             {
-                ReadOnlyTransaction.Begin(_connection, _transaction);
+                ReadOnlyTransaction.Begin(_connection!, _transaction);
             }
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
@@ -236,7 +237,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         {
             try
             {
-                _transaction = await SqliteTransactions.BeginAsync(_connection, readOnly: false, cancellationToken).ConfigureAwait(false);
+                _transaction = await SqliteTransactions.BeginAsync(_connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
@@ -247,7 +248,8 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Acquires a connection. The transaction begins with the first statement that may write (PostgreSQL and SQLite), except
-    /// in read-only sessions on SQLite and in retrying units, which begin it now. Does nothing when already open.
+    /// in retrying units and read-only sessions of an in-memory SQLite database, which begin it now. Does nothing when
+    /// already open.
     /// </summary>
     /// <param name="cancellationToken">Cancels waiting for a connection.</param>
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
@@ -298,10 +300,12 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // retrying write unit, where it begins now (no round trip: Npgsql sends the BEGIN with the first statement).
             if (connection is not NpgsqlConnection)
             {
-                // SQLite: read-only and retrying units begin now (a read snapshot, or the write lock before the work runs);
-                // other sessions begin with their first statement that may write, as on PostgreSQL (no lock for reads).
+                // SQLite: retrying units begin now (the write lock before the work runs), and read-only sessions of an
+                // in-memory database (PRAGMA query_only guards them); other sessions, read-only ones on a file's
+                // Mode=ReadOnly pool too, begin with their first statement that may write, as on PostgreSQL (reads run in
+                // autocommit, taking no lock).
                 _engine.OnSqliteOpened(connection);
-                if (IsReadOnly || BeginsAtOpen)
+                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
                 {
                     _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
                     if (IsReadOnly && !_engine.SqliteReadOnlyPool)
@@ -388,7 +392,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             if (connection is not NpgsqlConnection)
             {
                 _engine.OnSqliteOpened(connection);
-                if (IsReadOnly || BeginsAtOpen)
+                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
                 {
                     _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
                     if (IsReadOnly && !_engine.SqliteReadOnlyPool)
