@@ -1,15 +1,12 @@
 using System;
 using System.Data;
 using System.Data.Common;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
 using DbCore.Errors;
-using DbCore.Infrastructure;
 using DbCore.Internal;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace DbCore;
@@ -88,6 +85,91 @@ public abstract partial class DbSession
     }
 
     /// <summary>
+    /// Runs <paramref name="command"/> as the session's last statement and commits: on PostgreSQL the statement, the
+    /// aborted-transaction guard and COMMIT go as one batch, so a request whose last step is a write saves the COMMIT's
+    /// own round trip. Returns the rows the statement affected. If the statement fails, nothing is committed and its typed
+    /// error is thrown (a <see cref="UniqueViolationException"/>, say); the errors of the commit are those of
+    /// <see cref="CommitAsync"/>. On SQLite (no round trips) the same as running the command and then <see cref="CommitAsync"/>.
+    /// </summary>
+    /// <param name="command">A command this session created (<see cref="CreateCommand"/>), not executed yet; its parameters are used as they are.</param>
+    /// <param name="cancellationToken">Observed until the batch is sent; once COMMIT is on the wire it runs to completion.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ExecuteAndCommitAsync(DbCommand command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (_state != SessionState.Open || !ReferenceEquals(command.Connection, _connection))
+        {
+            ThrowIfNotOpenable();
+            throw new ArgumentException($"{_engine.Name}: the command was not created by this session; create it with session.CreateCommand(sql).", nameof(command));
+        }
+
+        if (_transaction is null || _connection is not NpgsqlConnection npgsql)
+        {
+            // No transaction (the command is a plain read, run in autocommit), or SQLite: nothing to save.
+            int affected;
+            try
+            {
+                affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+            {
+                NoteError(translated);
+                throw translated;
+            }
+
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            return affected;
+        }
+
+        if (npgsql.State != ConnectionState.Open)
+        {
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            int affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, (NpgsqlCommand)command).ConfigureAwait(false);
+            _state = SessionState.Committed;
+            return affected;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
+        {
+            // The statement or the guard found the transaction aborted by an earlier error the work caught.
+            throw await AbortedAsync(ex).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            // The server reported an error, so nothing was applied: either the statement failed (the server skipped the
+            // guard and COMMIT; the transaction is aborted and is rolled back here) or COMMIT did (a deferred constraint,
+            // a serialization failure; the server ended the transaction itself). Npgsql does not say which statement of a
+            // batch failed unless the connection string asks it to, and the transaction's state tells both apart.
+            NoteError(translated);
+            if (TransactionEndedByProvider())
+            {
+                _state = SessionState.RolledBack;
+            }
+            else
+            {
+                await RollBackAbortedAsync().ConfigureAwait(false);
+            }
+
+            throw translated;
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            _state = SessionState.RolledBack;
+            throw translated;
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        {
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
+    }
+
+    /// <summary>
     /// Records the first database error seen in this session (for <see cref="DbCoreException.SqlState"/> of <see cref="TransactionAbortedException"/>).
     /// Called where DbCore runs the session's commands itself.
     /// </summary>
@@ -98,6 +180,13 @@ public abstract partial class DbSession
 
     /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
     private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
+    {
+        await RollBackAbortedAsync().ConfigureAwait(false);
+        return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);
+    }
+
+    /// <summary>Rolls back a transaction the server aborted (an error already thrown or about to be); the session is rolled back.</summary>
+    private async ValueTask RollBackAbortedAsync()
     {
         _state = SessionState.RolledBack;
         CountRollback();
@@ -110,8 +199,6 @@ public abstract partial class DbSession
             // The session is disposed next, which returns (or discards) the connection either way.
             Log.RollbackFailed(_engine.Logger, _engine.Name, rollback);
         }
-
-        return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);
     }
 
     /// <summary>

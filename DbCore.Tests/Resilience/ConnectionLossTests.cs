@@ -120,12 +120,7 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
         }
 
         var logs = new LogCollector();
-        await using Pg db = Resilient.Pg(cs, logs, s =>
-        {
-            s.Pool.Size = 10;
-            s.Pool.MaxOverflow = 0;
-        });
-        Assert.Equal(10, await db.WarmUpAsync());
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
         HashSet<int> before = await BackendsAsync(cs);
         int runs = 0;
 
@@ -162,12 +157,7 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
     {
         string cs = await server.CreateDatabaseAsync("allkilled");
         var logs = new LogCollector();
-        await using Pg db = Resilient.Pg(cs, logs, s =>
-        {
-            s.Pool.Size = 10;
-            s.Pool.MaxOverflow = 0;
-        });
-        Assert.Equal(10, await db.WarmUpAsync());
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
         await Resilient.AdminAsync(cs, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
 
         // Two sessions at once take two different pooled connections; both are dead.
@@ -194,6 +184,18 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
 
         Assert.Single(logs.Named("PoolCleared"));
         Assert.Empty(logs.Named("Retrying"));
+    }
+
+    /// <summary>An accessor whose pool is exactly 10 connections, all opened.</summary>
+    private static async Task<Pg> WarmedPoolOfTenAsync(string cs, LogCollector logs)
+    {
+        Pg db = Resilient.Pg(cs, logs, s =>
+        {
+            s.Pool.Size = 10;
+            s.Pool.MaxOverflow = 0;
+        });
+        Assert.Equal(10, await db.WarmUpAsync());
+        return db;
     }
 
     private static async Task<HashSet<int>> BackendsAsync(string cs)

@@ -228,4 +228,26 @@ public sealed class SqliteLockingTests : IDisposable
         Assert.Equal((2L, 2L), snapshot);
         Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 10, 11
     }
+
+    [Fact]
+    public async Task ExecuteAndCommitAsync_on_SQLite_runs_the_last_write_and_commits_the_session()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+
+        await using (LocalSession session = await db.OpenSessionAsync())
+        {
+            await InsertAsync(session, 1, CancellationToken.None);
+            await using SqliteCommand last = session.CreateCommand("INSERT INTO items VALUES (2)");
+            Assert.Equal(1, await session.ExecuteAndCommitAsync(last));
+            Assert.True(session.IsCommitted);
+        }
+
+        await using (LocalSession session = await db.OpenSessionAsync())
+        {
+            await using SqliteCommand duplicate = session.CreateCommand("INSERT INTO items VALUES (2)");
+            await Assert.ThrowsAsync<UniqueViolationException>(async () => await session.ExecuteAndCommitAsync(duplicate));
+        }
+
+        Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 1, 2
+    }
 }
