@@ -63,7 +63,10 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             {
                 // Sessions draw from single-connection data sources (see ConnectionSlots); DataSource stays the accessor's
                 // public data source for code outside sessions and opens nothing unless used.
-                (_slots, _readOnlySlots) = CreateSlots(builder, severalHosts);
+                // Several hosts: one slot set over both kinds of session (MaxSize sessions, at most MaxSize connections
+                // per host), each slot seen with the read-write target or preferring a standby.
+                TargetSessionAttributes? target = severalHosts ? ReadWriteTarget(builder.ConnectionStringBuilder) : null;
+                Slots = new ConnectionSlots(builder, target, options.Name, options.Pool.Size, options.Pool.MaxSize, options.Pool.AcquireTimeout, () => ErrorTranslator.PoolExhausted(this), OnConnectionsBroken);
             }
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
@@ -117,30 +120,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     /// PostgreSQL with one host and pooling: where sessions get their connection (one Npgsql data source per connection,
     /// so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
     /// </summary>
-    internal ConnectionSlots? Slots(bool readOnly) => readOnly ? _readOnlySlots : _slots;
-
-    private readonly ConnectionSlots? _slots;
-    private readonly ConnectionSlots? _readOnlySlots;
-
-    /// <summary>
-    /// The slots of read-write sessions and of read-only ones: the same set for one host; for several, two sets of
-    /// <see cref="PoolOptions.MaxSize"/> (the read-write target, and standby-preferring), as the two views of one multi-host
-    /// pool had before.
-    /// </summary>
-    private (ConnectionSlots ReadWrite, ConnectionSlots ReadOnly) CreateSlots(NpgsqlDataSourceBuilder builder, bool severalHosts)
-    {
-        PoolOptions pool = Options.Pool;
-        Func<PoolExhaustedException> exhausted = () => ErrorTranslator.PoolExhausted(this);
-        if (!severalHosts)
-        {
-            var slots = new ConnectionSlots(builder, null, Name, pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken);
-            return (slots, slots);
-        }
-
-        return (
-            new ConnectionSlots(builder, ReadWriteTarget(builder.ConnectionStringBuilder), Name, pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken),
-            new ConnectionSlots(builder, TargetSessionAttributes.PreferStandby, Name + ".read", pool.Size, pool.MaxSize, pool.AcquireTimeout, exhausted, OnConnectionsBroken));
-    }
+    internal ConnectionSlots? Slots { get; }
 
     /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
     internal bool IsMultiHost => _multiHost is not null;
@@ -241,22 +221,21 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         (_probeRoot as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
         if (_multiHost is not null)
         {
-            _slots?.ForgetHostStates();
-            _readOnlySlots?.ForgetHostStates();
+            Slots?.ForgetHostStates();
         }
     }
 
     internal const string ConnectFailedEvidence = "a new connection could not be made";
 
-    private const string ConnectionsBrokenEvidence = "two pooled connections broke within 2 s";
+    private const string ConnectionsBrokenEvidence = "a pooled connection checked after another one broke was dead too";
 
     private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
 
     private long _lastPoolClear;
 
     /// <summary>
-    /// Evidence that the server went away (a fresh connect failed, or two pooled connections broke within
-    /// <see cref="ConnectionSlots.BreakWindow"/>): forgets the multi-host states, so the next attempt asks every host
+    /// Evidence that the server went away (a fresh connect failed, or a pooled connection checked after another one broke
+    /// was dead too, see <see cref="ConnectionSlots"/>): forgets the multi-host states, so the next attempt asks every host
     /// again (a promoted standby is found at once, not after Host Recheck Seconds), and clears the idle connections,
     /// which are most likely dead too; at most once per second. One broken connection alone is no such evidence: it
     /// costs that connection only (see <see cref="ConnectionSlots"/>).
@@ -278,12 +257,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
         {
-            _slots?.ClearAll();
-            if (_readOnlySlots != _slots)
-            {
-                _readOnlySlots?.ClearAll();
-            }
-
+            Slots?.ClearAll();
             ((NpgsqlDataSource)(_multiHost ?? DataSource)).Clear();
             Log.PoolCleared(Logger, Name, evidence);
         }
@@ -526,8 +500,20 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         {
             for (int i = 0; i < opened; i++)
             {
-                await connections[i].DisposeAsync().ConfigureAwait(false);
-                slots[i]?.Return(broken: false);
+                bool returned = false;
+                try
+                {
+                    await connections[i].DisposeAsync().ConfigureAwait(false);
+                    returned = true;
+                }
+                catch (Exception ex)
+                {
+                    Log.WarmUpFailed(Logger, Name, opened, ex);
+                }
+                finally
+                {
+                    slots[i]?.Return(broken: false, quarantine: !returned);
+                }
             }
         }
 
@@ -535,7 +521,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
         async ValueTask<DbConnection> OpenForWarmUpAsync(int index, CancellationToken ct)
         {
-            if (_slots is not { } slotSet)
+            if (Slots is not { } slotSet)
             {
                 return await DataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             }
@@ -543,7 +529,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             ConnectionSlots.Slot slot = slotSet.TryRent() ?? await slotSet.RentAsync(ct).ConfigureAwait(false);
             try
             {
-                DbConnection connection = await slot.OpenAsync(ct).ConfigureAwait(false);
+                DbConnection connection = await slot.OpenAsync(readOnly: false, ct).ConfigureAwait(false);
                 slots[index] = slot;
                 return connection;
             }
@@ -564,14 +550,9 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        if (_slots is not null)
+        if (Slots is not null)
         {
-            await _slots.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_readOnlySlots is not null && _readOnlySlots != _slots)
-        {
-            await _readOnlySlots.DisposeAsync().ConfigureAwait(false);
+            await Slots.DisposeAsync().ConfigureAwait(false);
         }
 
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
@@ -603,12 +584,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        _slots?.Dispose();
-        if (_readOnlySlots != _slots)
-        {
-            _readOnlySlots?.Dispose();
-        }
-        (_multiHost ?? DataSource).Dispose();
+        Slots?.Dispose();        (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)
         {
             ReadOnlyDataSource.Dispose();

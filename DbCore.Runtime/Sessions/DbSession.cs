@@ -264,10 +264,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _engine.EnsureReady();
-            if (_engine.Slots(IsReadOnly) is { } slots)
+            if (_engine.Slots is { } slots)
             {
                 _slot = slots.TryRent() ?? await slots.RentAsync(cancellationToken).ConfigureAwait(false);
-                connection = await _slot.OpenAsync(cancellationToken).ConfigureAwait(false);
+                connection = await _slot.OpenAsync(IsReadOnly, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -321,14 +321,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            bool broken = ConnectionSlots.Slot.IsBroken(connection);
+            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
+                returned = true;
             }
             finally
             {
-                ReturnSlot(broken);
+                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -358,10 +359,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         try
         {
             _engine.EnsureReady();
-            if (_engine.Slots(IsReadOnly) is { } slots)
+            if (_engine.Slots is { } slots)
             {
                 _slot = slots.Rent();
-                connection = _slot.Open();
+                connection = _slot.Open(IsReadOnly);
             }
             else
             {
@@ -408,14 +409,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            bool broken = ConnectionSlots.Slot.IsBroken(connection);
+            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
                 connection.Dispose();
+                returned = true;
             }
             finally
             {
-                ReturnSlot(broken);
+                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -498,14 +500,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             finally
             {
                 // Whatever the transaction's dispose threw, the connection goes back to the pool.
-                bool broken = ConnectionSlots.Slot.IsBroken(connection);
+                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
                 try
                 {
                     await connection.DisposeAsync().ConfigureAwait(false);
+                    returned = true;
                 }
                 finally
                 {
-                    ReturnSlot(broken);
+                    ReturnSlot(broken, quarantine: !returned);
                 }
             }
         }
@@ -563,14 +566,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             }
             finally
             {
-                bool broken = ConnectionSlots.Slot.IsBroken(connection);
+                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
                 try
                 {
                     connection.Dispose();
+                    returned = true;
                 }
                 finally
                 {
-                    ReturnSlot(broken);
+                    ReturnSlot(broken, quarantine: !returned);
                 }
             }
         }
@@ -580,14 +584,17 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Gives the pool slot back (once); <paramref name="broken"/>: its connection broke during the session.</summary>
-    private void ReturnSlot(bool broken)
+    /// <summary>
+    /// Gives the pool slot back (once). <paramref name="broken"/>: its connection broke during the session;
+    /// <paramref name="quarantine"/>: disposing the connection threw, so it may not be back in its data source.
+    /// </summary>
+    private void ReturnSlot(bool broken, bool quarantine = false)
     {
         ConnectionSlots.Slot? slot = _slot;
         if (slot is not null)
         {
             _slot = null;
-            slot.Return(broken);
+            slot.Return(broken, quarantine);
         }
     }
 

@@ -135,11 +135,15 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
 
             await SelectOneAsync(session, ct);
         });
+
+        // The other nine are suspect now: each is checked (SELECT 1) when a session next takes it, found alive and kept.
+        int failures = await EightSessionsAtOnceAsync(db);
         await Task.Delay(200); // a closed connection leaves pg_stat_activity asynchronously
         HashSet<int> after = await BackendsAsync(cs);
 
         output.WriteLine($"pooled connections before: {before.Count}; survived the kill: {before.Intersect(after).Count()}; new: {after.Except(before).Count()}");
         Assert.Equal(2, runs);
+        Assert.Equal(0, failures);
         Assert.Empty(logs.Named("PoolCleared"));
         Assert.Single(logs.Named("Retrying"));
         Assert.Equal(10, before.Count);
@@ -148,42 +152,94 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
     }
 
     /// <summary>
-    /// Evidence that the server itself went away: two different pooled connections broken within a short window. Every
-    /// idle connection is then closed at once, so the units that come next connect afresh instead of each failing once
-    /// on a dead connection.
+    /// Evidence that the server itself went away: after one broken connection the others are suspect, and the first one
+    /// checked (SELECT 1 before a session gets it) is dead too. Every idle connection is then closed at once, and that
+    /// session connects afresh, so only the first session ever sees a dead connection.
     /// </summary>
     [PostgresFact]
-    public async Task Two_connections_broken_in_a_short_window_clear_the_idle_pool_so_later_units_do_not_fail()
+    public async Task A_suspect_connection_found_dead_by_its_check_clears_the_idle_pool_so_later_sessions_do_not_fail()
     {
         string cs = await server.CreateDatabaseAsync("allkilled");
         var logs = new LogCollector();
         await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
-        await Resilient.AdminAsync(cs, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        await KillAllBackendsAsync(cs); // as a restart does
 
-        // Two sessions at once take two different pooled connections; both are dead.
+        // The first session meets a dead connection: it fails (a plain session is not retried), and the others are suspect.
         await using (PgSession first = await db.OpenSessionAsync())
-        await using (PgSession second = await db.OpenSessionAsync())
         {
             await Assert.ThrowsAnyAsync<Exception>(() => SelectOneAsync(first, default)); // 57P01 on a raw command
-            await Assert.ThrowsAnyAsync<Exception>(() => SelectOneAsync(second, default));
         }
 
-        int arrived = 0;
-        var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task[] units = [.. Enumerable.Range(0, 8).Select(_ => Task.Run(() => db.ExecuteAsync(async (session, ct) =>
+        // Eight at once: the first suspect checked is dead too, so the pool is cleared and every session connects afresh.
+        int failures = await EightSessionsAtOnceAsync(db);
+
+        Assert.Equal(0, failures);
+        Assert.Single(logs.Named("PoolCleared"));
+    }
+
+    /// <summary>
+    /// A restart under light load: the first unit meets a dead connection and is retried on a fresh one, and later units
+    /// reuse that one, so nothing else would find the other nine dead connections until a peak. The check does.
+    /// </summary>
+    [PostgresFact]
+    public async Task After_a_restart_at_low_concurrency_the_next_peak_meets_no_dead_connection()
+    {
+        string cs = await server.CreateDatabaseAsync("quietrestart");
+        var logs = new LogCollector();
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
+        await KillAllBackendsAsync(cs);
+
+        for (int i = 0; i < 5; i++)
         {
-            await SelectOneAsync(session, ct);
-            if (Interlocked.Increment(ref arrived) == 8)
+            await db.ExecuteAsync(SelectOneAsync); // the first is retried once, the others run on its fresh connection
+        }
+
+        int failures = await EightSessionsAtOnceAsync(db);
+
+        Assert.Equal(0, failures);
+        Assert.Single(logs.Named("Retrying"));
+        Assert.Single(logs.Named("PoolCleared"));
+    }
+
+    private static Task KillAllBackendsAsync(string cs)
+        => Resilient.AdminAsync(cs, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+
+    /// <summary>Eight sessions open at once (eight different pooled connections), each runs SELECT 1; how many failed.</summary>
+    private static async Task<int> EightSessionsAtOnceAsync(Pg db)
+    {
+        PgSession[] sessions = new PgSession[8];
+        int failures = 0;
+        try
+        {
+            for (int i = 0; i < sessions.Length; i++)
             {
-                allIn.SetResult();
+                sessions[i] = await db.OpenSessionAsync();
             }
 
-            await allIn.Task.WaitAsync(TimeSpan.FromSeconds(10), ct); // eight sessions at once: eight different pooled connections
-        })))];
-        await Task.WhenAll(units);
+            foreach (PgSession session in sessions)
+            {
+                try
+                {
+                    await SelectOneAsync(session, default);
+                }
+                catch (Exception)
+                {
+                    failures++;
+                }
+            }
+        }
+        finally
+        {
+            foreach (PgSession? session in sessions)
+            {
+                if (session is not null)
+                {
+                    await session.DisposeAsync();
+                }
+            }
+        }
 
-        Assert.Single(logs.Named("PoolCleared"));
-        Assert.Empty(logs.Named("Retrying"));
+        return failures;
     }
 
     /// <summary>An accessor whose pool is exactly 10 connections, all opened.</summary>
