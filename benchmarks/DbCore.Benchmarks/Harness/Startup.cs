@@ -19,14 +19,16 @@ namespace DbCore.Benchmarks.Harness;
 /// </summary>
 internal static class Startup
 {
+    private const string BreakdownNote = "Breakdown rows: `dbcore-resolve` = BuildServiceProvider and the accessor resolved, no unit; `dbcore-direct` = no DI container, the accessor made with `new`, then the same first unit.";
+
     private static readonly Dictionary<bool, (string Binary, string Note)> s_probes = [];
 
     public static async Task<string> RunAsync(BenchEnvironment environment, int samples, TextWriter log)
     {
         string self = typeof(Startup).Assembly.Location;
         Dictionary<(string, string), (List<double> Unit, List<double> Process)> results =
-            await MeasureAsync([("dotnet", [self, "--startup-child"], "")], Cases(environment, ["raw", "dbcore"]), samples, "jit", log).ConfigureAwait(false);
-        return Format($"### Startup, JIT (median of {samples} fresh processes, ms; min..max)", results, null);
+            await MeasureAsync([("dotnet", [self, "--startup-child"], "")], Cases(environment, StartupChild.Sides), samples, "jit", log).ConfigureAwait(false);
+        return Format($"### Startup, JIT (median of {samples} fresh processes, ms; min..max)", results, BreakdownNote + Environment.NewLine);
     }
 
     /// <summary>
@@ -50,8 +52,8 @@ internal static class Startup
         CultureInfo ci = CultureInfo.InvariantCulture;
         notes.AppendLine(ci, $"- Full probe (raw and DbCore sides; every row but the raw-only one): {probeNote}");
         notes.AppendLine(ci, $"- Raw-only probe (no DbCore, no DI container; the `{rawOnlySide}` rows): {rawNote}");
-        notes.AppendLine("- Both are linux-x64 NativeAOT, published with `-p:PublishAot=true -warnaserror`; `libe_sqlite3.so` (SQLitePCLRaw's native SQLite) ships beside each binary and is not counted in the binary size.");
-        notes.AppendLine("- Breakdown rows: `dbcore-resolve` = BuildServiceProvider and the accessor resolved, no unit; `dbcore-direct` = no DI container, the accessor made with `new`, then the same first unit.");
+        notes.AppendLine("- Both are linux-x64 NativeAOT, published with `-p:PublishAot=true -warnaserror`; `libe_sqlite3.so` (SQLitePCLRaw's native SQLite) ships beside each binary and is not in the binary's size.");
+        notes.AppendLine("- " + BreakdownNote);
         return Format($"### Startup, NativeAOT (median of {samples} fresh processes, ms; min..max)", results, notes.ToString());
     }
 
@@ -178,7 +180,9 @@ internal static class Startup
         // Distinct: MSBuild repeats each warning in its summary.
         int warnings = stdout.Split('\n').Where(l => l.Contains(": warning ", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct(StringComparer.Ordinal).Count();
         long size = new FileInfo(binary).Length;
-        string note = string.Create(CultureInfo.InvariantCulture, $"`{name}` {size / (1024.0 * 1024.0):0.00} MiB ({size} bytes), published in {wall.Elapsed.TotalSeconds:0} s with {warnings} warnings.");
+        string sqlite = Path.Combine(output, "libe_sqlite3.so");
+        string native = File.Exists(sqlite) ? string.Create(CultureInfo.InvariantCulture, $" + libe_sqlite3.so {new FileInfo(sqlite).Length} bytes beside it") : "";
+        string note = string.Create(CultureInfo.InvariantCulture, $"`{name}` {size / (1024.0 * 1024.0):0.00} MiB ({size} bytes){native}, published in {wall.Elapsed.TotalSeconds:0} s with {warnings} warnings.");
         log.WriteLine("  startup-aot: " + note);
         s_probes[rawOnly] = (binary, note);
         return (binary, note);
