@@ -339,6 +339,11 @@ internal static class QueryParser
             parts.Add("new()");
         }
 
+        if (parameter.AllowsRefLikeType)
+        {
+            parts.Add("allows ref struct");
+        }
+
         return parts.Count == 0 ? null : "where " + Identifier.Escape(parameter.Name) + " : " + string.Join(", ", parts);
     }
 

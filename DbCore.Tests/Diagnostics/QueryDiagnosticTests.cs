@@ -519,6 +519,7 @@ public sealed class QueryDiagnosticTests
     [InlineData("DBC0109", """[Query("SELECT id FROM todos")] public partial Task<T?> BadAsync<T>() where T : notnull;""")]
     [InlineData("DBC0109", """[Query("SELECT id FROM todos")] public partial Task<int> BadAsync<T>(T value) where T : unmanaged;""")]
     [InlineData("DBC0109", """[Query("SELECT id FROM todos")] public partial Task<int> BadAsync<T>(T? value) where T : class?;""")]
+    [InlineData("DBC0109", """[Query("SELECT id FROM todos")] public partial Task<int> BadAsync<T>() where T : allows ref struct;""")]
     [InlineData("DBC0110", """[Query("SELECT id, title, done FROM todos WHERE id = @id")] internal partial Task<Todo?> BadAsync(ref long id);""")]
     [InlineData("DBC0110", """[Query("SELECT id, title, done FROM todos WHERE id = @id")] public partial Task<Todo?> BadAsync(out long id);""")]
     [InlineData("DBC0110", """[Query("SELECT id, title, done FROM todos WHERE id = ANY(@ids)")] public partial Task<List<Todo>> BadAsync(params long[] ids);""")]
