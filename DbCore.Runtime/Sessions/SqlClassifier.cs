@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
 
 namespace DbCore;
 
@@ -32,9 +34,38 @@ internal static class SqlClassifier
     /// <summary>Large-object functions (lo_create, lo_unlink, lo_put, lo_import, ...) write.</summary>
     private const string LargeObjectPrefix = "LO_";
 
+    /// <summary>
+    /// SQL text instances found to be reads, by identity: a query's SQL is usually one constant string (a generated query
+    /// method's const, a literal), so its classification is remembered instead of scanning it on every command. A string
+    /// never changes, so an entry can only be right or absent; a collision overwrites, costing one more scan.
+    /// </summary>
+    private static readonly string?[] KnownReads = new string?[256];
+
     public static bool IsRead(string? sql)
     {
-        if (string.IsNullOrEmpty(sql))
+        if (sql is null)
+        {
+            return false;
+        }
+
+        ref string? known = ref KnownReads[RuntimeHelpers.GetHashCode(sql) & (KnownReads.Length - 1)];
+        if (ReferenceEquals(Volatile.Read(ref known), sql))
+        {
+            return true;
+        }
+
+        if (!Classify(sql))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref known, sql);
+        return true;
+    }
+
+    private static bool Classify(string sql)
+    {
+        if (sql.Length == 0)
         {
             return false;
         }

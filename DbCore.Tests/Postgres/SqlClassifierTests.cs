@@ -44,4 +44,25 @@ public sealed class SqlClassifierTests
     [InlineData("SELECT pg_notify('jobs', 'x')")]
     [InlineData("SELECT lo_unlink(16409)")]
     public void Anything_else_begins_the_transaction_first(string sql) => Assert.False(SqlClassifier.IsRead(sql), sql);
+
+    /// <summary>
+    /// Reads are remembered by string identity (a query's SQL is usually one constant): the second answer for the same
+    /// instance comes from that memory and must equal the first; many reads and writes that share memory slots never
+    /// turn a write into a read.
+    /// </summary>
+    [Fact]
+    public void Remembered_reads_give_the_same_answer_and_never_make_a_write_a_read()
+    {
+        var reads = Enumerable.Range(0, 2000).Select(i => $"SELECT {i} FROM t").ToArray();
+        var writes = Enumerable.Range(0, 2000).Select(i => $"DELETE FROM t WHERE id = {i}").ToArray();
+        for (int pass = 0; pass < 3; pass++)
+        {
+            Assert.All(reads, sql => Assert.True(SqlClassifier.IsRead(sql), sql));
+            Assert.All(writes, sql => Assert.False(SqlClassifier.IsRead(sql), sql));
+        }
+
+        Assert.True(SqlClassifier.IsRead(new string("SELECT 1 FROM t".AsSpan()))); // another instance, same text: classified again
+        Assert.False(SqlClassifier.IsRead(null));
+        Assert.False(SqlClassifier.IsRead(""));
+    }
 }
