@@ -33,7 +33,7 @@ internal static class QueryCatalogEmitter
         w.WriteLine($"partial class {Identifier.Escape(catalog.AccessorName)}");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"/// <summary>The <c>[Query]</c> methods of <see cref=\"{Identifier.Escape(catalog.SessionName)}\"/>, as <see cref=\"VerifyQueriesAsync\"/> checks them.</summary>");
+        w.WriteLine($"/// <summary>The <c>[Query]</c> methods of <see cref=\"{Identifier.Escape(catalog.SessionName)}\"/>, as <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/> checks them.</summary>");
         w.WriteLine($"private static readonly {Infrastructure}.QueryDescriptor[] __dbcoreQueries = new {Infrastructure}.QueryDescriptor[]");
         w.WriteLine("{");
         w.Indent++;
@@ -57,11 +57,25 @@ internal static class QueryCatalogEmitter
         w.Indent++;
         w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, cancellationToken);");
         w.Indent--;
+        w.WriteLineNoTabs(string.Empty);
+        w.WriteLine("/// <summary>");
+        w.WriteLine("/// As <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/>, and writes or checks the query snapshot");
+        w.WriteLine("/// (<c>dbcore.queries.json</c>, which the analyzer checks the methods against) as <paramref name=\"options\"/> say.");
+        w.WriteLine("/// See docs/queries.md, \"Checked queries\".");
+        w.WriteLine("/// </summary>");
+        w.WriteLine("/// <param name=\"options\">The snapshot's path and whether to write or check it.</param>");
+        w.WriteLine("/// <param name=\"cancellationToken\">Cancels the verification.</param>");
+        w.WriteLine("/// <exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the database, or the checked snapshot is not current.</exception>");
+        w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
+        w.WriteLine("public global::System.Threading.Tasks.Task VerifyQueriesAsync(global::DbCore.QueryVerificationOptions options, global::System.Threading.CancellationToken cancellationToken = default)");
+        w.Indent++;
+        w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, options, cancellationToken);");
+        w.Indent--;
         if (catalog.Provider != ProviderKind.PostgreSql)
         {
             w.WriteLineNoTabs(string.Empty);
             w.WriteLine("/// <summary>");
-            w.WriteLine("/// Checks every <c>[Query]</c> method as <see cref=\"VerifyQueriesAsync\"/> does, against a private in-memory SQLite database");
+            w.WriteLine("/// Checks every <c>[Query]</c> method as <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/> does, against a private in-memory SQLite database");
             w.WriteLine("/// built from <paramref name=\"schemaScript\"/>: no server, no file (for tests and CI).");
             w.WriteLine("/// </summary>");
             w.WriteLine("/// <param name=\"schemaScript\">The schema's SQL, e.g. <c>File.ReadAllText(\"schema.sql\")</c>.</param>");
@@ -71,6 +85,20 @@ internal static class QueryCatalogEmitter
             w.WriteLine("public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, global::System.Threading.CancellationToken cancellationToken = default)");
             w.Indent++;
             w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, cancellationToken);");
+            w.Indent--;
+            w.WriteLineNoTabs(string.Empty);
+            w.WriteLine("/// <summary>");
+            w.WriteLine("/// As <see cref=\"VerifyQueriesAgainstSqliteSchemaAsync(string, global::System.Threading.CancellationToken)\"/>, and writes or checks");
+            w.WriteLine("/// the query snapshot (<c>dbcore.queries.json</c>) as <paramref name=\"options\"/> say.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("/// <param name=\"schemaScript\">The schema's SQL, e.g. <c>File.ReadAllText(\"schema.sql\")</c>.</param>");
+            w.WriteLine("/// <param name=\"options\">The snapshot's path and whether to write or check it.</param>");
+            w.WriteLine("/// <param name=\"cancellationToken\">Cancels the verification.</param>");
+            w.WriteLine("/// <exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the schema, or the checked snapshot is not current.</exception>");
+            w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
+            w.WriteLine("public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, global::DbCore.QueryVerificationOptions options, global::System.Threading.CancellationToken cancellationToken = default)");
+            w.Indent++;
+            w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, typeof({Identifier.Escape(catalog.SessionName)}), options, cancellationToken);");
             w.Indent--;
         }
 
