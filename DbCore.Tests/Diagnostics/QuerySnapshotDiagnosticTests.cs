@@ -166,4 +166,25 @@ public sealed class QuerySnapshotDiagnosticTests
             "dbcore.queries.json cannot be read (a query entry: \"session\" must be a string), so no query is checked against it; rewrite it with VerifyQueriesAsync and QueryVerificationOptions.SnapshotPath",
             diagnostic.GetMessage(CultureInfo.InvariantCulture));
     }
+
+    [Theory]
+    [InlineData("long", 0)]
+    [InlineData("string", 2)]
+    public async Task The_Quickstart_sample_with_its_committed_snapshot(string idType, int expected)
+    {
+        // The sample's own sources and dbcore.queries.json, as its build sees them: clean when required, and a wrong member
+        // type is DBC0114 at both methods that read a Note.
+        string directory = Path.Combine(DbCore.Tests.Queries.QuerySnapshots.RepositoryRoot, "samples", "Quickstart");
+        const string ImplicitUsings = "using System;\nusing System.Collections.Generic;\nusing System.Threading;\nusing System.Threading.Tasks;\n";
+        string session = System.IO.File.ReadAllText(Path.Combine(directory, "DatabaseSession.cs"))
+            .Replace("public sealed record Note(long Id, string Body);", $"public sealed record Note({idType} Id, string Body);", StringComparison.Ordinal);
+        string settings = System.IO.File.ReadAllText(Path.Combine(directory, "DatabaseSettings.cs"));
+        string snapshot = System.IO.File.ReadAllText(Path.Combine(directory, "dbcore.queries.json"));
+        var options = GlobalOptionsProvider.Create([new InMemoryAdditionalText(Path.Combine(directory, "dbcore.queries.json"), snapshot)], ("DbCoreRequireQuerySnapshot", "true"));
+        (_, _, ImmutableArray<Diagnostic> diagnostics) = await AnalyzerHarness.AnalyzeAsync(options, ImplicitUsings + session, ImplicitUsings + settings);
+        Assert.Equal(expected, diagnostics.Length);
+        Assert.All(diagnostics, d => Assert.Equal(("DBC0114", DiagnosticSeverity.Error), (d.Id, d.Severity)));
+        Assert.Equal(expected == 0 ? [] : new[] { "'DatabaseSession.FindNoteAsync'", "'DatabaseSession.StreamNotesAsync'" },
+            diagnostics.Select(d => d.GetMessage(CultureInfo.InvariantCulture).Split(' ')[0]));
+    }
 }
