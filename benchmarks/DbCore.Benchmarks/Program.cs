@@ -24,7 +24,8 @@ namespace DbCore.Benchmarks;
 /// concurrency 1 and 32, the noise-robust ratio), <c>queries</c> (typed query methods vs hand-written ADO.NET, Dapper,
 /// Dapper.AOT and EF Core: lookup and 20-row list, all interleaved; concurrency 1 unless <c>--concurrency</c>), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
-/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator).
+/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator); <c>snapshot</c> (only when named: the generator and the
+/// analyzer with 200 queries and their dbcore.queries.json).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
@@ -140,6 +141,16 @@ internal static class Program
             {
                 report.AppendLine("## Startup").AppendLine();
                 report.AppendLine(await Startup.RunAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
+            }
+
+            if (options.Parts.Contains("snapshot"))
+            {
+                report.AppendLine("## Checked queries: generator and analyzer with a 200-query snapshot").AppendLine();
+                report.AppendLine("Caching check: " + QuerySnapshotBenchmarks.VerifyCaching()).AppendLine();
+                foreach (Summary summary in RunBenchmarkDotNet([typeof(QuerySnapshotBenchmarks)], options))
+                {
+                    report.AppendLine(RenderSummary(summary));
+                }
             }
 
             if (options.Runs("bdn"))
@@ -362,7 +373,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn,snapshot, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 
