@@ -85,7 +85,7 @@ internal static class QuerySnapshotCheck
             spec.Parameters.Select(p => Checked(p.Placeholder, p.Value, required: true)).ToArray(),
             row is not null,
             row?.Scalar is { } scalar ? Checked("the result", scalar, required: true) : null,
-            row is { Scalar: null } ? row.Members.Select(m => Checked(m.Name, m.Value, m.Binding != MemberBinding.Assignment)).ToArray() : Array.Empty<CheckedValue>(),
+            row is { Scalar: null } ? row.Members.Select(m => Checked(m.Name, m.Value, m.Binding != MemberBinding.Assignment)).ToArray() : Array.Empty<QueryValueDescriptor>(),
             entry.Columns.Select(c => new CheckedColumn(c.Name, c.Type, c.Nullable ? "dbcore.queries.json records it as nullable" : null)).ToArray(),
             QueryParser.Matches,
             problems);
@@ -106,7 +106,7 @@ internal static class QuerySnapshotCheck
         }
     }
 
-    private static CheckedValue Checked(string name, ValueSpec value, bool required)
+    private static QueryValueDescriptor Checked(string name, ValueSpec value, bool required)
         => new(name, value.TypeName, value.EnumUnderlying, value.IsNullable, value.IsCollection, required);
 }
 

@@ -7,38 +7,6 @@ namespace DbCore.Infrastructure;
 // DbCore.Generators (the analyzer, against the description recorded in dbcore.queries.json), so both apply one set of
 // rules and say the same thing. Keep it netstandard2.0 C#: no newer BCL overloads.
 
-/// <summary>A parameter, a member of a row type, or a scalar result, as the method declares it.</summary>
-internal sealed class CheckedValue
-{
-    public CheckedValue(string name, string clrType, string? enumUnderlying, bool isNullable, bool isCollection, bool isRequired)
-    {
-        Name = name;
-        ClrType = clrType;
-        EnumUnderlying = enumUnderlying;
-        IsNullable = isNullable;
-        IsCollection = isCollection;
-        IsRequired = isRequired;
-    }
-
-    /// <summary>The member name, the placeholder (without <c>@</c>), or "the result" for a scalar.</summary>
-    public string Name { get; }
-
-    /// <summary>The fully qualified C# type without its nullable annotation (<c>long</c>, <c>global::System.Guid</c>).</summary>
-    public string ClrType { get; }
-
-    /// <summary>For an enum, its underlying type; else <see langword="null"/>.</summary>
-    public string? EnumUnderlying { get; }
-
-    /// <summary>Whether NULL may go here.</summary>
-    public bool IsNullable { get; }
-
-    /// <summary>An array or list.</summary>
-    public bool IsCollection { get; }
-
-    /// <summary>Whether a column must map to it.</summary>
-    public bool IsRequired { get; }
-}
-
 /// <summary>A result column as described: its name, its database type and why it may be NULL.</summary>
 internal sealed class CheckedColumn
 {
@@ -104,10 +72,10 @@ internal static class ShapeCheck
         bool postgres,
         IReadOnlyList<string>? parameterTypes,
         int parameterCount,
-        IReadOnlyList<CheckedValue> parameters,
+        IReadOnlyList<QueryValueDescriptor> parameters,
         bool readsColumns,
-        CheckedValue? scalar,
-        IReadOnlyList<CheckedValue> members,
+        QueryValueDescriptor? scalar,
+        IReadOnlyList<QueryValueDescriptor> members,
         IReadOnlyList<CheckedColumn> columns,
         Func<string, string, bool> nameMatches,
         List<ShapeProblem> problems)
@@ -123,7 +91,7 @@ internal static class ShapeCheck
         {
             for (int i = 0; i < parameterTypes.Count; i++)
             {
-                CheckedValue parameter = parameters[i];
+                QueryValueDescriptor parameter = parameters[i];
                 if (TypeMap.ParameterMismatch(parameterTypes[i], parameter) is { } expected)
                 {
                     Add("@" + parameter.Name, null, $"parameter @{parameter.Name} is {TypeMap.Display(parameter)} and the server expects {parameterTypes[i]}.",
@@ -181,7 +149,7 @@ internal static class ShapeCheck
 
         for (int m = 0; m < members.Count; m++)
         {
-            CheckedValue member = members[m];
+            QueryValueDescriptor member = members[m];
             if (!taken[m] && member.IsRequired)
             {
                 Add(null, member.Name, $"no column of the result maps to the required member '{member.Name}'.",
@@ -190,7 +158,7 @@ internal static class ShapeCheck
         }
     }
 
-    private static void CheckValue(CheckedColumn column, CheckedValue member, bool postgres, Action<string?, string?, string, string> add)
+    private static void CheckValue(CheckedColumn column, QueryValueDescriptor member, bool postgres, Action<string?, string?, string, string> add)
     {
         string display = TypeMap.Display(member);
         string? nullReason = column.NullReason;

@@ -41,11 +41,11 @@ internal static class TypeMap
         or "numeric" or "decimal" or "real" or "float4" or "double precision" or "float8";
 
     /// <summary>The type to declare when <paramref name="member"/> cannot be read from <paramref name="type"/>; else null.</summary>
-    public static string? PostgresReadMismatch(string type, CheckedValue member)
+    public static string? PostgresReadMismatch(string type, QueryValueDescriptor member)
         => Mismatch(type, member, (t, clr) => PostgresReads(t) is not { } reads ? null : Array.IndexOf(reads, clr) >= 0 ? null : reads[0]);
 
     /// <summary>The type to declare when the parameter's type does not fit the inferred type; else null.</summary>
-    public static string? ParameterMismatch(string type, CheckedValue parameter)
+    public static string? ParameterMismatch(string type, QueryValueDescriptor parameter)
     {
         if (Key(parameter.ClrType) == "object")
         {
@@ -65,7 +65,7 @@ internal static class TypeMap
     }
 
     /// <summary>SQLite: the declared type's affinity decides (INTEGER, TEXT, BLOB, REAL, NUMERIC); no arrays.</summary>
-    public static string? SqliteReadMismatch(string declared, CheckedValue member)
+    public static string? SqliteReadMismatch(string declared, QueryValueDescriptor member)
     {
         if (member.IsCollection)
         {
@@ -112,7 +112,7 @@ internal static class TypeMap
 
     private static bool Has(string text, string part) => text.IndexOf(part, StringComparison.Ordinal) >= 0;
 
-    private static string? Mismatch(string type, CheckedValue value, Func<string, string, string?> scalar)
+    private static string? Mismatch(string type, QueryValueDescriptor value, Func<string, string, string?> scalar)
     {
         string normalized = Normalize(type);
         bool array = normalized.EndsWith("[]", StringComparison.Ordinal);
@@ -176,7 +176,7 @@ internal static class TypeMap
     }
 
     /// <summary>The C# type as a reader would write it: <c>DateTimeOffset?</c>, <c>Priority (an enum read as int)</c>.</summary>
-    public static string Display(CheckedValue value)
+    public static string Display(QueryValueDescriptor value)
     {
         string name = Key(value.ClrType).Replace("global::", string.Empty).Replace("System.Collections.Generic.", string.Empty);
         if (name.StartsWith("System.", StringComparison.Ordinal) && name.IndexOf('.', "System.".Length) < 0)
@@ -194,7 +194,7 @@ internal static class TypeMap
     }
 
     /// <summary>The PostgreSQL type a parameter of this CLR type is sent as, for the cast in a fix.</summary>
-    public static string CastName(CheckedValue parameter) => Key(parameter.EnumUnderlying ?? parameter.ClrType) switch
+    public static string CastName(QueryValueDescriptor parameter) => Key(parameter.EnumUnderlying ?? parameter.ClrType) switch
     {
         "short" => "smallint",
         "int" => "integer",

@@ -228,10 +228,10 @@ public static partial class QueryVerifier
             described.Postgres,
             described.ParameterTypes,
             described.ParameterCount,
-            Checked(query.Parameters),
+            query.Parameters,
             query.Shape is not (QueryShape.None or QueryShape.RowsAffected),
-            query.Scalar is { } scalar ? Checked(scalar) : null,
-            Checked(query.Members),
+            query.Scalar,
+            query.Members,
             columns,
             QuerySupport.NameMatches,
             problems);
@@ -254,20 +254,6 @@ public static partial class QueryVerifier
     {
         int dot = query.Method.LastIndexOf('.');
         return new SnapshotEntry(session, query.Method.Substring(dot + 1), QuerySnapshotFormat.SqlHash(query.PositionalSql), query.Sql, provider, described, parameters, columns);
-    }
-
-    private static CheckedValue Checked(QueryValueDescriptor value)
-        => new(value.Name, value.ClrType, value.EnumUnderlying, value.IsNullable, value.IsCollection, value.IsRequired);
-
-    private static CheckedValue[] Checked(IReadOnlyList<QueryValueDescriptor> values)
-    {
-        var result = new CheckedValue[values.Count];
-        for (int i = 0; i < result.Length; i++)
-        {
-            result[i] = Checked(values[i]);
-        }
-
-        return result;
     }
 
     /// <summary>Why the column may be NULL, or <see langword="null"/> when it cannot be.</summary>

@@ -19,27 +19,7 @@ namespace DbCore.Tests.Queries;
 /// </summary>
 public sealed class QuerySnapshotCachingTests
 {
-    private const string Source = """
-        using System.Threading;
-        using System.Threading.Tasks;
-        using DbCore;
-
-        namespace App;
-
-        [DatabaseSettings]
-        public partial class DatabaseSettings
-        {
-            [ConnectionString] public string ConnectionString { get; set; } = "Data Source=app.db";
-        }
-
-        public sealed record Todo(long Id, string Title);
-
-        public partial class DatabaseSession
-        {
-            [Query("SELECT id, title FROM todos WHERE id = @id")]
-            public partial Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
-        }
-        """;
+    private const string Source = QueryCachingTests.Session;
 
     private const string Snapshot = """
         {
