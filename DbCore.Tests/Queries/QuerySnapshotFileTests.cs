@@ -8,7 +8,7 @@ namespace DbCore.Tests.Queries;
 /// </summary>
 public sealed class QuerySnapshotFileTests : IDisposable
 {
-    private const string Schema = TodoSchema.Sqlite + ";\nCREATE TABLE todo_notes (todo_id INTEGER NOT NULL REFERENCES todos (id), note TEXT NOT NULL);";
+    internal const string Schema = TodoSchema.Sqlite + ";\nCREATE TABLE todo_notes (todo_id INTEGER NOT NULL REFERENCES todos (id), note TEXT NOT NULL);";
 
     /// <summary>QueryAnySession's three deliberately wrong methods (see QueryVerificationTests).</summary>
     private static readonly string[] s_wrongOnPurpose = ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync"];
