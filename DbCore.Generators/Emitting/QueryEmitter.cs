@@ -537,8 +537,13 @@ internal static class QueryEmitter
         w.WriteLine("// DbCore could not generate this [Query] method; the DBC01xx diagnostic on it says why. This stub only keeps the");
         w.WriteLine("// compiler from adding errors of its own.");
         string parameters = string.Join(", ", stub.Signature.Select(p => p.TypeName + " " + p.Name));
-        w.WriteLine($"{stub.Modifiers} partial {stub.ReturnTypeName} {Identifier.Escape(stub.MethodName)}({parameters})");
+        w.WriteLine($"{stub.Modifiers} partial {stub.ReturnTypeName} {Identifier.Escape(stub.MethodName)}{stub.TypeParameters}({parameters})");
         w.Indent++;
+        foreach (string constraint in stub.Constraints)
+        {
+            w.WriteLine(constraint);
+        }
+
         w.WriteLine($"=> throw new global::System.InvalidOperationException({SymbolDisplay.FormatLiteral("DbCore could not generate " + stub.ClassName + "." + stub.MethodName + "; see the DBC01xx diagnostic reported at compile time.", quote: true)});");
         w.Indent--;
         w.Indent--;

@@ -116,7 +116,9 @@ internal sealed record QueryStubSpec(
     string Modifiers,
     string ReturnTypeName,
     EquatableArray<SignatureParameterSpec> Signature,
-    bool ReturnsVoid);
+    bool ReturnsVoid,
+    string TypeParameters,
+    EquatableArray<string> Constraints);
 
 /// <summary>The generator's view of one <c>[Query]</c> method: a spec to implement, or a stub when it is invalid.</summary>
 internal sealed record QueryOutput(QueryMethodSpec? Method, QueryStubSpec? Stub);

@@ -94,6 +94,11 @@ internal static class QueryParser
         else if (method.IsStatic || method.IsGenericMethod)
         {
             Report(DiagnosticDescriptors.QueryMethodNotInstance, nameLocation, display, method.IsStatic ? "static" : "generic");
+            if (method.IsGenericMethod)
+            {
+                // Its row and parameter types are type parameters: nothing more to check (no DBC0104 for 'T' on top).
+                return new QueryParseResult(null, stub, problems);
+            }
         }
 
         // DBC0103: the SQL is one literal or constant, never built from pieces.
@@ -330,7 +335,7 @@ internal static class QueryParser
 
     private static QueryStubSpec? StubFor(IMethodSymbol method, string returnTypeName, string modifiers, string[] parameterTypes)
     {
-        if (method.IsGenericMethod || method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+        if (method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
         {
             return null;
         }
@@ -359,7 +364,47 @@ internal static class QueryParser
             new EquatableArray<SignatureParameterSpec>(method.Parameters.Select((p, i) => new SignatureParameterSpec(
                 (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + parameterTypes[i],
                 Identifier.Escape(p.Name), false, false)).ToArray()),
-            method.ReturnsVoid);
+            method.ReturnsVoid,
+            method.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", method.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">",
+            new EquatableArray<string>(method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToArray()));
+    }
+
+    /// <summary>
+    /// A generic method's <c>where</c> clause for <paramref name="parameter"/>, rebuilt from the symbol with fully qualified
+    /// types (the stub's file has none of the user's usings); null when it has no constraint.
+    /// </summary>
+    private static string? ConstraintClause(ITypeParameterSymbol parameter)
+    {
+        var parts = new List<string>();
+        if (parameter.HasReferenceTypeConstraint)
+        {
+            parts.Add(parameter.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.Annotated ? "class?" : "class");
+        }
+        else if (parameter.HasUnmanagedTypeConstraint)
+        {
+            parts.Add("unmanaged");
+        }
+        else if (parameter.HasValueTypeConstraint)
+        {
+            parts.Add("struct");
+        }
+        else if (parameter.HasNotNullConstraint)
+        {
+            parts.Add("notnull");
+        }
+
+        parts.AddRange(parameter.ConstraintTypes.Select(t => t.ToDisplayString(s_typeFormat)));
+        if (parameter.HasConstructorConstraint)
+        {
+            parts.Add("new()");
+        }
+
+        if (parameter.AllowsRefLikeType)
+        {
+            parts.Add("allows ref struct");
+        }
+
+        return parts.Count == 0 ? null : "where " + Identifier.Escape(parameter.Name) + " : " + string.Join(", ", parts);
     }
 
     private static (ResultShape Shape, ITypeSymbol? Row, bool ValueTask, string? Problem) ReadShape(ITypeSymbol returnType)

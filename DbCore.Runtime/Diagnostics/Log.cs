@@ -56,8 +56,8 @@ internal static partial class Log
     public static partial void CommitVerificationFailed(ILogger logger, string name, long transactionId, string status);
 
     [LoggerMessage(EventId = 30, EventName = "PoolCleared", Level = LogLevel.Warning,
-        Message = "DbCore {Name}: a new connection could not be made; idle connections were cleared and host states forgotten")]
-    public static partial void PoolCleared(ILogger logger, string name);
+        Message = "DbCore {Name}: {Evidence} (evidence the server went away); idle connections were cleared and host states forgotten")]
+    public static partial void PoolCleared(ILogger logger, string name, string evidence);
 
     [LoggerMessage(EventId = 32, EventName = "PoolKeywordHonoured", Level = LogLevel.Information,
         Message = "{Name}: {Decision}")]

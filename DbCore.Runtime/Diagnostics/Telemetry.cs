@@ -87,7 +87,7 @@ internal static class Telemetry
     /// </summary>
     public static bool CountAcquireFailure(Exception exception, KeyValuePair<string, object?>[] tags)
     {
-        if (exception is NpgsqlException { InnerException: TimeoutException } && AcquireTimeouts.Enabled)
+        if (exception is NpgsqlException { InnerException: TimeoutException } or PoolExhaustedException && AcquireTimeouts.Enabled)
         {
             AcquireTimeouts.Add(1, tags);
         }

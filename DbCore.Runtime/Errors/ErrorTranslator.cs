@@ -270,7 +270,11 @@ internal static class ErrorTranslator
         return engine is null || engine.GetStatistics().InUse >= engine.Options.Pool.MaxSize;
     }
 
-    private static string PoolExhaustedMessage(string name, DatabaseEngine? engine, NpgsqlException npgsql)
+    /// <summary>No slot of DbCore's own pool became free within the acquire timeout (see <see cref="ConnectionSlots"/>).</summary>
+    public static PoolExhaustedException PoolExhausted(DatabaseEngine engine)
+        => new(PoolExhaustedMessage(engine.Name, engine, null), new TimeoutException("No pooled connection became free within the acquire timeout."));
+
+    private static string PoolExhaustedMessage(string name, DatabaseEngine? engine, NpgsqlException? npgsql)
     {
         if (engine is null)
         {

@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using DbCore.Diagnostics;
+using DbCore.Errors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,7 +48,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         if (options.Provider == DatabaseProvider.PostgreSql)
         {
             NpgsqlDataSourceBuilder builder = CreatePostgresBuilder(options.Name);
-            if (NamesSeveralHosts(builder.ConnectionStringBuilder))
+            bool severalHosts = NamesSeveralHosts(builder.ConnectionStringBuilder);
+            if (severalHosts)
             {
                 (DataSource, ReadOnlyDataSource) = BuildMultiHost(builder);
             }
@@ -55,6 +57,16 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             {
                 DataSource = builder.Build();
                 ReadOnlyDataSource = DataSource;
+            }
+
+            if (builder.ConnectionStringBuilder is { Pooling: true, Multiplexing: false })
+            {
+                // Sessions draw from single-connection data sources (see ConnectionSlots); DataSource stays the accessor's
+                // public data source for code outside sessions and opens nothing unless used.
+                // Several hosts: one slot set over both kinds of session (MaxSize sessions, at most MaxSize connections
+                // per host), each slot seen with the read-write target or preferring a standby.
+                TargetSessionAttributes? target = severalHosts ? ReadWriteTarget(builder.ConnectionStringBuilder) : null;
+                Slots = new ConnectionSlots(builder, target, options.Name, options.Pool.Size, options.Pool.MaxSize, options.Pool.AcquireTimeout, () => ErrorTranslator.PoolExhausted(this), OnConnectionsBroken);
             }
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
@@ -103,6 +115,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Where read-only sessions connect: a standby-preferring view of a multi-host source, else <see cref="DataSource"/>.</summary>
     internal DbDataSource ReadOnlyDataSource { get; }
+
+    /// <summary>
+    /// PostgreSQL with one host and pooling: where sessions get their connection (one Npgsql data source per connection,
+    /// so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
+    /// </summary>
+    internal ConnectionSlots? Slots { get; }
 
     /// <summary>Whether the connection string names several hosts (<c>Host=a,b</c>).</summary>
     internal bool IsMultiHost => _multiHost is not null;
@@ -201,7 +219,51 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     {
         _multiHost?.ClearDatabaseStates();
         (_probeRoot as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+        if (_multiHost is not null)
+        {
+            Slots?.ForgetHostStates();
+        }
     }
+
+    internal const string ConnectFailedEvidence = "a new connection could not be made";
+
+    private const string ConnectionsBrokenEvidence = "a pooled connection checked after another one broke was dead too";
+
+    private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
+
+    private long _lastPoolClear;
+
+    /// <summary>
+    /// Evidence that the server went away (a fresh connect failed, or a pooled connection checked after another one broke
+    /// was dead too, see <see cref="ConnectionSlots"/>): forgets the multi-host states, so the next attempt asks every host
+    /// again (a promoted standby is found at once, not after Host Recheck Seconds), and clears the idle connections,
+    /// which are most likely dead too; at most once per second. One broken connection alone is no such evidence: it
+    /// costs that connection only (see <see cref="ConnectionSlots"/>).
+    /// </summary>
+    internal void OnServerWentAway(string evidence)
+    {
+        ForgetHostStates();
+        if (Options.Provider != DatabaseProvider.PostgreSql)
+        {
+            return;
+        }
+
+        long now = Stopwatch.GetTimestamp();
+        long last = Interlocked.Read(ref _lastPoolClear);
+        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < PoolClearInterval)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
+        {
+            Slots?.ClearAll();
+            ((NpgsqlDataSource)(_multiHost ?? DataSource)).Clear();
+            Log.PoolCleared(Logger, Name, evidence);
+        }
+    }
+
+    private void OnConnectionsBroken() => OnServerWentAway(ConnectionsBrokenEvidence);
 
     internal PoolStatistics GetStatistics()
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
@@ -418,13 +480,14 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     {
         int target = Options.Provider == DatabaseProvider.PostgreSql ? Options.Pool.Size : Math.Min(Options.Pool.Size, 1);
         var connections = new DbConnection[target];
+        var slots = new ConnectionSlots.Slot?[target];
         int opened = 0;
         long start = Stopwatch.GetTimestamp();
         try
         {
             for (; opened < target; opened++)
             {
-                connections[opened] = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                connections[opened] = await OpenForWarmUpAsync(opened, cancellationToken).ConfigureAwait(false);
             }
 
             Log.WarmUpCompleted(Logger, Name, opened, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -437,11 +500,45 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         {
             for (int i = 0; i < opened; i++)
             {
-                await connections[i].DisposeAsync().ConfigureAwait(false);
+                bool returned = false;
+                try
+                {
+                    await connections[i].DisposeAsync().ConfigureAwait(false);
+                    returned = true;
+                }
+                catch (Exception ex)
+                {
+                    Log.WarmUpFailed(Logger, Name, opened, ex);
+                }
+                finally
+                {
+                    slots[i]?.Return(broken: false, quarantine: !returned);
+                }
             }
         }
 
         return opened;
+
+        async ValueTask<DbConnection> OpenForWarmUpAsync(int index, CancellationToken ct)
+        {
+            if (Slots is not { } slotSet)
+            {
+                return await DataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            }
+
+            ConnectionSlots.Slot slot = slotSet.TryRent() ?? await slotSet.RentAsync(ct).ConfigureAwait(false);
+            try
+            {
+                DbConnection connection = await slot.OpenAsync(readOnly: false, ct).ConfigureAwait(false);
+                slots[index] = slot;
+                return connection;
+            }
+            catch
+            {
+                slot.Return(broken: false);
+                throw;
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -453,6 +550,11 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
+        if (Slots is not null)
+        {
+            await Slots.DisposeAsync().ConfigureAwait(false);
+        }
+
         await (_multiHost ?? DataSource).DisposeAsync().ConfigureAwait(false);
         if (SqliteReadOnlyPool)
         {
@@ -482,7 +584,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        (_multiHost ?? DataSource).Dispose();
+        Slots?.Dispose();        (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)
         {
             ReadOnlyDataSource.Dispose();

@@ -147,11 +147,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     {
     }
 
-    private static readonly TimeSpan PoolClearInterval = TimeSpan.FromSeconds(1);
-
     private const string ReadOnlySqlTransaction = "25006";
-
-    private long _lastPoolClear;
 
     /// <summary>Creates the generated session type over <paramref name="engine"/>.</summary>
     protected abstract TSession CreateSession(DatabaseEngine engine);
@@ -528,33 +524,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Evidence that the server went away (a fresh connect failed): forgets the multi-host states, so the next attempt asks
-    /// every host again (a promoted standby is found at once, not after Host Recheck Seconds), and clears the idle
-    /// connections, which are most likely dead too; at most once per second. A broken connection alone is no such
-    /// evidence: Npgsql discards that one connection (see docs/resilience.md for what Npgsql itself clears).
-    /// </summary>
-    private void OnServerUnreachable()
-    {
-        Engine.ForgetHostStates();
-        if (Engine.DataSource is not NpgsqlDataSource npgsql)
-        {
-            return;
-        }
-
-        long now = Stopwatch.GetTimestamp();
-        long last = Interlocked.Read(ref _lastPoolClear);
-        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < PoolClearInterval)
-        {
-            return;
-        }
-
-        if (Interlocked.CompareExchange(ref _lastPoolClear, now, last) == last)
-        {
-            npgsql.Clear();
-            Log.PoolCleared(Engine.Logger, Engine.Name);
-        }
-    }
+    /// <summary>A fresh connect failed: evidence that the server went away (see <see cref="DatabaseEngine.OnServerWentAway"/>).</summary>
+    private void OnServerUnreachable() => Engine.OnServerWentAway(DatabaseEngine.ConnectFailedEvidence);
 
     private Activity? StartActivity()
     {

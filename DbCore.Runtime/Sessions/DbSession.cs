@@ -20,13 +20,16 @@ namespace DbCore;
 /// On PostgreSQL the transaction begins with the first statement that may write (see docs/sessions.md, "The read path"):
 /// reads before it cost what raw Npgsql costs. Not thread-safe, like the connection it wraps.
 /// </summary>
-public abstract class DbSession : IAsyncDisposable, IDisposable
+public abstract partial class DbSession : IAsyncDisposable, IDisposable
 {
     private readonly DatabaseEngine _engine;
 
     /// <summary>The last SQL text found to be a plain read (see <see cref="IsKnownRead"/>).</summary>
     private string? _lastRead;
     private DbConnection? _connection;
+
+    /// <summary>The pool slot the connection came from (PostgreSQL, see <see cref="ConnectionSlots"/>); returned after it.</summary>
+    private ConnectionSlots.Slot? _slot;
     private DbTransaction? _transaction;
     private long _acquiredAt;
     private SessionState _state;
@@ -170,10 +173,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     {
         try
         {
-            _transaction = _connection!.BeginTransaction();
-            if (IsReadOnly)
+            // A read-only session on SQLite begins a deferred (read) transaction: one snapshot from here on, no write lock.
+            _transaction = SqliteTransactions.Begin(_connection!, IsReadOnly);
+            if (IsReadOnly && !_engine.SqliteReadOnlyPool)
             {
-                ReadOnlyTransaction.Begin(_connection, _transaction);
+                ReadOnlyTransaction.Begin(_connection!, _transaction);
             }
         }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
@@ -233,7 +237,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         {
             try
             {
-                _transaction = await SqliteTransactions.BeginAsync(_connection, readOnly: false, cancellationToken).ConfigureAwait(false);
+                _transaction = await SqliteTransactions.BeginAsync(_connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
@@ -244,7 +248,8 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Acquires a connection. The transaction begins with the first statement that may write (PostgreSQL and SQLite), except
-    /// in read-only sessions on SQLite and in retrying units, which begin it now. Does nothing when already open.
+    /// in retrying units and read-only sessions of an in-memory SQLite database, which begin it now. Does nothing when
+    /// already open.
     /// </summary>
     /// <param name="cancellationToken">Cancels waiting for a connection.</param>
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
@@ -254,15 +259,23 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
     private async ValueTask OpenCoreAsync(CancellationToken cancellationToken)
     {
         ThrowIfNotOpenable();
-        DbConnection connection;
+        DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
         {
             _engine.EnsureReady();
-            NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
-            connection = npgsql is not null
-                ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
-                : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (_engine.Slots is { } slots)
+            {
+                _slot = slots.TryRent() ?? await slots.RentAsync(cancellationToken).ConfigureAwait(false);
+                connection = await _slot.OpenAsync(IsReadOnly, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
+                connection = npgsql is not null
+                    ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
+                    : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -272,6 +285,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         finally
         {
             _engine.EndWait();
+            if (connection is null)
+            {
+                // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                ReturnSlot(broken: false);
+            }
         }
 
         _activeCounted = _engine.OnAcquired(start);
@@ -282,10 +300,12 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             // retrying write unit, where it begins now (no round trip: Npgsql sends the BEGIN with the first statement).
             if (connection is not NpgsqlConnection)
             {
-                // SQLite: read-only and retrying units begin now (a read snapshot, or the write lock before the work runs);
-                // other sessions begin with their first statement that may write, as on PostgreSQL (no lock for reads).
+                // SQLite: retrying units begin now (the write lock before the work runs), and read-only sessions of an
+                // in-memory database (PRAGMA query_only guards them); other sessions, read-only ones on a file's
+                // Mode=ReadOnly pool too, begin with their first statement that may write, as on PostgreSQL (reads run in
+                // autocommit, taking no lock).
                 _engine.OnSqliteOpened(connection);
-                if (IsReadOnly || BeginsAtOpen)
+                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
                 {
                     _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
                     if (IsReadOnly && !_engine.SqliteReadOnlyPool)
@@ -301,12 +321,15 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
+                returned = true;
             }
             finally
             {
+                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -331,12 +354,20 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
 
         ThrowIfNotOpenable();
-        DbConnection connection;
+        DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
         {
             _engine.EnsureReady();
-            connection = _engine.Source(IsReadOnly).OpenConnection();
+            if (_engine.Slots is { } slots)
+            {
+                _slot = slots.Rent();
+                connection = _slot.Open(IsReadOnly);
+            }
+            else
+            {
+                connection = _engine.Source(IsReadOnly).OpenConnection();
+            }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
         {
@@ -346,6 +377,11 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         finally
         {
             _engine.EndWait();
+            if (connection is null)
+            {
+                // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                ReturnSlot(broken: false);
+            }
         }
 
         _activeCounted = _engine.OnAcquired(start);
@@ -357,7 +393,7 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             if (connection is not NpgsqlConnection)
             {
                 _engine.OnSqliteOpened(connection);
-                if (IsReadOnly || BeginsAtOpen)
+                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
                 {
                     _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
                     if (IsReadOnly && !_engine.SqliteReadOnlyPool)
@@ -373,12 +409,15 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
                 connection.Dispose();
+                returned = true;
             }
             finally
             {
+                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -406,139 +445,6 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             case SessionState.Disposed:
                 ThrowHelper.ThrowSessionDisposed();
                 break;
-        }
-    }
-
-    /// <summary>
-    /// Commits the transaction. If the connection breaks while COMMIT is in flight, throws
-    /// <see cref="CommitOutcomeUnknownException"/>: the transaction may or may not have been applied.
-    /// </summary>
-    /// <param name="cancellationToken">Observed until COMMIT is sent; a COMMIT in flight is not cancelled, so that its outcome stays known.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
-    {
-        if (_state != SessionState.Open)
-        {
-            if (_state == SessionState.NotOpened)
-            {
-                // Nothing was done: committing an unopened session is a no-op success.
-                _state = SessionState.Committed;
-                return;
-            }
-
-            ThrowIfNotOpenable();
-        }
-
-        if (_transaction is null)
-        {
-            // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
-            _state = SessionState.Committed;
-            return;
-        }
-
-        if (_connection!.State != ConnectionState.Open)
-        {
-            // The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back
-            // and COMMIT was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
-            _state = SessionState.RolledBack;
-            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
-        }
-
-        // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
-        // cancelling it half-way would only turn a known outcome into an unknown one.
-        cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            if (_connection is NpgsqlConnection npgsql)
-            {
-                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
-            }
-            else
-            {
-                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
-        {
-            // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
-            throw await AbortedAsync(ex).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
-        {
-            _state = SessionState.RolledBack;
-            throw translated;
-        }
-        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
-        {
-            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
-            // as InvalidOperationException): the server may have committed.
-            _state = SessionState.RolledBack;
-            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
-        }
-
-        _state = SessionState.Committed;
-    }
-
-    /// <summary>
-    /// Records the first database error seen in this session (for <see cref="DbCoreException.SqlState"/> of <see cref="TransactionAbortedException"/>).
-    /// Called where DbCore runs the session's commands itself.
-    /// </summary>
-    internal void NoteError(DbCoreException error) => _firstError ??= error.SqlState;
-
-    /// <summary>The accessor's name, for messages.</summary>
-    internal string EngineName => _engine.Name;
-
-    /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
-    private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
-    {
-        _state = SessionState.RolledBack;
-        CountRollback();
-        try
-        {
-            await _transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception rollback)
-        {
-            // The session is disposed next, which returns (or discards) the connection either way.
-            Log.RollbackFailed(_engine.Logger, _engine.Name, rollback);
-        }
-
-        return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);
-    }
-
-    /// <summary>
-    /// Rolls the transaction back. Does nothing when the session was never opened or is already rolled back (including by
-    /// a failed commit), so a <c>catch { await session.RollbackAsync(); throw; }</c> never hides the original error.
-    /// </summary>
-    /// <param name="cancellationToken">Cancels the rollback.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask RollbackAsync(CancellationToken cancellationToken = default)
-    {
-        if (_state != SessionState.Open)
-        {
-            if (_state is SessionState.NotOpened or SessionState.RolledBack)
-            {
-                _state = SessionState.RolledBack;
-                return;
-            }
-
-            ThrowIfNotOpenable();
-        }
-
-        _state = SessionState.RolledBack;
-        if (_transaction is null)
-        {
-            return; // only reads ran: nothing to roll back
-        }
-
-        CountRollback();
-        try
-        {
-            await _transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
-        {
-            throw translated;
         }
     }
 
@@ -594,7 +500,16 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             finally
             {
                 // Whatever the transaction's dispose threw, the connection goes back to the pool.
-                await connection.DisposeAsync().ConfigureAwait(false);
+                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+                try
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    returned = true;
+                }
+                finally
+                {
+                    ReturnSlot(broken, quarantine: !returned);
+                }
             }
         }
         finally
@@ -651,12 +566,35 @@ public abstract class DbSession : IAsyncDisposable, IDisposable
             }
             finally
             {
-                connection.Dispose();
+                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+                try
+                {
+                    connection.Dispose();
+                    returned = true;
+                }
+                finally
+                {
+                    ReturnSlot(broken, quarantine: !returned);
+                }
             }
         }
         finally
         {
             _engine.OnReleased(_acquiredAt, _activeCounted);
+        }
+    }
+
+    /// <summary>
+    /// Gives the pool slot back (once). <paramref name="broken"/>: its connection broke during the session;
+    /// <paramref name="quarantine"/>: disposing the connection threw, so it may not be back in its data source.
+    /// </summary>
+    private void ReturnSlot(bool broken, bool quarantine = false)
+    {
+        ConnectionSlots.Slot? slot = _slot;
+        if (slot is not null)
+        {
+            _slot = null;
+            slot.Return(broken, quarantine);
         }
     }
 

@@ -45,6 +45,60 @@ internal static class GuardedCommit
         }
     }
 
+    private const string GuardSql = "SELECT 1";
+
+    private const string CommitSql = "COMMIT";
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (its text and parameters, lent to a batch command for the call) followed by the guard
+    /// and COMMIT, as one batch: one round trip for the last statement and the commit. Returns the rows it affected. If the
+    /// statement fails, the server skips the rest of the batch (the guard and COMMIT are not run) and the transaction is
+    /// left aborted.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<int> ExecuteAndCommitAsync(NpgsqlConnection connection, NpgsqlCommand command)
+    {
+        using var batch = new NpgsqlBatch(connection) { Timeout = command.CommandTimeout };
+        var last = new NpgsqlBatchCommand(command.CommandText) { CommandType = command.CommandType };
+        batch.BatchCommands.Add(last);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CommitSql));
+        NpgsqlParameter[] parameters = Lend(command.Parameters, last.Parameters);
+        try
+        {
+            // Not cancellable, as CommitAsync: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
+            await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            return last.RecordsAffected;
+        }
+        finally
+        {
+            last.Parameters.Clear();
+            foreach (NpgsqlParameter parameter in parameters)
+            {
+                command.Parameters.Add(parameter);
+            }
+        }
+    }
+
+    /// <summary>Moves every parameter of <paramref name="from"/> to <paramref name="to"/> (a parameter belongs to one collection at a time).</summary>
+    private static NpgsqlParameter[] Lend(NpgsqlParameterCollection from, NpgsqlParameterCollection to)
+    {
+        if (from.Count == 0)
+        {
+            return [];
+        }
+
+        var parameters = new NpgsqlParameter[from.Count];
+        from.CopyTo(parameters, 0);
+        from.Clear();
+        foreach (NpgsqlParameter parameter in parameters)
+        {
+            to.Add(parameter);
+        }
+
+        return parameters;
+    }
+
     private static NpgsqlBatch Rent()
     {
         int start = Environment.CurrentManagedThreadId;
@@ -58,8 +112,8 @@ internal static class GuardedCommit
         }
 
         var created = new NpgsqlBatch();
-        created.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1"));
-        created.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        created.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
+        created.BatchCommands.Add(new NpgsqlBatchCommand(CommitSql));
         return created;
     }
 

@@ -103,22 +103,24 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
     }
 
     /// <summary>
-    /// DbCore adds no pool clear of its own for one broken connection: the unit is retried once on another pooled
-    /// connection. Npgsql 10 itself still closes the idle connections when a connector breaks with 57P01 or an I/O error
-    /// (NpgsqlConnector.Break calls DataSource.Clear, with no switch to turn it off); the test reports how many survived so
-    /// docs/resilience.md can say what a killed backend costs.
+    /// One broken connection costs one reconnect: the unit is retried once and the nine other pooled connections are the
+    /// same backends afterwards. (Npgsql clears its whole pool when one connector breaks with 57P01 or an I/O error;
+    /// DbCore's sessions draw from single-connection Npgsql pools, so that clear reaches one connection.)
     /// </summary>
-    [PostgresFact]
-    public async Task One_killed_backend_is_retried_once_and_DbCore_does_not_clear_the_pool()
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task One_killed_backend_costs_one_reconnect_and_the_other_pooled_connections_survive(bool multiHost)
     {
-        string cs = await server.CreateDatabaseAsync("onekill");
-        var logs = new LogCollector();
-        await using Pg db = Resilient.Pg(cs, logs, s =>
+        string cs = await server.CreateDatabaseAsync(multiHost ? "onekillmulti" : "onekill");
+        if (multiHost)
         {
-            s.Pool.Size = 10;
-            s.Pool.MaxOverflow = 0;
-        });
-        Assert.Equal(10, await db.WarmUpAsync());
+            // Host=a,b (the same server twice): the multi-host path, whose per-host pool Npgsql clears the same way.
+            cs = new NpgsqlConnectionStringBuilder(cs) { Host = $"127.0.0.1:{server.Port},127.0.0.1:{server.Port}" }.ConnectionString;
+        }
+
+        var logs = new LogCollector();
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
         HashSet<int> before = await BackendsAsync(cs);
         int runs = 0;
 
@@ -133,12 +135,123 @@ public sealed class ConnectionLossTests(PostgresServer server, ITestOutputHelper
 
             await SelectOneAsync(session, ct);
         });
+
+        // The other nine are suspect now: each is checked (SELECT 1) when a session next takes it, found alive and kept.
+        int failures = await EightSessionsAtOnceAsync(db);
+        await Task.Delay(200); // a closed connection leaves pg_stat_activity asynchronously
         HashSet<int> after = await BackendsAsync(cs);
 
+        output.WriteLine($"pooled connections before: {before.Count}; survived the kill: {before.Intersect(after).Count()}; new: {after.Except(before).Count()}");
         Assert.Equal(2, runs);
+        Assert.Equal(0, failures);
         Assert.Empty(logs.Named("PoolCleared"));
         Assert.Single(logs.Named("Retrying"));
-        output.WriteLine($"pooled connections before: {before.Count}; survived the kill: {before.Intersect(after).Count()}; new: {after.Except(before).Count()}");
+        Assert.Equal(10, before.Count);
+        Assert.Equal(9, before.Intersect(after).Count());
+        Assert.Single(after.Except(before));
+    }
+
+    /// <summary>
+    /// Evidence that the server itself went away: after one broken connection the others are suspect, and the first one
+    /// checked (SELECT 1 before a session gets it) is dead too. Every idle connection is then closed at once, and that
+    /// session connects afresh, so only the first session ever sees a dead connection.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_suspect_connection_found_dead_by_its_check_clears_the_idle_pool_so_later_sessions_do_not_fail()
+    {
+        string cs = await server.CreateDatabaseAsync("allkilled");
+        var logs = new LogCollector();
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
+        await KillAllBackendsAsync(cs); // as a restart does
+
+        // The first session meets a dead connection: it fails (a plain session is not retried), and the others are suspect.
+        await using (PgSession first = await db.OpenSessionAsync())
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => SelectOneAsync(first, default)); // 57P01 on a raw command
+        }
+
+        // Eight at once: the first suspect checked is dead too, so the pool is cleared and every session connects afresh.
+        int failures = await EightSessionsAtOnceAsync(db);
+
+        Assert.Equal(0, failures);
+        Assert.Single(logs.Named("PoolCleared"));
+    }
+
+    /// <summary>
+    /// A restart under light load: the first unit meets a dead connection and is retried on a fresh one, and later units
+    /// reuse that one, so nothing else would find the other nine dead connections until a peak. The check does.
+    /// </summary>
+    [PostgresFact]
+    public async Task After_a_restart_at_low_concurrency_the_next_peak_meets_no_dead_connection()
+    {
+        string cs = await server.CreateDatabaseAsync("quietrestart");
+        var logs = new LogCollector();
+        await using Pg db = await WarmedPoolOfTenAsync(cs, logs);
+        await KillAllBackendsAsync(cs);
+
+        for (int i = 0; i < 5; i++)
+        {
+            await db.ExecuteAsync(SelectOneAsync); // the first is retried once, the others run on its fresh connection
+        }
+
+        int failures = await EightSessionsAtOnceAsync(db);
+
+        Assert.Equal(0, failures);
+        Assert.Single(logs.Named("Retrying"));
+        Assert.Single(logs.Named("PoolCleared"));
+    }
+
+    private static Task KillAllBackendsAsync(string cs)
+        => Resilient.AdminAsync(cs, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+
+    /// <summary>Eight sessions open at once (eight different pooled connections), each runs SELECT 1; how many failed.</summary>
+    private static async Task<int> EightSessionsAtOnceAsync(Pg db)
+    {
+        PgSession[] sessions = new PgSession[8];
+        int failures = 0;
+        try
+        {
+            for (int i = 0; i < sessions.Length; i++)
+            {
+                sessions[i] = await db.OpenSessionAsync();
+            }
+
+            foreach (PgSession session in sessions)
+            {
+                try
+                {
+                    await SelectOneAsync(session, default);
+                }
+                catch (Exception)
+                {
+                    failures++;
+                }
+            }
+        }
+        finally
+        {
+            foreach (PgSession? session in sessions)
+            {
+                if (session is not null)
+                {
+                    await session.DisposeAsync();
+                }
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>An accessor whose pool is exactly 10 connections, all opened.</summary>
+    private static async Task<Pg> WarmedPoolOfTenAsync(string cs, LogCollector logs)
+    {
+        Pg db = Resilient.Pg(cs, logs, s =>
+        {
+            s.Pool.Size = 10;
+            s.Pool.MaxOverflow = 0;
+        });
+        Assert.Equal(10, await db.WarmUpAsync());
+        return db;
     }
 
     private static async Task<HashSet<int>> BackendsAsync(string cs)

@@ -31,6 +31,14 @@ internal sealed class DroppingProxy : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>
+    /// Round trips so far: the ReadyForQuery messages the server sent (one ends every simple query and every extended-protocol
+    /// Sync), counted across reads.
+    /// </summary>
+    public int RoundTrips => Volatile.Read(ref _roundTrips);
+
+    private int _roundTrips;
+
     /// <summary>How many COMMIT answers were swallowed.</summary>
     public int Dropped => Volatile.Read(ref _dropped);
 
@@ -143,6 +151,7 @@ internal sealed class DroppingProxy : IAsyncDisposable
                     break;
                 }
 
+                CountReadyForQuery(link, buffer.AsSpan(0, read));
                 await link.Client.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
@@ -152,6 +161,21 @@ internal sealed class DroppingProxy : IAsyncDisposable
         finally
         {
             link.Close();
+        }
+    }
+
+    /// <summary>Finds <c>'Z' 0 0 0 5</c> (ReadyForQuery) in the server's bytes, also when a read splits it.</summary>
+    private void CountReadyForQuery(Link link, ReadOnlySpan<byte> data)
+    {
+        ReadOnlySpan<byte> pattern = [(byte)'Z', 0, 0, 0, 5];
+        foreach (byte b in data)
+        {
+            link.Matched = b == pattern[link.Matched] ? link.Matched + 1 : b == pattern[0] ? 1 : 0;
+            if (link.Matched == pattern.Length)
+            {
+                Interlocked.Increment(ref _roundTrips);
+                link.Matched = 0;
+            }
         }
     }
 
@@ -192,6 +216,9 @@ internal sealed class DroppingProxy : IAsyncDisposable
         public TcpClient Server { get; } = server;
 
         public volatile bool DropAnswer;
+
+        /// <summary>How much of the ReadyForQuery pattern the server's last bytes matched.</summary>
+        public int Matched;
 
         public void Close()
         {

@@ -138,6 +138,49 @@ public sealed class ReplicationTests(ReplicationTopology topology, ITestOutputHe
 
         await topology.WaitForReplayAsync();
     }
+
+    /// <summary>
+    /// With a real standby in the host list, one killed primary backend costs one reconnect too: Npgsql marks the primary
+    /// offline in the broken connection's data source on the break, which in a slot of one connection would send the retry
+    /// to the standby ("No suitable host") and clear the pool; DbCore forgets that one mark.
+    /// </summary>
+    [PostgresFact]
+    public async Task One_killed_primary_backend_costs_one_reconnect_with_a_standby_in_the_host_list()
+    {
+        string database = await topology.CreateDatabaseAsync("onekillha");
+        var logs = new LogCollector();
+        await using Pg db = DbCore.Tests.Resilience.Resilient.Pg(topology.MultiHostConnectionString(database), logs, s =>
+        {
+            s.Pool.Size = 10;
+            s.Pool.MaxOverflow = 0;
+        });
+        Assert.Equal(10, await db.WarmUpAsync());
+        string primary = new Npgsql.NpgsqlConnectionStringBuilder(topology.MultiHostConnectionString(database)) { Host = topology.Primary.Host, Port = topology.Primary.Port }.ConnectionString;
+        const string Backends = "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        string before = (string)(await DbCore.Tests.Resilience.Resilient.AdminAsync(primary, Backends))!;
+        int runs = 0;
+
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            int pid = await ScalarAsync<int>(session, "SELECT pg_backend_pid()", ct);
+            if (runs == 1)
+            {
+                await DbCore.Tests.Resilience.Resilient.AdminAsync(primary, $"SELECT pg_terminate_backend({pid})");
+            }
+
+            Assert.False((await PlacementAsync(session, ct)).InRecovery); // the retry lands on the primary again
+        });
+        await Task.Delay(200);
+        string after = (string)(await DbCore.Tests.Resilience.Resilient.AdminAsync(primary, Backends))!;
+
+        HashSet<string> kept = [.. before.Split(',')];
+        kept.IntersectWith(after.Split(','));
+        output.WriteLine($"primary backends before: {before}; after: {after}");
+        Assert.Equal(2, runs);
+        Assert.Empty(logs.Named("PoolCleared"));
+        Assert.Equal(9, kept.Count);
+    }
 }
 
 /// <summary>

@@ -5,8 +5,9 @@ using Microsoft.Data.Sqlite;
 namespace DbCore.Tests.Sqlite;
 
 /// <summary>
-/// SQLite locking on a WAL file: read-only units and sessions begin deferred (read) transactions, so they never wait for a
-/// writer; writers wait for the write lock asynchronously, without holding a thread, until the busy timeout.
+/// SQLite locking on a WAL file: read-only units and sessions read in autocommit on Mode=ReadOnly connections (a deferred
+/// read transaction when one is asked for), so they never wait for a writer; writers wait for the write lock
+/// asynchronously, without holding a thread, until the busy timeout.
 /// </summary>
 public sealed class SqliteLockingTests : IDisposable
 {
@@ -195,5 +196,58 @@ public sealed class SqliteLockingTests : IDisposable
         await InsertAsync(writer, 8, CancellationToken.None);                 // BEGIN IMMEDIATE, then the insert
         await writer.CommitAsync();
         Assert.Equal(2L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct)));
+    }
+
+    /// <summary>
+    /// The read path on SQLite read-only units, as on PostgreSQL: reads run in autocommit (no BEGIN / ROLLBACK around a
+    /// one-statement read), so each sees what was committed before it started; <c>session.Transaction</c> begins one
+    /// (deferred, read) snapshot for every statement after it.
+    /// </summary>
+    [Fact]
+    public async Task A_read_only_unit_reads_statement_by_statement_and_its_transaction_is_one_snapshot()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+        int next = 10;
+        Task CommitAnotherRowAsync() => db.ExecuteAsync((session, ct) => InsertAsync(session, next++, ct));
+
+        (long First, long Second) autocommit = await db.ExecuteReadOnlyAsync(async (session, ct) =>
+        {
+            long first = await CountAsync(session, ct);
+            await CommitAnotherRowAsync();
+            return (first, await CountAsync(session, ct));
+        });
+        (long First, long Second) snapshot = await db.ExecuteReadOnlyAsync(async (session, ct) =>
+        {
+            _ = session.Transaction; // one snapshot from here on
+            long first = await CountAsync(session, ct);
+            await CommitAnotherRowAsync();
+            return (first, await CountAsync(session, ct));
+        });
+
+        Assert.Equal((1L, 2L), autocommit);
+        Assert.Equal((2L, 2L), snapshot);
+        Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 10, 11
+    }
+
+    [Fact]
+    public async Task ExecuteAndCommitAsync_on_SQLite_runs_the_last_write_and_commits_the_session()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+
+        await using (LocalSession session = await db.OpenSessionAsync())
+        {
+            await InsertAsync(session, 1, CancellationToken.None);
+            await using SqliteCommand last = session.CreateCommand("INSERT INTO items VALUES (2)");
+            Assert.Equal(1, await session.ExecuteAndCommitAsync(last));
+            Assert.True(session.IsCommitted);
+        }
+
+        await using (LocalSession session = await db.OpenSessionAsync())
+        {
+            await using SqliteCommand duplicate = session.CreateCommand("INSERT INTO items VALUES (2)");
+            await Assert.ThrowsAsync<UniqueViolationException>(async () => await session.ExecuteAndCommitAsync(duplicate));
+        }
+
+        Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 1, 2
     }
 }

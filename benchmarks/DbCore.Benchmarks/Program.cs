@@ -24,8 +24,9 @@ namespace DbCore.Benchmarks;
 /// concurrency 1 and 32, the noise-robust ratio), <c>queries</c> (typed query methods vs hand-written ADO.NET, Dapper,
 /// Dapper.AOT and EF Core: lookup and 20-row list, all interleaved; concurrency 1 unless <c>--concurrency</c>), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
-/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator); <c>snapshot</c> (only when named: the generator and the
-/// analyzer with 200 queries and their dbcore.queries.json).
+/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c>,
+/// <c>startup-aot</c> (the startup part on a NativeAOT-published probe, benchmarks/DbCore.StartupProbe; the publish
+/// takes a minute or two) and <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
@@ -34,7 +35,7 @@ internal static class Program
     {
         if (args.Length == 4 && args[0] == "--startup-child")
         {
-            return await Startup.ChildAsync(args[1], args[2], args[3]).ConfigureAwait(false);
+            return await StartupChild.RunAsync(args[1], args[2], args[3]).ConfigureAwait(false);
         }
 
         Options options = Options.Parse(args);
@@ -143,6 +144,13 @@ internal static class Program
                 report.AppendLine(await Startup.RunAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
             }
 
+            // Not in the default set (it publishes the probe with NativeAOT first): the same startup samples, native.
+            if (options.Parts.Contains("startup-aot"))
+            {
+                report.AppendLine("## Startup, NativeAOT").AppendLine();
+                report.AppendLine(await Startup.RunAotAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
+            }
+
             if (options.Parts.Contains("snapshot"))
             {
                 report.AppendLine("## Checked queries: generator and analyzer with a 200-query snapshot").AppendLine();
@@ -174,6 +182,7 @@ internal static class Program
         finally
         {
             await BenchEnvironment.ShutdownAsync().ConfigureAwait(false);
+            Startup.DeletePublishedProbes();
         }
 
         report.AppendLine(CultureInfo.InvariantCulture, $"Whole run: {total.Elapsed.TotalSeconds:0} s.");
@@ -373,7 +382,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn,snapshot, --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

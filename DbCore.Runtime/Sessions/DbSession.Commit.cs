@@ -1,0 +1,239 @@
+using System;
+using System.Data;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using DbCore.Diagnostics;
+using DbCore.Errors;
+using DbCore.Internal;
+using Npgsql;
+
+namespace DbCore;
+
+/// <content>Ending the unit of work: commit (guarded on PostgreSQL), rollback, and a last statement that commits with it.</content>
+public abstract partial class DbSession
+{
+    /// <summary>
+    /// Commits the transaction. If the connection breaks while COMMIT is in flight, throws
+    /// <see cref="CommitOutcomeUnknownException"/>: the transaction may or may not have been applied.
+    /// </summary>
+    /// <param name="cancellationToken">Observed until COMMIT is sent; a COMMIT in flight is not cancelled, so that its outcome stays known.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    {
+        if (_state != SessionState.Open)
+        {
+            if (_state == SessionState.NotOpened)
+            {
+                // Nothing was done: committing an unopened session is a no-op success.
+                _state = SessionState.Committed;
+                return;
+            }
+
+            ThrowIfNotOpenable();
+        }
+
+        if (_transaction is null)
+        {
+            // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
+            _state = SessionState.Committed;
+            return;
+        }
+
+        if (_connection!.State != ConnectionState.Open)
+        {
+            // The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back
+            // and COMMIT was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
+        }
+
+        // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
+        // cancelling it half-way would only turn a known outcome into an unknown one.
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            if (_connection is NpgsqlConnection npgsql)
+            {
+                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
+            }
+            else
+            {
+                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
+        {
+            // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
+            throw await AbortedAsync(ex).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            _state = SessionState.RolledBack;
+            throw translated;
+        }
+        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        {
+            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
+            // as InvalidOperationException): the server may have committed.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
+
+        _state = SessionState.Committed;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> as the session's last statement and commits: on PostgreSQL the statement, the
+    /// aborted-transaction guard and COMMIT go as one batch, so a request whose last step is a write saves the COMMIT's
+    /// own round trip. Returns the rows the statement affected. If the statement fails, nothing is committed and its typed
+    /// error is thrown (a <see cref="UniqueViolationException"/>, say); the errors of the commit are those of
+    /// <see cref="CommitAsync"/>. On SQLite (no round trips) the same as running the command and then <see cref="CommitAsync"/>.
+    /// </summary>
+    /// <param name="command">A command this session created (<see cref="CreateCommand"/>), not executed yet; its parameters are used as they are.</param>
+    /// <param name="cancellationToken">Observed until the batch is sent; once COMMIT is on the wire it runs to completion.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ExecuteAndCommitAsync(DbCommand command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (_state != SessionState.Open || !ReferenceEquals(command.Connection, _connection))
+        {
+            ThrowIfNotOpenable();
+            throw new ArgumentException($"{_engine.Name}: the command was not created by this session; create it with session.CreateCommand(sql).", nameof(command));
+        }
+
+        if (_transaction is null || _connection is not NpgsqlConnection npgsql)
+        {
+            // No transaction (the command is a plain read, run in autocommit), or SQLite: nothing to save.
+            int affected;
+            try
+            {
+                affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+            {
+                NoteError(translated);
+                throw translated;
+            }
+
+            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            return affected;
+        }
+
+        if (npgsql.State != ConnectionState.Open)
+        {
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            int affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, (NpgsqlCommand)command).ConfigureAwait(false);
+            _state = SessionState.Committed;
+            return affected;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
+        {
+            // The statement or the guard found the transaction aborted by an earlier error the work caught.
+            throw await AbortedAsync(ex).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            // The server reported an error, so nothing was applied: either the statement failed (the server skipped the
+            // guard and COMMIT; the transaction is aborted and is rolled back here) or COMMIT did (a deferred constraint,
+            // a serialization failure; the server ended the transaction itself). Npgsql does not say which statement of a
+            // batch failed unless the connection string asks it to, and the transaction's state tells both apart.
+            NoteError(translated);
+            if (TransactionEndedByProvider())
+            {
+                _state = SessionState.RolledBack;
+            }
+            else
+            {
+                await RollBackAbortedAsync().ConfigureAwait(false);
+            }
+
+            throw translated;
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            _state = SessionState.RolledBack;
+            throw translated;
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        {
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
+    }
+
+    /// <summary>
+    /// Records the first database error seen in this session (for <see cref="DbCoreException.SqlState"/> of <see cref="TransactionAbortedException"/>).
+    /// Called where DbCore runs the session's commands itself.
+    /// </summary>
+    internal void NoteError(DbCoreException error) => _firstError ??= error.SqlState;
+
+    /// <summary>The accessor's name, for messages.</summary>
+    internal string EngineName => _engine.Name;
+
+    /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
+    private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
+    {
+        await RollBackAbortedAsync().ConfigureAwait(false);
+        return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);
+    }
+
+    /// <summary>Rolls back a transaction the server aborted (an error already thrown or about to be); the session is rolled back.</summary>
+    private async ValueTask RollBackAbortedAsync()
+    {
+        _state = SessionState.RolledBack;
+        CountRollback();
+        try
+        {
+            await _transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception rollback)
+        {
+            // The session is disposed next, which returns (or discards) the connection either way.
+            Log.RollbackFailed(_engine.Logger, _engine.Name, rollback);
+        }
+    }
+
+    /// <summary>
+    /// Rolls the transaction back. Does nothing when the session was never opened or is already rolled back (including by
+    /// a failed commit), so a <c>catch { await session.RollbackAsync(); throw; }</c> never hides the original error.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the rollback.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        if (_state != SessionState.Open)
+        {
+            if (_state is SessionState.NotOpened or SessionState.RolledBack)
+            {
+                _state = SessionState.RolledBack;
+                return;
+            }
+
+            ThrowIfNotOpenable();
+        }
+
+        _state = SessionState.RolledBack;
+        if (_transaction is null)
+        {
+            return; // only reads ran: nothing to roll back
+        }
+
+        CountRollback();
+        try
+        {
+            await _transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+        {
+            throw translated;
+        }
+    }
+}
