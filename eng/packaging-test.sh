@@ -4,6 +4,9 @@
 #  2. a non-partial settings class fails to build with DBC0001;
 #  3. a web app on DbCore.AspNetCore: a typed query and a unit of work per request over real HTTP (201, 400 rolled back, 409).
 #  4. DbCore.EntityFrameworkCore: a consumer saves through a DbContext built on a session, on SQLite.
+#  5. checked queries: a consumer writes its dbcore.queries.json (VerifyQueriesAgainstSqliteSchemaAsync), builds clean with
+#     DbCoreRequireQuerySnapshot=true (the package's build props hand the file to the analyzer), and a wrong member type
+#     then fails the build with DBC0114 at the method, naming column and member.
 # A unique version per run keeps a stale copy in the NuGet cache from being used.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +18,7 @@ echo "== pack DbCore $version"
 dotnet pack "$root/DbCore.Runtime/DbCore.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
 pkg="$work/feed/DbCore.$version.nupkg"
 listing=$(unzip -l "$pkg")
-for entry in lib/net8.0/DbCore.Runtime.dll lib/net10.0/DbCore.Runtime.dll analyzers/dotnet/cs/DbCore.Generators.dll analyzers/dotnet/cs/DbCore.CodeFixes.dll README.md; do
+for entry in lib/net8.0/DbCore.Runtime.dll lib/net10.0/DbCore.Runtime.dll analyzers/dotnet/cs/DbCore.Generators.dll analyzers/dotnet/cs/DbCore.CodeFixes.dll build/DbCore.props buildTransitive/DbCore.props README.md; do
   grep -q " $entry\$" <<<"$listing" || { echo "package is missing $entry"; exit 1; }
 done
 [ -f "$work/feed/DbCore.$version.snupkg" ] || { echo "symbols package missing"; exit 1; }
@@ -207,5 +210,55 @@ public sealed class Items(DbContextOptions<Items> options) : DbContext(options)
 }
 CS
 (cd "$work/ef" && dotnet run -nologo -v quiet)
+
+echo "== consumer: checked queries, dbcore.queries.json written, then a wrong member type fails the build with DBC0114"
+new_consumer "$work/checked"
+cat > "$work/checked/Program.cs" <<'CS'
+using DbCore;
+
+const string Schema = "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
+if (Environment.GetEnvironmentVariable("WRITE_QUERY_SNAPSHOT") == "1")
+{
+    await Shop.VerifyQueriesAgainstSqliteSchemaAsync(Schema, new QueryVerificationOptions { SnapshotPath = "dbcore.queries.json" });
+    return 0;
+}
+
+await using var db = new Shop(new ShopSettings(), "Development");
+Item? item = await db.ExecuteAsync(static async (session, ct) =>
+{
+    await using var create = session.CreateCommand(Schema + "; INSERT INTO items (name) VALUES ('checked')");
+    await create.ExecuteNonQueryAsync(ct);
+    return await session.FindAsync(1, ct);
+});
+Console.WriteLine($"item={item}");
+return item is { Name: "checked" } ? 0 : 1;
+
+[DatabaseSettings]
+public partial class ShopSettings
+{
+    [ConnectionString] public string ConnectionString { get; set; } = "sqlite:///:memory:";
+}
+
+public sealed record Item(long Id, string Name);
+
+public partial class ShopSession
+{
+    [Query("SELECT id, name FROM items WHERE id = @id")]
+    public partial Task<Item?> FindAsync(long id, CancellationToken cancellationToken = default);
+}
+CS
+(cd "$work/checked" && WRITE_QUERY_SNAPSHOT=1 dotnet run -nologo -v quiet)
+grep -q '"method": "FindAsync"' "$work/checked/dbcore.queries.json" || { cat "$work/checked/dbcore.queries.json"; echo "the snapshot has no entry for FindAsync"; exit 1; }
+(cd "$work/checked" && dotnet run -nologo -v quiet -p:DbCoreRequireQuerySnapshot=true)
+sed -i 's/public sealed record Item(long Id, string Name);/public sealed record Item(string Id, string Name);/' "$work/checked/Program.cs"
+set +e
+(cd "$work/checked" && dotnet build -nologo -v quiet) > "$work/checked.log" 2>&1
+status=$?
+set -e
+line=$(grep -n "FindAsync(long id" "$work/checked/Program.cs" | cut -d: -f1)
+if [ "$status" -eq 0 ] || ! grep -q "Program.cs($line,[0-9]*): error DBC0114: 'ShopSession.FindAsync' .*column 'id' is INTEGER and member 'Id' is string" "$work/checked.log"; then
+  cat "$work/checked.log"; echo "expected the build to fail with DBC0114 at FindAsync naming column 'id' and member 'Id'"; exit 1
+fi
+grep -m1 "DBC0114" "$work/checked.log" | sed 's/^/  /'
 
 echo "packaging test passed"

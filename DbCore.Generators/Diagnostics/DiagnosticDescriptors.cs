@@ -155,4 +155,37 @@ internal static class DiagnosticDescriptors
         DiagnosticIds.UnsupportedShape,
         "Unsupported settings class shape",
         "'{0}' cannot be a settings class because it is {1}; declare it as a non-generic, non-static, non-abstract class (not a record, not nested in a generic type)");
+
+    /// <summary>DBC0112 and DBC0113 share a message: {0} the method, {1} what is missing or stale.</summary>
+    private const string NotInSnapshotMessage = "'{0}' {1}; run VerifyQueriesAsync with QueryVerificationOptions.SnapshotPath against the database and commit the file";
+
+    public static readonly DiagnosticDescriptor QueryNotInSnapshot = new(
+        DiagnosticIds.QueryNotInSnapshot,
+        "Query method missing from or stale in dbcore.queries.json",
+        NotInSnapshotMessage,
+        Category,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink(DiagnosticIds.QueryNotInSnapshot));
+
+    public static readonly DiagnosticDescriptor QueryNotInRequiredSnapshot = Error(
+        DiagnosticIds.QueryNotInRequiredSnapshot,
+        "Query method missing from or stale in a required dbcore.queries.json",
+        NotInSnapshotMessage + " (the project sets DbCoreRequireQuerySnapshot)");
+
+    public static readonly DiagnosticDescriptor QueryContradictsSnapshot = Error(
+        DiagnosticIds.QueryContradictsSnapshot,
+        "Query method contradicts the shape in dbcore.queries.json",
+        "'{0}' does not match its SQL as dbcore.queries.json describes it: {1}; {2}");
+
+    /// <summary>DBC0115, once per compilation, at the file.</summary>
+    public static readonly DiagnosticDescriptor UnreadableQuerySnapshot = new(
+        DiagnosticIds.UnreadableQuerySnapshot,
+        "dbcore.queries.json cannot be read",
+        "dbcore.queries.json cannot be read ({0}), so no query is checked against it; rewrite it with VerifyQueriesAsync and QueryVerificationOptions.SnapshotPath",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink(DiagnosticIds.UnreadableQuerySnapshot),
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
 }

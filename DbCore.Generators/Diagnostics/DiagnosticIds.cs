@@ -25,4 +25,8 @@ internal static class DiagnosticIds
     public const string QueryOutsideSession = "DBC0109";
     public const string UnsupportedQueryParameter = "DBC0110";
     public const string RowsAffectedOfQuery = "DBC0111";
+    public const string QueryNotInSnapshot = "DBC0112";
+    public const string QueryNotInRequiredSnapshot = "DBC0113";
+    public const string QueryContradictsSnapshot = "DBC0114";
+    public const string UnreadableQuerySnapshot = "DBC0115";
 }

@@ -8,8 +8,9 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace DbCore.Generators.Diagnostics;
 
 /// <summary>
-/// Reports DBC0101-DBC0110 for <c>[Query]</c> methods. It reads each method with the generator's own <see cref="QueryParser"/>,
-/// so "the analyzer reports an error" and "the generator implements nothing" always agree.
+/// Reports DBC0101-DBC0111 for <c>[Query]</c> methods. It reads each method with the generator's own <see cref="QueryParser"/>,
+/// so "the analyzer reports an error" and "the generator implements nothing" always agree. A valid method is then checked
+/// against <c>dbcore.queries.json</c> when the project has one (DBC0112-DBC0115, <see cref="QuerySnapshotCheck"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class QueryAnalyzer : DiagnosticAnalyzer
@@ -30,7 +31,11 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.QueryOutsideSession,
         DiagnosticDescriptors.QueryMethodNotInstance,
         DiagnosticDescriptors.UnsupportedQueryParameter,
-        DiagnosticDescriptors.RowsAffectedOfQuery);
+        DiagnosticDescriptors.RowsAffectedOfQuery,
+        DiagnosticDescriptors.QueryNotInSnapshot,
+        DiagnosticDescriptors.QueryNotInRequiredSnapshot,
+        DiagnosticDescriptors.QueryContradictsSnapshot,
+        DiagnosticDescriptors.UnreadableQuerySnapshot);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -49,11 +54,16 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, queryAttribute, settingsAttribute), SymbolKind.Method);
+            LoadedSnapshot? snapshot = QuerySnapshotCheck.Load(start.Options, start.CancellationToken);
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, queryAttribute, settingsAttribute, snapshot), SymbolKind.Method);
+            if (snapshot?.Parsed?.Error is not null)
+            {
+                start.RegisterCompilationEndAction(end => QuerySnapshotCheck.ReportUnreadable(end, snapshot));
+            }
         });
     }
 
-    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol queryAttribute, INamedTypeSymbol settingsAttribute)
+    private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol queryAttribute, INamedTypeSymbol settingsAttribute, LoadedSnapshot? snapshot)
     {
         var method = (IMethodSymbol)context.Symbol;
         if (method.PartialDefinitionPart is not null)
@@ -85,6 +95,12 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
                 method.Locations.FirstOrDefault(),
                 method.ContainingType.Name + "." + method.Name,
                 method.ContainingType.ToDisplayString()));
+            return;
+        }
+
+        if (snapshot is not null && result.Spec is { } spec && !shapeReported && !result.Problems.Any(p => p.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
+        {
+            QuerySnapshotCheck.Report(context, method, spec, snapshot);
         }
     }
 

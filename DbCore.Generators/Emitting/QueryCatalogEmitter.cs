@@ -33,7 +33,7 @@ internal static class QueryCatalogEmitter
         w.WriteLine($"partial class {Identifier.Escape(catalog.AccessorName)}");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine($"/// <summary>The <c>[Query]</c> methods of <see cref=\"{Identifier.Escape(catalog.SessionName)}\"/>, as <see cref=\"VerifyQueriesAsync\"/> checks them.</summary>");
+        w.WriteLine($"/// <summary>The <c>[Query]</c> methods of <see cref=\"{Identifier.Escape(catalog.SessionName)}\"/>, as <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/> checks them.</summary>");
         w.WriteLine($"private static readonly {Infrastructure}.QueryDescriptor[] __dbcoreQueries = new {Infrastructure}.QueryDescriptor[]");
         w.WriteLine("{");
         w.Indent++;
@@ -44,40 +44,88 @@ internal static class QueryCatalogEmitter
 
         w.Indent--;
         w.WriteLine("};");
-        w.WriteLineNoTabs(string.Empty);
-        w.WriteLine("/// <summary>");
-        w.WriteLine("/// Describes every <c>[Query]</c> method of the session against the connected database without running it (inside a");
-        w.WriteLine("/// transaction that is rolled back) and checks the SQL, the parameters, and the result columns against the method: count,");
-        w.WriteLine("/// names, CLR types and nullability. See docs/queries.md, \"Verifying queries against the database\".");
-        w.WriteLine("/// </summary>");
-        w.WriteLine("/// <param name=\"cancellationToken\">Cancels the verification.</param>");
-        w.WriteLine("/// <exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the database; lists every mismatch.</exception>");
-        w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
-        w.WriteLine("public global::System.Threading.Tasks.Task VerifyQueriesAsync(global::System.Threading.CancellationToken cancellationToken = default)");
-        w.Indent++;
-        w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, cancellationToken);");
-        w.Indent--;
+        const string Token = "global::System.Threading.CancellationToken cancellationToken = default";
+        const string TokenDoc = "<param name=\"cancellationToken\">Cancels the verification.</param>";
+        const string OptionsDoc = "<param name=\"options\">The snapshot's path and whether to write or check it.</param>";
+        WriteMethod(
+            w,
+            [
+                "<summary>",
+                "Describes every <c>[Query]</c> method of the session against the connected database without running it (inside a",
+                "transaction that is rolled back) and checks the SQL, the parameters, and the result columns against the method: count,",
+                "names, CLR types and nullability. See docs/queries.md, \"Verifying queries against the database\".",
+                "</summary>",
+                TokenDoc,
+                "<exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the database; lists every mismatch.</exception>",
+            ],
+            $"public global::System.Threading.Tasks.Task VerifyQueriesAsync({Token})",
+            $"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, cancellationToken);");
+        WriteMethod(
+            w,
+            [
+                "<summary>",
+                "As <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/>, and writes or checks the query snapshot",
+                "(<c>dbcore.queries.json</c>, which the analyzer checks the methods against) as <paramref name=\"options\"/> say.",
+                "See docs/queries.md, \"Checked queries\".",
+                "</summary>",
+                OptionsDoc,
+                TokenDoc,
+                "<exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the database, or the checked snapshot is not current.</exception>",
+            ],
+            $"public global::System.Threading.Tasks.Task VerifyQueriesAsync(global::DbCore.QueryVerificationOptions options, {Token})",
+            $"=> {Infrastructure}.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, options, cancellationToken);");
         if (catalog.Provider != ProviderKind.PostgreSql)
         {
-            w.WriteLineNoTabs(string.Empty);
-            w.WriteLine("/// <summary>");
-            w.WriteLine("/// Checks every <c>[Query]</c> method as <see cref=\"VerifyQueriesAsync\"/> does, against a private in-memory SQLite database");
-            w.WriteLine("/// built from <paramref name=\"schemaScript\"/>: no server, no file (for tests and CI).");
-            w.WriteLine("/// </summary>");
-            w.WriteLine("/// <param name=\"schemaScript\">The schema's SQL, e.g. <c>File.ReadAllText(\"schema.sql\")</c>.</param>");
-            w.WriteLine("/// <param name=\"cancellationToken\">Cancels the verification.</param>");
-            w.WriteLine("/// <exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the schema; lists every mismatch.</exception>");
-            w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
-            w.WriteLine("public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, global::System.Threading.CancellationToken cancellationToken = default)");
-            w.Indent++;
-            w.WriteLine($"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, cancellationToken);");
-            w.Indent--;
+            const string SchemaDoc = "<param name=\"schemaScript\">The schema's SQL, e.g. <c>File.ReadAllText(\"schema.sql\")</c>.</param>";
+            WriteMethod(
+                w,
+                [
+                    "<summary>",
+                    "Checks every <c>[Query]</c> method as <see cref=\"VerifyQueriesAsync(global::System.Threading.CancellationToken)\"/> does, against a private in-memory SQLite database",
+                    "built from <paramref name=\"schemaScript\"/>: no server, no file (for tests and CI).",
+                    "</summary>",
+                    SchemaDoc,
+                    TokenDoc,
+                    "<exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the schema; lists every mismatch.</exception>",
+                ],
+                $"public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, {Token})",
+                $"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, cancellationToken);");
+            WriteMethod(
+                w,
+                [
+                    "<summary>",
+                    "As <see cref=\"VerifyQueriesAgainstSqliteSchemaAsync(string, global::System.Threading.CancellationToken)\"/>, and writes or checks",
+                    "the query snapshot (<c>dbcore.queries.json</c>) as <paramref name=\"options\"/> say.",
+                    "</summary>",
+                    SchemaDoc,
+                    OptionsDoc,
+                    TokenDoc,
+                    "<exception cref=\"global::DbCore.QueryVerificationException\">Some query does not match the schema, or the checked snapshot is not current.</exception>",
+                ],
+                $"public static global::System.Threading.Tasks.Task VerifyQueriesAgainstSqliteSchemaAsync(string schemaScript, global::DbCore.QueryVerificationOptions options, {Token})",
+                $"=> {Infrastructure}.QueryVerifier.VerifyAgainstSqliteSchemaAsync(__dbcoreQueries, schemaScript, typeof({Identifier.Escape(catalog.SessionName)}), options, cancellationToken);");
         }
 
         w.Indent--;
         w.WriteLine("}");
         GeneratedSource.End(w, hasNamespace);
         return text.ToString();
+    }
+
+    /// <summary>A blank line, the documentation comment, [GeneratedCode], the signature and its expression body.</summary>
+    private static void WriteMethod(IndentedTextWriter w, string[] documentation, string signature, string body)
+    {
+        w.WriteLineNoTabs(string.Empty);
+        foreach (string line in documentation)
+        {
+            w.WriteLine("/// " + line);
+        }
+
+        w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
+        w.WriteLine(signature);
+        w.Indent++;
+        w.WriteLine(body);
+        w.Indent--;
     }
 
     private static void WriteDescriptor(IndentedTextWriter w, QueryMethodSpec query, ProviderKind provider)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using DbCore.Generators.Diagnostics;
 using DbCore.Generators.Model;
@@ -74,7 +75,16 @@ internal static class QueryParser
             return new QueryParseResult(null, null, problems);
         }
 
-        QueryStubSpec? stub = StubFor(method, syntax);
+        // Computed once: the stub and the spec repeat the signature as declared.
+        string returnTypeName = method.ReturnType.ToDisplayString(s_typeFormat);
+        string modifiers = DeclaredModifiers(method, syntax);
+        string[] parameterTypes = new string[method.Parameters.Length];
+        for (int i = 0; i < parameterTypes.Length; i++)
+        {
+            parameterTypes[i] = method.Parameters[i].Type.ToDisplayString(s_typeFormat);
+        }
+
+        QueryStubSpec? stub = StubFor(method, returnTypeName, modifiers, parameterTypes);
 
         // DBC0109 (shape part): only instance, non-generic methods of a top-level class can be in a session.
         if (method.ContainingType.ContainingType is not null || method.ContainingType.TypeKind != TypeKind.Class)
@@ -132,11 +142,12 @@ internal static class QueryParser
         var signature = new List<SignatureParameterSpec>();
         var bindable = new List<(IParameterSymbol Symbol, ValueSpec Value)>();
         string? cancellationName = null;
-        foreach (IParameterSymbol parameter in method.Parameters)
+        for (int index = 0; index < method.Parameters.Length; index++)
         {
-            bool isToken = parameter.Type.ToDisplayString() == "System.Threading.CancellationToken";
+            IParameterSymbol parameter = method.Parameters[index];
+            bool isToken = parameter.Type is INamedTypeSymbol { Name: "CancellationToken", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
             bool enumeratorCancellation = parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.EnumeratorCancellationAttribute");
-            signature.Add(new SignatureParameterSpec(parameter.Type.ToDisplayString(s_typeFormat), Identifier.Escape(parameter.Name), isToken, enumeratorCancellation));
+            signature.Add(new SignatureParameterSpec(parameterTypes[index], Identifier.Escape(parameter.Name), isToken, enumeratorCancellation));
             Location? parameterLocation = parameter.Locations.FirstOrDefault();
             if (parameter.RefKind != RefKind.None || parameter.IsParams)
             {
@@ -253,8 +264,8 @@ internal static class QueryParser
             Namespace: NamespaceName(method.ContainingType),
             ClassName: method.ContainingType.Name,
             MethodName: method.Name,
-            Accessibility: DeclaredModifiers(method, syntax),
-            ReturnTypeName: method.ReturnType.ToDisplayString(s_typeFormat),
+            Accessibility: modifiers,
+            ReturnTypeName: returnTypeName,
             ReturnsValueTask: returnsValueTask,
             Shape: shape,
             Row: row,
@@ -268,12 +279,61 @@ internal static class QueryParser
     }
 
     /// <summary>Placeholder and C# names match the way the runtime matches columns: case-insensitive, underscores ignored.</summary>
-    internal static bool Matches(string a, string b) => Normalize(a) == Normalize(b);
+    internal static bool Matches(string a, string b)
+    {
+        // ASCII names (nearly all) are compared in place, with no allocation (this runs for every column and member of every
+        // query); anything else takes Normalize. Same rule either way.
+        int aEnd = TrimmedEnd(a);
+        int bEnd = TrimmedEnd(b);
+        int i = 0;
+        int j = 0;
+        while (true)
+        {
+            while (i < aEnd && a[i] == '_')
+            {
+                i++;
+            }
+
+            while (j < bEnd && b[j] == '_')
+            {
+                j++;
+            }
+
+            if (i == aEnd || j == bEnd)
+            {
+                return i == aEnd && j == bEnd;
+            }
+
+            char x = a[i++];
+            char y = b[j++];
+            if (x > 127 || y > 127)
+            {
+                return Normalize(a) == Normalize(b);
+            }
+
+            if (x != y && ((x | 0x20) != (y | 0x20) || !char.IsLetter(x)))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The length without trailing <c>!</c>, as <c>TrimEnd('!')</c>.</summary>
+    private static int TrimmedEnd(string name)
+    {
+        int end = name.Length;
+        while (end > 0 && name[end - 1] == '!')
+        {
+            end--;
+        }
+
+        return end;
+    }
 
     /// <summary>Underscores and a trailing <c>!</c> (the verifier's "not null" override, <c>AS "note!"</c>) are ignored, as at run time.</summary>
     private static string Normalize(string name) => name.TrimEnd('!').Replace("_", string.Empty).ToUpperInvariant();
 
-    private static QueryStubSpec? StubFor(IMethodSymbol method, MethodDeclarationSyntax? syntax)
+    private static QueryStubSpec? StubFor(IMethodSymbol method, string returnTypeName, string modifiers, string[] parameterTypes)
     {
         if (method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
         {
@@ -299,10 +359,10 @@ internal static class QueryParser
             keyword,
             self.Name,
             method.Name,
-            DeclaredModifiers(method, syntax),
-            method.ReturnType.ToDisplayString(s_typeFormat),
-            new EquatableArray<SignatureParameterSpec>(method.Parameters.Select(p => new SignatureParameterSpec(
-                (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + p.Type.ToDisplayString(s_typeFormat),
+            modifiers,
+            returnTypeName,
+            new EquatableArray<SignatureParameterSpec>(method.Parameters.Select((p, i) => new SignatureParameterSpec(
+                (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + parameterTypes[i],
                 Identifier.Escape(p.Name), false, false)).ToArray()),
             method.ReturnsVoid,
             method.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", method.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">",
@@ -402,14 +462,42 @@ internal static class QueryParser
         return (ResultShape.Single, result, valueTask, null);
     }
 
+    /// <summary>
+    /// The row of a non-generic record, class or struct, per type symbol: queries commonly share a row type, and Roslyn runs
+    /// every [Query] method's transform again on each new compilation, so the type is read once per compilation, not once per
+    /// method. Keyed by the type's definition (the same instance for every use in a compilation), held weakly; valid rows only.
+    /// </summary>
+    private static readonly ConditionalWeakTable<ITypeSymbol, RowSpec> s_rows = new();
+
     private static RowSpec? ReadRow(ITypeSymbol type, out string? problem)
     {
         problem = null;
+        bool rememberable = type is INamedTypeSymbol { IsGenericType: false, IsTupleType: false };
+        if (rememberable && s_rows.TryGetValue(type.OriginalDefinition, out RowSpec? known))
+        {
+            return known; // only composite rows are remembered, so a hit is never a scalar
+        }
+
         string typeName = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         if (ReadValue(type, allowCollections: false) is { } scalar)
         {
             return new RowSpec(typeName, scalar, EquatableArray<MemberSpec>.Empty, false);
         }
+
+        // Only a valid row is remembered: a problem's message names the type as this use writes it (Todo?).
+        RowSpec? row = ReadComposite(type, typeName, out problem);
+        if (rememberable && row is not null)
+        {
+            s_rows.GetValue(type.OriginalDefinition, _ => row);
+        }
+
+        return row;
+    }
+
+    /// <summary>A record, class, struct or named tuple (not a scalar): its members.</summary>
+    private static RowSpec? ReadComposite(ITypeSymbol type, string typeName, out string? problem)
+    {
+        problem = null;
 
         if (type is not INamedTypeSymbol named || type.TypeKind is not (TypeKind.Class or TypeKind.Struct) || named.IsAbstract || named.IsStatic
             || type.SpecialType == SpecialType.System_Object || named.IsGenericType && !named.IsTupleType)

@@ -43,9 +43,9 @@ public static partial class QueryVerifier
                 await deallocate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            List<(string Name, string Type, uint Table, short Attribute)> fields = await DescribeColumnsAsync(connection, transaction, query.PositionalSql, types, cancellationToken).ConfigureAwait(false);
+            List<(string Name, string Type, string? ClrType, uint Table, short Attribute)> fields = await DescribeColumnsAsync(connection, transaction, query.PositionalSql, types, cancellationToken).ConfigureAwait(false);
             var columns = new List<DescribedColumn>(fields.Count);
-            foreach ((string columnName, string type, uint table, short attribute) in fields)
+            foreach ((string columnName, string type, string? clrType, uint table, short attribute) in fields)
             {
                 string? baseTable = null;
                 bool notNull = false;
@@ -65,7 +65,7 @@ public static partial class QueryVerifier
                     }
                 }
 
-                columns.Add(new DescribedColumn(columnName, type, baseTable, notNull));
+                columns.Add(new DescribedColumn(columnName, type, clrType, baseTable, notNull));
             }
 
             await transaction.ReleaseAsync(Savepoint, cancellationToken).ConfigureAwait(false);
@@ -80,7 +80,7 @@ public static partial class QueryVerifier
     }
 
     /// <summary>Names, type names and origins of the result columns: Parse and Describe only (SchemaOnly), typed NULL parameters.</summary>
-    private static async Task<List<(string Name, string Type, uint Table, short Attribute)>> DescribeColumnsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[] types, CancellationToken cancellationToken)
+    private static async Task<List<(string Name, string Type, string? ClrType, uint Table, short Attribute)>> DescribeColumnsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string[] types, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -95,10 +95,10 @@ public static partial class QueryVerifier
             {
                 await using NpgsqlDataReader reader = await describe.ExecuteReaderAsync(CommandBehavior.SchemaOnly, cancellationToken).ConfigureAwait(false);
                 ReadOnlyCollection<System.Data.Common.DbColumn> schema = await reader.GetColumnSchemaAsync(cancellationToken).ConfigureAwait(false);
-                var fields = new List<(string, string, uint, short)>(schema.Count);
+                var fields = new List<(string, string, string?, uint, short)>(schema.Count);
                 foreach (NpgsqlDbColumn column in System.Linq.Enumerable.Cast<NpgsqlDbColumn>(schema))
                 {
-                    fields.Add((column.ColumnName, column.DataTypeName, column.TableOID, column.ColumnAttributeNumber ?? 0));
+                    fields.Add((column.ColumnName, column.DataTypeName, column.DataType?.FullName, column.TableOID, column.ColumnAttributeNumber ?? 0));
                 }
 
                 return fields;
@@ -174,18 +174,38 @@ public static partial class QueryVerifier
 
         if (table is null || origin is null)
         {
-            return new DescribedColumn(name, declared, null, false);
+            return new DescribedColumn(name, declared, AffinityClrType(declared), null, false);
         }
 
         int rc = raw.sqlite3_table_column_metadata(db, database, table, origin, out string dataType, out string _, out int notNull, out int primaryKey, out int _);
         if (rc != raw.SQLITE_OK)
         {
-            return new DescribedColumn(name, declared, null, false);
+            return new DescribedColumn(name, declared, AffinityClrType(declared), null, false);
         }
 
         // An INTEGER PRIMARY KEY is the rowid: never NULL, though not declared NOT NULL.
         bool rowid = primaryKey != 0 && string.Equals(dataType, "INTEGER", StringComparison.OrdinalIgnoreCase);
-        return new DescribedColumn(name, declared ?? dataType, table, notNull != 0 || rowid);
+        return new DescribedColumn(name, declared ?? dataType, AffinityClrType(declared ?? dataType), table, notNull != 0 || rowid);
+    }
+
+    /// <summary>
+    /// What Microsoft.Data.Sqlite reads a column of this declared type as by default (<c>GetValue</c>): the type's affinity
+    /// (INTEGER: Int64, TEXT: String, REAL: Double); NUMERIC and BLOB affinity depend on the value stored (<see langword="null"/>).
+    /// </summary>
+    private static string? AffinityClrType(string? declared)
+    {
+        if (string.IsNullOrEmpty(declared))
+        {
+            return null;
+        }
+
+        return TypeMap.SqliteAffinity(declared) switch
+        {
+            "INTEGER" => "System.Int64",
+            "TEXT" => "System.String",
+            "REAL" => "System.Double",
+            _ => null,
+        };
     }
 
     /// <summary>The table an INSERT, UPDATE or DELETE writes (for its RETURNING columns), or <see langword="null"/>.</summary>

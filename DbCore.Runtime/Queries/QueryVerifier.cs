@@ -30,22 +30,33 @@ public static partial class QueryVerifier
     /// <param name="queries">The accessor's query catalog.</param>
     /// <param name="cancellationToken">Cancels the verification.</param>
     /// <exception cref="QueryVerificationException">Some query does not match the database.</exception>
-    public static async Task VerifyAsync(DbSession session, IReadOnlyList<QueryDescriptor> queries, CancellationToken cancellationToken = default)
+    public static Task VerifyAsync(DbSession session, IReadOnlyList<QueryDescriptor> queries, CancellationToken cancellationToken = default)
+        => VerifyAsync(session, queries, null, cancellationToken);
+
+    /// <summary>
+    /// Verifies <paramref name="queries"/> on a session of the accessor, then disposes the session (rolled back), and writes
+    /// or checks the query snapshot as <paramref name="options"/> say.
+    /// </summary>
+    /// <param name="session">A new session of the accessor (the generated code passes <c>CreateSession()</c>).</param>
+    /// <param name="queries">The accessor's query catalog.</param>
+    /// <param name="options">The snapshot to write or check; <see langword="null"/> for none.</param>
+    /// <param name="cancellationToken">Cancels the verification.</param>
+    /// <exception cref="QueryVerificationException">Some query does not match the database, or (in <see cref="QuerySnapshotMode.Check"/>) the snapshot is not current.</exception>
+    public static async Task VerifyAsync(DbSession session, IReadOnlyList<QueryDescriptor> queries, QueryVerificationOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(queries);
         var mismatches = new List<QueryMismatch>();
+        List<SnapshotEntry> entries;
+        string sessionName = session.GetType().FullName ?? session.GetType().Name;
         await using (session.ConfigureAwait(false))
         {
             await session.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await DescribeAllAsync(session.Connection, session.Transaction, queries, mismatches, cancellationToken).ConfigureAwait(false);
+            entries = await DescribeAllAsync(session.Connection, session.Transaction, queries, sessionName, mismatches, cancellationToken).ConfigureAwait(false);
             await session.RollbackAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (mismatches.Count > 0)
-        {
-            throw new QueryVerificationException(mismatches);
-        }
+        Finish(options, sessionName, entries, mismatches);
     }
 
     /// <summary>
@@ -57,11 +68,28 @@ public static partial class QueryVerifier
     /// <param name="schemaScript">The schema, one or more SQL statements (e.g. <c>File.ReadAllText("schema.sql")</c>).</param>
     /// <param name="cancellationToken">Cancels the verification.</param>
     /// <exception cref="QueryVerificationException">Some query does not match the schema; lists every mismatch.</exception>
-    public static async Task VerifyAgainstSqliteSchemaAsync(IReadOnlyList<QueryDescriptor> queries, string schemaScript, CancellationToken cancellationToken = default)
+    public static Task VerifyAgainstSqliteSchemaAsync(IReadOnlyList<QueryDescriptor> queries, string schemaScript, CancellationToken cancellationToken = default)
+        => VerifyAgainstSqliteSchemaAsync(queries, schemaScript, typeof(DbSession), null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="VerifyAgainstSqliteSchemaAsync(IReadOnlyList{QueryDescriptor}, string, CancellationToken)"/>, and writes or
+    /// checks the query snapshot as <paramref name="options"/> say.
+    /// </summary>
+    /// <param name="queries">The accessor's query catalog.</param>
+    /// <param name="schemaScript">The schema, one or more SQL statements.</param>
+    /// <param name="sessionType">The accessor's session type (names the snapshot's entries).</param>
+    /// <param name="options">The snapshot to write or check; <see langword="null"/> for none.</param>
+    /// <param name="cancellationToken">Cancels the verification.</param>
+    /// <exception cref="QueryVerificationException">Some query does not match the schema, or (in <see cref="QuerySnapshotMode.Check"/>) the snapshot is not current.</exception>
+    public static async Task VerifyAgainstSqliteSchemaAsync(IReadOnlyList<QueryDescriptor> queries, string schemaScript, Type sessionType, QueryVerificationOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentException.ThrowIfNullOrWhiteSpace(schemaScript);
+        ArgumentNullException.ThrowIfNull(sessionType);
+        string sessionName = sessionType.FullName ?? sessionType.Name;
         var connection = new SqliteConnection("Data Source=:memory:");
+        var mismatches = new List<QueryMismatch>();
+        List<SnapshotEntry> entries;
         await using (connection.ConfigureAwait(false))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -79,53 +107,66 @@ public static partial class QueryVerifier
                 }
             }
 
-            var mismatches = new List<QueryMismatch>();
             DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await DescribeAllAsync(connection, transaction, queries, mismatches, cancellationToken).ConfigureAwait(false);
+                entries = await DescribeAllAsync(connection, transaction, queries, sessionName, mismatches, cancellationToken).ConfigureAwait(false);
             }
+        }
 
-            if (mismatches.Count > 0)
-            {
-                throw new QueryVerificationException(mismatches);
-            }
+        Finish(options, sessionName, entries, mismatches);
+    }
+
+    /// <summary>Writes or checks the snapshot (when asked), then throws if anything did not match.</summary>
+    private static void Finish(QueryVerificationOptions? options, string sessionName, List<SnapshotEntry> entries, List<QueryMismatch> mismatches)
+    {
+        if (options?.SnapshotPath is { Length: > 0 } path)
+        {
+            QuerySnapshotFile.Apply(path, options.SnapshotMode, sessionName, entries, mismatches);
+        }
+
+        if (mismatches.Count > 0)
+        {
+            throw new QueryVerificationException(mismatches);
         }
     }
 
-    private static async Task DescribeAllAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<QueryDescriptor> queries, List<QueryMismatch> mismatches, CancellationToken cancellationToken)
+    /// <summary>Describes and checks every query; returns the snapshot entry of each (undescribed ones included).</summary>
+    private static async Task<List<SnapshotEntry>> DescribeAllAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<QueryDescriptor> queries, string session, List<QueryMismatch> mismatches, CancellationToken cancellationToken)
     {
+        var entries = new List<SnapshotEntry>(queries.Count);
+        string provider = connection is NpgsqlConnection ? QuerySnapshotFormat.PostgreSql : QuerySnapshotFormat.Sqlite;
+        for (int i = 0; i < queries.Count; i++)
         {
-            for (int i = 0; i < queries.Count; i++)
+            QueryDescriptor query = queries[i];
+            DescribedQuery? described = null;
+            if (IsDescribable(query.Sql))
             {
-                QueryDescriptor query = queries[i];
-                if (!IsDescribable(query.Sql))
-                {
-                    continue;
-                }
-
-                DescribedQuery? described = connection switch
+                described = connection switch
                 {
                     NpgsqlConnection npgsql when query.SingleStatement
                         => await DescribePostgresAsync(npgsql, (NpgsqlTransaction)transaction, query, i, mismatches, cancellationToken).ConfigureAwait(false),
                     SqliteConnection sqlite => DescribeSqlite(sqlite, query, mismatches),
                     _ => null,
                 };
-                if (described is not null)
-                {
-                    Check(query, described, mismatches);
-                }
             }
+
+            entries.Add(described is not null
+                ? Check(query, described, session, mismatches)
+                : Entry(query, session, provider, described: false, new List<SnapshotParameter>(), new List<SnapshotColumn>()));
         }
+
+        return entries;
     }
 
     /// <summary>A result column as the database describes it.</summary>
     private sealed class DescribedColumn
     {
-        public DescribedColumn(string name, string? dataType, string? baseTable, bool notNullInTable)
+        public DescribedColumn(string name, string? dataType, string? clrType, string? baseTable, bool notNullInTable)
         {
             Name = name;
             DataType = dataType;
+            ClrType = clrType;
             BaseTable = baseTable;
             NotNullInTable = notNullInTable;
         }
@@ -135,6 +176,9 @@ public static partial class QueryVerifier
 
         /// <summary>PostgreSQL: the type name; SQLite: the declared type of a base column. <see langword="null"/> when unknown.</summary>
         public string? DataType { get; }
+
+        /// <summary>The CLR type the provider reads the column as (PostgreSQL: Npgsql's; SQLite: by the declared type's affinity).</summary>
+        public string? ClrType { get; }
 
         /// <summary>The table the column comes from, or <see langword="null"/> for a computed column.</summary>
         public string? BaseTable { get; }
@@ -163,106 +207,53 @@ public static partial class QueryVerifier
         public List<DescribedColumn> Columns { get; }
     }
 
-    /// <summary>Compares what the database described with what the method expects.</summary>
-    private static void Check(QueryDescriptor query, DescribedQuery described, List<QueryMismatch> mismatches)
+    /// <summary>
+    /// Compares what the database described with what the method expects (the rules are <see cref="ShapeCheck"/>'s, shared
+    /// with the analyzer's snapshot check) and returns the query's snapshot entry.
+    /// </summary>
+    private static SnapshotEntry Check(QueryDescriptor query, DescribedQuery described, string session, List<QueryMismatch> mismatches)
     {
-        void Add(string? column, string? member, string problem, string fix) => mismatches.Add(new QueryMismatch(query.Method, query.Sql, column, member, problem, fix));
-
-        if (described.ParameterCount != query.Parameters.Count)
-        {
-            Add(null, null, $"the database sees {described.ParameterCount} parameter(s) and the method binds {query.Parameters.Count}.",
-                "make every placeholder of the SQL an @name that matches one method parameter.");
-        }
-        else if (described.ParameterTypes is { } types)
-        {
-            for (int i = 0; i < types.Count; i++)
-            {
-                QueryValueDescriptor parameter = query.Parameters[i];
-                if (TypeMap.ParameterMismatch(types[i], parameter) is { } expected)
-                {
-                    Add("@" + parameter.Name, null, $"parameter @{parameter.Name} is {TypeMap.Display(parameter)} and the server expects {types[i]}.",
-                        $"declare the method parameter as {expected}{(parameter.IsNullable ? "?" : string.Empty)}, or cast the placeholder in the SQL (@{parameter.Name}::{TypeMap.CastName(parameter)}) if the conversion is intended.");
-                }
-            }
-        }
-
-        if (query.Shape is QueryShape.None or QueryShape.RowsAffected)
-        {
-            return;
-        }
-
         OuterJoins joins = OuterJoins.Scan(query.Sql);
-        List<DescribedColumn> columns = described.Columns;
-        if (query.Scalar is { } scalar)
+        var columns = new List<CheckedColumn>(described.Columns.Count);
+        var snapshotColumns = new List<SnapshotColumn>(described.Columns.Count);
+        foreach (DescribedColumn column in described.Columns)
         {
-            if (columns.Count == 0)
-            {
-                Add(null, scalar.Name, "the statement returns no column, and the method reads a scalar from the first one.", "select the value (or add RETURNING), or return Task or Task<int>.");
-                return;
-            }
-
-            if (columns.Count > 1)
-            {
-                Add(columns[1].Name, scalar.Name, $"the statement returns {columns.Count} columns, and a scalar reads only the first ('{columns[0].Name}').", "select one column, or return a row type with a member for each column.");
-            }
-
-            CheckValue(query, columns[0], scalar, joins, described.Postgres, Add);
-            return;
+            string? nullReason = NullReason(query, column, joins, described.Postgres);
+            columns.Add(new CheckedColumn(column.Name, column.DataType, nullReason));
+            snapshotColumns.Add(new SnapshotColumn(column.Name, column.DataType, column.ClrType, nullReason is not null));
         }
 
-        var taken = new int[query.Members.Count];
-        Array.Fill(taken, -1);
-        for (int c = 0; c < columns.Count; c++)
+        var problems = new List<ShapeProblem>();
+        ShapeCheck.Check(
+            described.Postgres,
+            described.ParameterTypes,
+            described.ParameterCount,
+            query.Parameters,
+            query.Shape is not (QueryShape.None or QueryShape.RowsAffected),
+            query.Scalar,
+            query.Members,
+            columns,
+            QuerySupport.NameMatches,
+            problems);
+        foreach (ShapeProblem problem in problems)
         {
-            DescribedColumn column = columns[c];
-            int match = -1;
-            for (int m = 0; m < query.Members.Count; m++)
-            {
-                if (taken[m] < 0 && QuerySupport.NameMatches(column.Name, query.Members[m].Name))
-                {
-                    match = m;
-                    break;
-                }
-            }
-
-            if (match < 0)
-            {
-                Add(column.Name, null, $"column '{column.Name}' maps to no member of the row type (names match ignoring case and underscores).",
-                    $"remove the column from the select list, alias it AS the name of a member, or add a member named '{column.Name.TrimEnd('!')}'.");
-                continue;
-            }
-
-            taken[match] = c;
-            CheckValue(query, column, query.Members[match], joins, described.Postgres, Add);
+            mismatches.Add(new QueryMismatch(query.Method, query.Sql, problem.Column, problem.Member, problem.Problem, problem.Fix));
         }
 
-        for (int m = 0; m < query.Members.Count; m++)
+        var parameters = new List<SnapshotParameter>(described.ParameterCount);
+        for (int i = 0; i < described.ParameterCount; i++)
         {
-            QueryValueDescriptor member = query.Members[m];
-            if (taken[m] < 0 && member.IsRequired)
-            {
-                Add(null, member.Name, $"no column of the result maps to the required member '{member.Name}'.",
-                    $"select a column named '{member.Name}' (case and underscores ignored) or alias one AS {member.Name}; or make the member optional (a settable property).");
-            }
+            string name = i < query.Parameters.Count ? query.Parameters[i].Name : "$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            parameters.Add(new SnapshotParameter(name, described.ParameterTypes?[i]));
         }
+
+        return Entry(query, session, described.Postgres ? QuerySnapshotFormat.PostgreSql : QuerySnapshotFormat.Sqlite, described: true, parameters, snapshotColumns);
     }
 
-    private static void CheckValue(QueryDescriptor query, DescribedColumn column, QueryValueDescriptor member, OuterJoins joins, bool postgres, Action<string?, string?, string, string> add)
+    private static SnapshotEntry Entry(QueryDescriptor query, string session, string provider, bool described, List<SnapshotParameter> parameters, List<SnapshotColumn> columns)
     {
-        string display = TypeMap.Display(member);
-        string? nullReason = NullReason(query, column, joins, postgres);
-        if (column.DataType is { } dataType && (postgres ? TypeMap.PostgresReadMismatch(dataType, member) : TypeMap.SqliteReadMismatch(dataType, member)) is { } expected)
-        {
-            add(column.Name, member.Name, $"column '{column.Name}' is {dataType} and member '{member.Name}' is {display}, which it cannot be read as.",
-                $"declare '{member.Name}' as {expected}{(nullReason is null ? string.Empty : "?")}, or cast the column in the SQL to a type that reads as {display}.");
-        }
-
-        if (nullReason is not null && !member.IsNullable)
-        {
-            string name = column.Name.TrimEnd('!');
-            add(column.Name, member.Name, $"column '{column.Name}' can be NULL ({nullReason}) and '{member.Name}' ({display}) is not nullable.",
-                $"declare '{member.Name}' as {display}?; or, if it can never be NULL, exclude NULL in the query (e.g. COALESCE) or alias the column AS \"{name}!\" to assert it is never NULL.");
-        }
+        int dot = query.Method.LastIndexOf('.');
+        return new SnapshotEntry(session, query.Method.Substring(dot + 1), QuerySnapshotFormat.SqlHash(query.PositionalSql), query.Sql, provider, described, parameters, columns);
     }
 
     /// <summary>Why the column may be NULL, or <see langword="null"/> when it cannot be.</summary>

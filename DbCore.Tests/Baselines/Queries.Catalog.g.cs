@@ -6,7 +6,7 @@ namespace App
 {
     partial class Database
     {
-        /// <summary>The <c>[Query]</c> methods of <see cref="DatabaseSession"/>, as <see cref="VerifyQueriesAsync"/> checks them.</summary>
+        /// <summary>The <c>[Query]</c> methods of <see cref="DatabaseSession"/>, as <see cref="VerifyQueriesAsync(global::System.Threading.CancellationToken)"/> checks them.</summary>
         private static readonly global::DbCore.Infrastructure.QueryDescriptor[] __dbcoreQueries = new global::DbCore.Infrastructure.QueryDescriptor[]
         {
             new global::DbCore.Infrastructure.QueryDescriptor(
@@ -184,5 +184,17 @@ namespace App
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public global::System.Threading.Tasks.Task VerifyQueriesAsync(global::System.Threading.CancellationToken cancellationToken = default)
             => global::DbCore.Infrastructure.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="VerifyQueriesAsync(global::System.Threading.CancellationToken)"/>, and writes or checks the query snapshot
+        /// (<c>dbcore.queries.json</c>, which the analyzer checks the methods against) as <paramref name="options"/> say.
+        /// See docs/queries.md, "Checked queries".
+        /// </summary>
+        /// <param name="options">The snapshot's path and whether to write or check it.</param>
+        /// <param name="cancellationToken">Cancels the verification.</param>
+        /// <exception cref="global::DbCore.QueryVerificationException">Some query does not match the database, or the checked snapshot is not current.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        public global::System.Threading.Tasks.Task VerifyQueriesAsync(global::DbCore.QueryVerificationOptions options, global::System.Threading.CancellationToken cancellationToken = default)
+            => global::DbCore.Infrastructure.QueryVerifier.VerifyAsync(CreateSession(), __dbcoreQueries, options, cancellationToken);
     }
 }

@@ -47,7 +47,11 @@ internal static class AnalyzerHarness
     }
 
     /// <summary>The generator's output compilation and every DBC diagnostic the analyzer reports on it (sorted by position).</summary>
-    public static async Task<(Compilation Output, GeneratorDriverRunResult Run, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(params string[] sources)
+    public static Task<(Compilation Output, GeneratorDriverRunResult Run, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(params string[] sources)
+        => AnalyzeAsync(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), sources);
+
+    /// <summary>As <see cref="AnalyzeAsync(string[])"/>, with additional files and MSBuild properties (<paramref name="options"/>).</summary>
+    public static async Task<(Compilation Output, GeneratorDriverRunResult Run, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(AnalyzerOptions options, params string[] sources)
     {
         Compilation output;
         GeneratorDriverRunResult run;
@@ -55,7 +59,7 @@ internal static class AnalyzerHarness
         CompilationWithAnalyzers withAnalyzers = output.WithAnalyzers(
             ImmutableArray.Create<DiagnosticAnalyzer>(new AnalyzerType(), new QueryAnalyzerType()),
             new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                options,
                 onAnalyzerException: static (exception, _, _) => throw new InvalidOperationException("The analyzer threw.", exception),
                 concurrentAnalysis: true,
                 logAnalyzerExecutionTime: false));
@@ -63,7 +67,7 @@ internal static class AnalyzerHarness
         Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
         return (output, run, diagnostics
             .Where(d => d.Id.StartsWith("DBC", StringComparison.Ordinal))
-            .OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal)
+            .OrderBy(d => d.Location.GetLineSpan().Path, StringComparer.Ordinal)
             .ThenBy(d => d.Location.SourceSpan.Start)
             .ToImmutableArray());
     }

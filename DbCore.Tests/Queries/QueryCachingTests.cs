@@ -11,7 +11,8 @@ namespace DbCore.Tests.Queries;
 /// <summary>The query pipeline stays cached: an unrelated edit re-emits nothing, an edit of one query re-emits that query only.</summary>
 public sealed class QueryCachingTests
 {
-    private const string Session = """
+    /// <summary>A settings class and a session of two queries (also the source of <see cref="QuerySnapshotCachingTests"/>).</summary>
+    internal const string Session = """
         using System.Threading;
         using System.Threading.Tasks;
         using DbCore;

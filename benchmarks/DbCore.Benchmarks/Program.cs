@@ -24,9 +24,9 @@ namespace DbCore.Benchmarks;
 /// concurrency 1 and 32, the noise-robust ratio), <c>queries</c> (typed query methods vs hand-written ADO.NET, Dapper,
 /// Dapper.AOT and EF Core: lookup and 20-row list, all interleaved; concurrency 1 unless <c>--concurrency</c>), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
-/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c> and
+/// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c>,
 /// <c>startup-aot</c> (the startup part on a NativeAOT-published probe, benchmarks/DbCore.StartupProbe; the publish
-/// takes a minute or two).
+/// takes a minute or two) and <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
@@ -149,6 +149,16 @@ internal static class Program
             {
                 report.AppendLine("## Startup, NativeAOT").AppendLine();
                 report.AppendLine(await Startup.RunAotAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
+            }
+
+            if (options.Parts.Contains("snapshot"))
+            {
+                report.AppendLine("## Checked queries: generator and analyzer with a 200-query snapshot").AppendLine();
+                report.AppendLine("Caching check: " + QuerySnapshotBenchmarks.VerifyCaching()).AppendLine();
+                foreach (Summary summary in RunBenchmarkDotNet([typeof(QuerySnapshotBenchmarks)], options))
+                {
+                    report.AppendLine(RenderSummary(summary));
+                }
             }
 
             if (options.Runs("bdn"))
@@ -372,7 +382,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

@@ -73,6 +73,12 @@ public class GeneratorBenchmarks
             trees.Add(CSharpSyntaxTree.ParseText(SettingsSource(i), s_parseOptions, path: $"Settings{i}.cs"));
         }
 
+        return CSharpCompilation.Create("FiftySettings", trees, References(), new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>What a project on DbCore compiles against: the .NET 10 reference assemblies, DbCore.Runtime and its providers.</summary>
+    public static List<MetadataReference> References()
+    {
         var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
         foreach (Assembly assembly in new[]
         {
@@ -87,7 +93,7 @@ public class GeneratorBenchmarks
             references.Add(MetadataReference.CreateFromFile(assembly.Location));
         }
 
-        return CSharpCompilation.Create("FiftySettings", trees, references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        return references;
     }
 
     public static CSharpCompilation AddUnrelatedEdit(CSharpCompilation compilation)

@@ -1,0 +1,215 @@
+extern alias generators;
+
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using GeneratorType = generators::DbCore.Generators.DatabaseSettingsGenerator;
+using QueryAnalyzerType = generators::DbCore.Generators.Diagnostics.QueryAnalyzer;
+using SnapshotColumn = generators::DbCore.Infrastructure.SnapshotColumn;
+using SnapshotEntry = generators::DbCore.Infrastructure.SnapshotEntry;
+using SnapshotFormat = generators::DbCore.Infrastructure.QuerySnapshotFormat;
+using SnapshotParameter = generators::DbCore.Infrastructure.SnapshotParameter;
+using TrackingNames = generators::DbCore.Generators.TrackingNames;
+
+namespace DbCore.Benchmarks.Suites;
+
+/// <summary>
+/// Checked queries (#14 item 7): a session with 200 <c>[Query]</c> methods in 10 files and its 200-entry
+/// <c>dbcore.queries.json</c>. The generator: a full run, and the rerun after a keystroke in an unrelated file. The analyzer
+/// (DBC0101-DBC0115, the snapshot check included): a full analysis of the project (the snapshot parsed afresh), and what the
+/// IDE runs after that keystroke (the edited document's diagnostics; the snapshot's parse is cached per text).
+/// </summary>
+public class QuerySnapshotBenchmarks
+{
+    public const int QueryCount = 200;
+    private const int Files = 10;
+
+    private static readonly CSharpParseOptions s_parseOptions = new(LanguageVersion.Latest);
+
+    private CSharpCompilation _compilation = null!;
+    private CSharpCompilation _edited = null!;
+    private GeneratorDriver _warmDriver = null!;
+    private GeneratorDriver _warmFloor = null!;
+    private Compilation _output = null!;
+    private Compilation _editedOutput = null!;
+    private string _snapshot = null!;
+    private AdditionalText _cachedSnapshot = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _compilation = CreateCompilation();
+        _edited = Keystroke(_compilation);
+        _snapshot = CreateSnapshot();
+        _cachedSnapshot = new SnapshotText(_snapshot);
+        _warmDriver = CreateDriver(_cachedSnapshot, track: false).RunGeneratorsAndUpdateCompilation(_compilation, out _output, out _);
+        CreateDriver(_cachedSnapshot, track: false).RunGeneratorsAndUpdateCompilation(_edited, out _editedOutput, out _);
+        _warmFloor = CSharpGeneratorDriver.Create([new NameOnlyGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
+        string check = VerifyCaching();
+        if (check.StartsWith("FAILED", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(check);
+        }
+    }
+
+    [Benchmark(Baseline = true)]
+    public GeneratorDriver GeneratorFullRun() => CreateDriver(_cachedSnapshot, track: false).RunGenerators(_compilation);
+
+    [Benchmark]
+    public GeneratorDriver GeneratorUnrelatedKeystroke() => _warmDriver.RunGenerators(_edited);
+
+    /// <summary>
+    /// The floor of any per-method ForAttributeWithMetadataName pipeline: Roslyn runs the semantic transform of every
+    /// <c>[Query]</c> method again on each new compilation (the outputs then compare equal and stay cached); here the transform
+    /// only takes the symbol's name, so this is the binding cost of the 200 methods alone.
+    /// </summary>
+    [Benchmark]
+    public GeneratorDriver FloorNameOnlyTransformKeystroke() => _warmFloor.RunGenerators(_edited);
+
+    [Benchmark]
+    public ImmutableArray<Diagnostic> AnalyzerFullRun()
+        => Analyze(_output, new SnapshotText(_snapshot)).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+    /// <summary>The same analysis with no snapshot: what the snapshot check adds to a full run is the difference.</summary>
+    [Benchmark]
+    public ImmutableArray<Diagnostic> AnalyzerFullRunWithoutSnapshot()
+        => _output.WithAnalyzers(
+            ImmutableArray.Create<DiagnosticAnalyzer>(new QueryAnalyzerType()),
+            new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), null, concurrentAnalysis: false, logAnalyzerExecutionTime: false))
+            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+    [Benchmark]
+    public ImmutableArray<Diagnostic> AnalyzerUnrelatedKeystroke()
+    {
+        SyntaxTree unrelated = _editedOutput.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        return Analyze(_editedOutput, _cachedSnapshot).GetAnalyzerSemanticDiagnosticsAsync(_editedOutput.GetSemanticModel(unrelated), null, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Checks, before anything is measured, that the 200 methods match the snapshot (no diagnostic), that after the keystroke
+    /// every tracked generator step and output is Cached or Unchanged, and that an edit of the snapshot re-runs no generator step
+    /// (the generator does not read it; the analyzer does). Says so, or what failed.
+    /// </summary>
+    public static string VerifyCaching()
+    {
+        CSharpCompilation compilation = CreateCompilation();
+        var snapshot = new SnapshotText(CreateSnapshot());
+        GeneratorDriver driver = CreateDriver(snapshot, track: true).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
+        ImmutableArray<Diagnostic> diagnostics = Analyze(output, snapshot).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        if (diagnostics.Length > 0 || driver.GetRunResult().GeneratedTrees.Length < QueryCount)
+        {
+            return $"FAILED: {driver.GetRunResult().GeneratedTrees.Length} generated files and {diagnostics.Length} diagnostics, first: {diagnostics.FirstOrDefault()}";
+        }
+
+        string[] named = [TrackingNames.Settings, TrackingNames.UniqueSettings, TrackingNames.Queries, TrackingNames.Sessions, TrackingNames.BoundQueries, TrackingNames.QueryCatalogs];
+        IncrementalStepRunReason[] Reasons(GeneratorDriver rerun)
+        {
+            GeneratorRunResult result = rerun.GetRunResult().Results.Single();
+            return result.TrackedSteps.Where(pair => named.Contains(pair.Key)).SelectMany(pair => pair.Value)
+                .Concat(result.TrackedOutputSteps.Values.SelectMany(steps => steps))
+                .SelectMany(step => step.Outputs).Select(o => o.Reason).ToArray();
+        }
+
+        IncrementalStepRunReason[] keystroke = Reasons(driver.RunGenerators(Keystroke(compilation)));
+        IncrementalStepRunReason[] snapshotEdit = Reasons(driver.ReplaceAdditionalText(snapshot, new SnapshotText(CreateSnapshot().Replace("\"nullable\": false", "\"nullable\": true", StringComparison.Ordinal))).RunGenerators(compilation));
+        foreach ((string what, IncrementalStepRunReason[] reasons) in new[] { ("an unrelated keystroke", keystroke), ("an edit of the snapshot", snapshotEdit) })
+        {
+            if (reasons.Length == 0 || reasons.Any(r => r is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)))
+            {
+                return $"FAILED: after {what} the tracked steps were " + string.Join(", ", reasons.GroupBy(r => r).Select(g => $"{g.Key} x{g.Count()}"));
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{QueryCount} queries, no diagnostic against the {QueryCount}-entry snapshot; after an unrelated keystroke all {keystroke.Length} tracked outputs were Cached or Unchanged, and after an edit of the snapshot all {snapshotEdit.Length}");
+    }
+
+    private static CompilationWithAnalyzers Analyze(Compilation output, AdditionalText snapshot)
+        => output.WithAnalyzers(
+            ImmutableArray.Create<DiagnosticAnalyzer>(new QueryAnalyzerType()),
+            new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray.Create(snapshot)), null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
+
+    private static GeneratorDriver CreateDriver(AdditionalText snapshot, bool track)
+        => CSharpGeneratorDriver.Create(
+            [new GeneratorType().AsSourceGenerator()],
+            additionalTexts: [snapshot],
+            parseOptions: s_parseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
+
+    private static string Sql(int i) => $"SELECT id, name, done FROM t{i} WHERE id = @id";
+
+    public static CSharpCompilation CreateCompilation()
+    {
+        var trees = new List<SyntaxTree>
+        {
+            CSharpSyntaxTree.ParseText(
+                """
+                using DbCore;
+                namespace App;
+                [DatabaseSettings]
+                public partial class CatalogSettings { [ConnectionString] public string ConnectionString { get; set; } = "Data Source=catalog.db"; }
+                public sealed record Row(long Id, string Name, bool Done);
+                """,
+                s_parseOptions,
+                path: "Settings.cs"),
+            CSharpSyntaxTree.ParseText("namespace Unrelated { internal static class Edit { public static int Value => 42; } }", s_parseOptions, path: "Unrelated.cs"),
+        };
+        for (int file = 0; file < Files; file++)
+        {
+            var source = new StringBuilder("using System.Threading;\nusing System.Threading.Tasks;\nusing DbCore;\nnamespace App;\npublic partial class CatalogSession\n{\n");
+            for (int i = file * (QueryCount / Files); i < (file + 1) * (QueryCount / Files); i++)
+            {
+                source.AppendLine(CultureInfo.InvariantCulture, $"    [Query(\"{Sql(i)}\")]");
+                source.AppendLine(CultureInfo.InvariantCulture, $"    public partial Task<Row?> Find{i}Async(long id, CancellationToken cancellationToken = default);");
+            }
+
+            trees.Add(CSharpSyntaxTree.ParseText(source.Append("}\n").ToString(), s_parseOptions, path: $"Queries{file}.cs"));
+        }
+
+        return CSharpCompilation.Create("TwoHundredQueries", trees, GeneratorBenchmarks.References(), new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>A keystroke in a file with no query: the method body of Unrelated.cs changes.</summary>
+    public static CSharpCompilation Keystroke(CSharpCompilation compilation)
+    {
+        SyntaxTree tree = compilation.SyntaxTrees.First(t => t.FilePath == "Unrelated.cs");
+        return compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(tree.GetText().Replace(tree.GetText().ToString().IndexOf("42", StringComparison.Ordinal), 2, "421")));
+    }
+
+    /// <summary>The snapshot VerifyQueriesAsync would write for the 200 methods on SQLite (id INTEGER, name TEXT, done BOOLEAN).</summary>
+    public static string CreateSnapshot()
+    {
+        SnapshotColumn[] columns = [new("id", "INTEGER", "System.Int64", false), new("name", "TEXT", "System.String", false), new("done", "BOOLEAN", null, false)];
+        return SnapshotFormat.Write(Enumerable.Range(0, QueryCount).Select(i =>
+        {
+            string positional = Sql(i).Replace("@id", "$1", StringComparison.Ordinal);
+            return new SnapshotEntry("App.CatalogSession", $"Find{i}Async", SnapshotFormat.SqlHash(positional), Sql(i), SnapshotFormat.Sqlite, true, [new SnapshotParameter("id", null)], columns);
+        }));
+    }
+
+    /// <summary>A generator whose transform of each <c>[Query]</c> method is its name: the floor for <see cref="FloorNameOnlyTransformKeystroke"/>.</summary>
+    private sealed class NameOnlyGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            IncrementalValuesProvider<string> names = context.SyntaxProvider.ForAttributeWithMetadataName(
+                "DbCore.QueryAttribute",
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
+                transform: static (attributed, _) => attributed.TargetSymbol.Name);
+            context.RegisterSourceOutput(names, static (_, _) => { });
+        }
+    }
+
+    private sealed class SnapshotText(string text) : AdditionalText
+    {
+        private readonly SourceText _text = SourceText.From(text);
+
+        public override string Path => "/app/dbcore.queries.json";
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
+    }
+}
