@@ -54,6 +54,34 @@ internal static class QueryParser
 
     public static QueryParseResult Parse(IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
     {
+        DisplayNames? outer = t_names;
+        t_names = DisplayNames.For(method, s_formats);
+        try
+        {
+            return ParseCore(method, attribute, cancellationToken);
+        }
+        finally
+        {
+            t_names = outer;
+        }
+    }
+
+    /// <summary>The display names of the compilation being parsed (see <see cref="DisplayNames"/>); set for the length of one <see cref="Parse"/>.</summary>
+    [ThreadStatic]
+    private static DisplayNames? t_names;
+
+    private static readonly SymbolDisplayFormat[] s_formats = [s_typeFormat, SymbolDisplayFormat.FullyQualifiedFormat, SymbolDisplayFormat.CSharpErrorMessageFormat];
+
+    /// <summary>Fully qualified, with <c>?</c> on nullable reference types (the spec's and the stub's type names).</summary>
+    private static string Qualified(ITypeSymbol type) => t_names?.Type(type, 0) ?? type.ToDisplayString(s_typeFormat);
+
+    private static string FullyQualified(ITypeSymbol type) => t_names?.Type(type, 1) ?? type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+    /// <summary>As C# writes it in messages (<c>ToDisplayString()</c>).</summary>
+    private static string Display(ITypeSymbol type) => t_names?.Type(type, 2) ?? type.ToDisplayString();
+
+    private static QueryParseResult ParseCore(IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
+    {
         var problems = new List<SettingsProblem>();
         bool hasError = false;
         string display = method.ContainingType.Name + "." + method.Name;
@@ -76,12 +104,12 @@ internal static class QueryParser
         }
 
         // Computed once: the stub and the spec repeat the signature as declared.
-        string returnTypeName = method.ReturnType.ToDisplayString(s_typeFormat);
+        string returnTypeName = Qualified(method.ReturnType);
         string modifiers = DeclaredModifiers(method, syntax);
         string[] parameterTypes = new string[method.Parameters.Length];
         for (int i = 0; i < parameterTypes.Length; i++)
         {
-            parameterTypes[i] = method.Parameters[i].Type.ToDisplayString(s_typeFormat);
+            parameterTypes[i] = Qualified(method.Parameters[i].Type);
         }
 
         QueryStubSpec? stub = StubFor(method, returnTypeName, modifiers, parameterTypes);
@@ -393,7 +421,7 @@ internal static class QueryParser
             parts.Add("notnull");
         }
 
-        parts.AddRange(parameter.ConstraintTypes.Select(t => t.ToDisplayString(s_typeFormat)));
+        parts.AddRange(parameter.ConstraintTypes.Select(t => Qualified(t)));
         if (parameter.HasConstructorConstraint)
         {
             parts.Add("new()");
@@ -415,7 +443,7 @@ internal static class QueryParser
             return (ResultShape.None, null, false, $"'{returnType.ToDisplayString()}' is not a supported return type; {Supported}");
         }
 
-        string definition = named.OriginalDefinition.ToDisplayString();
+        string definition = Display(named.OriginalDefinition);
         switch (definition)
         {
             case "System.Threading.Tasks.Task":
@@ -444,7 +472,7 @@ internal static class QueryParser
         }
 
         if (result is INamedTypeSymbol list && list.IsGenericType
-            && list.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.List<T>" or "System.Collections.Generic.IReadOnlyList<T>")
+            && Display(list.OriginalDefinition) is "System.Collections.Generic.List<T>" or "System.Collections.Generic.IReadOnlyList<T>")
         {
             return (ResultShape.List, list.TypeArguments[0], valueTask, null);
         }
@@ -478,7 +506,7 @@ internal static class QueryParser
             return known; // only composite rows are remembered, so a hit is never a scalar
         }
 
-        string typeName = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        string typeName = FullyQualified(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
         if (ReadValue(type, allowCollections: false) is { } scalar)
         {
             return new RowSpec(typeName, scalar, EquatableArray<MemberSpec>.Empty, false);
@@ -526,7 +554,7 @@ internal static class QueryParser
                 elements.Add(new MemberSpec(element.Name, value, MemberBinding.TupleElement));
             }
 
-            return new RowSpec(type.ToDisplayString(s_typeFormat), null, new EquatableArray<MemberSpec>(elements), true);
+            return new RowSpec(Qualified(type), null, new EquatableArray<MemberSpec>(elements), true);
         }
 
         IMethodSymbol? constructor = named.InstanceConstructors
@@ -622,11 +650,11 @@ internal static class QueryParser
             nullable = type.NullableAnnotation != NullableAnnotation.NotAnnotated;
         }
 
-        string name = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        string name = FullyQualified(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
         if (type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } underlying })
         {
             return ReaderMethod(underlying.SpecialType) is { } read
-                ? new ValueSpec(name, read, underlying.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), true, nullable, false)
+                ? new ValueSpec(name, read, FullyQualified(underlying), true, nullable, false)
                 : null;
         }
 
@@ -635,7 +663,7 @@ internal static class QueryParser
             return new ValueSpec(name, method, null, type.IsValueType, nullable, false);
         }
 
-        switch (type.ToDisplayString())
+        switch (Display(type))
         {
             case "System.Guid":
                 return new ValueSpec(name, "GetGuid", null, true, nullable, false);
@@ -662,7 +690,7 @@ internal static class QueryParser
                 : null;
         }
 
-        if (allowCollections && type is INamedTypeSymbol { IsGenericType: true } list && list.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.List<T>"
+        if (allowCollections && type is INamedTypeSymbol { IsGenericType: true } list && Display(list.OriginalDefinition) == "System.Collections.Generic.List<T>"
             && ReadValue(list.TypeArguments[0], allowCollections: false) is { IsCollection: false })
         {
             return new ValueSpec(name, null, null, false, nullable, true);
@@ -887,7 +915,7 @@ internal static class QueryParser
             : string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword)).Select(m => m.Text));
 
     private static string NamespaceName(INamedTypeSymbol type)
-        => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty;
+        => type.ContainingNamespace is { IsGlobalNamespace: false } ns ? t_names?.Namespace(ns) ?? ns.ToDisplayString() : string.Empty;
 
     private static string AccessibilityText(Accessibility accessibility) => accessibility switch
     {

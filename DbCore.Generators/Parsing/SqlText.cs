@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text;
 
@@ -51,7 +52,17 @@ internal sealed class SqlText
     /// <summary>The first word of the code, upper-cased (<c>SELECT</c>, <c>INSERT</c>, <c>WITH</c>), or null.</summary>
     public string? FirstKeyword => _tokens.Count > 0 && _tokens[0].IsWord ? _tokens[0].Text : null;
 
-    public static SqlText Parse(string sql)
+    /// <summary>
+    /// Lexed texts by SQL string instance. A query's SQL is the constant of its attribute, whose string Roslyn keeps with the
+    /// syntax tree, so after a keystroke elsewhere the same instance comes back and is not lexed again (the transform of every
+    /// [Query] method runs on each new compilation). Held weakly: a text lives as long as its string.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, SqlText> s_parsed = new();
+
+    /// <summary>The lexed <paramref name="sql"/>; the result is shared and must not be changed (nothing here changes it after lexing).</summary>
+    public static SqlText Parse(string sql) => s_parsed.GetValue(sql, static text => Lex(text));
+
+    private static SqlText Lex(string sql)
     {
         var text = new SqlText(sql);
         text.Lex();
@@ -64,6 +75,15 @@ internal sealed class SqlText
     /// without rewriting the SQL.
     /// </summary>
     public (string Sql, List<string> Order) ToPositional()
+    {
+        // Remembered: the text is shared across compilations (see Parse); a race computes the same value twice.
+        Tuple<string, List<string>> positional = _positional ??= ComputePositional();
+        return (positional.Item1, positional.Item2);
+    }
+
+    private Tuple<string, List<string>>? _positional;
+
+    private Tuple<string, List<string>> ComputePositional()
     {
         var order = new List<string>();
         var builder = new StringBuilder(_sql.Length);
@@ -82,7 +102,7 @@ internal sealed class SqlText
         }
 
         builder.Append(_sql, last, _sql.Length - last);
-        return (builder.ToString(), order);
+        return Tuple.Create(builder.ToString(), order);
     }
 
     /// <summary>The first <c>*</c> or <c>t.*</c> item of the select list (or RETURNING list), or null when there is none.</summary>
@@ -112,6 +132,14 @@ internal sealed class SqlText
     /// RETURNING list of column references and <c>AS</c> aliases, no <c>*</c>); else <see langword="null"/>.
     /// </summary>
     public List<SqlColumn>? ResultColumns()
+    {
+        // Remembered (shared text, see Parse): callers only read the list.
+        return (_resultColumns ??= new Tuple<List<SqlColumn>?>(ComputeResultColumns())).Item1;
+    }
+
+    private Tuple<List<SqlColumn>?>? _resultColumns;
+
+    private List<SqlColumn>? ComputeResultColumns()
     {
         List<List<Token>>? items = ResultItems();
         if (items is null)
