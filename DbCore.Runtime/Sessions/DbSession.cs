@@ -321,15 +321,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                returned = true;
+                await ReleaseConnectionAsync(connection).ConfigureAwait(false);
             }
             finally
             {
-                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -409,15 +406,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
             try
             {
-                connection.Dispose();
-                returned = true;
+                ReleaseConnection(connection);
             }
             finally
             {
-                ReturnSlot(broken, quarantine: !returned);
                 _engine.OnReleased(start, _activeCounted);
             }
 
@@ -500,16 +494,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             finally
             {
                 // Whatever the transaction's dispose threw, the connection goes back to the pool.
-                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
-                try
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                    returned = true;
-                }
-                finally
-                {
-                    ReturnSlot(broken, quarantine: !returned);
-                }
+                await ReleaseConnectionAsync(connection).ConfigureAwait(false);
             }
         }
         finally
@@ -566,21 +551,46 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             }
             finally
             {
-                bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
-                try
-                {
-                    connection.Dispose();
-                    returned = true;
-                }
-                finally
-                {
-                    ReturnSlot(broken, quarantine: !returned);
-                }
+                ReleaseConnection(connection);
             }
         }
         finally
         {
             _engine.OnReleased(_acquiredAt, _activeCounted);
+        }
+    }
+
+    /// <summary>
+    /// Disposes the session's connection and gives its pool slot back: marked broken when the connection broke during the
+    /// session, quarantined when the dispose threw (the connection may not be back in its data source).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseConnectionAsync(DbConnection connection)
+    {
+        bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            returned = true;
+        }
+        finally
+        {
+            ReturnSlot(broken, quarantine: !returned);
+        }
+    }
+
+    /// <inheritdoc cref="ReleaseConnectionAsync"/>
+    private void ReleaseConnection(DbConnection connection)
+    {
+        bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+        try
+        {
+            connection.Dispose();
+            returned = true;
+        }
+        finally
+        {
+            ReturnSlot(broken, quarantine: !returned);
         }
     }
 
