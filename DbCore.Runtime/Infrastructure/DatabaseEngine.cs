@@ -117,8 +117,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     internal DbDataSource ReadOnlyDataSource { get; }
 
     /// <summary>
-    /// PostgreSQL with one host and pooling: where sessions get their connection (one Npgsql data source per connection,
-    /// so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
+    /// PostgreSQL with pooling and without multiplexing (one host or several): where sessions get their connection (one Npgsql
+    /// data source per connection, so Npgsql's clear on a broken connection reaches that connection only); null otherwise.
     /// </summary>
     internal ConnectionSlots? Slots { get; }
 
@@ -584,7 +584,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
-        Slots?.Dispose();        (_multiHost ?? DataSource).Dispose();
+        Slots?.Dispose();
+        (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)
         {
             ReadOnlyDataSource.Dispose();

@@ -41,47 +41,12 @@ public abstract partial class DbSession
             return;
         }
 
-        if (_connection!.State != ConnectionState.Open)
-        {
-            // The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back
-            // and COMMIT was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
-            _state = SessionState.RolledBack;
-            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
-        }
+        ThrowIfBrokenBeforeCommit();
 
         // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
         // cancelling it half-way would only turn a known outcome into an unknown one.
         cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            if (_connection is NpgsqlConnection npgsql)
-            {
-                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
-            }
-            else
-            {
-                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
-        {
-            // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
-            throw await AbortedAsync(ex).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
-        {
-            _state = SessionState.RolledBack;
-            throw translated;
-        }
-        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
-        {
-            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
-            // as InvalidOperationException): the server may have committed.
-            _state = SessionState.RolledBack;
-            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
-        }
-
-        _state = SessionState.Committed;
+        await FinishAsync(last: null).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -103,7 +68,7 @@ public abstract partial class DbSession
             throw new ArgumentException($"{_engine.Name}: the command was not created by this session; create it with session.CreateCommand(sql).", nameof(command));
         }
 
-        if (_transaction is null || _connection is not NpgsqlConnection npgsql)
+        if (_transaction is null || _connection is not NpgsqlConnection)
         {
             // No transaction (the command is a plain read, run in autocommit), or SQLite: nothing to save.
             int affected;
@@ -121,27 +86,56 @@ public abstract partial class DbSession
             return affected;
         }
 
-        if (npgsql.State != ConnectionState.Open)
+        ThrowIfBrokenBeforeCommit();
+        cancellationToken.ThrowIfCancellationRequested();
+        return await FinishAsync((NpgsqlCommand)command).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back and COMMIT
+    /// was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
+    /// </summary>
+    private void ThrowIfBrokenBeforeCommit()
+    {
+        if (_connection!.State != ConnectionState.Open)
         {
             _state = SessionState.RolledBack;
             throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
         }
+    }
 
-        cancellationToken.ThrowIfCancellationRequested();
+    /// <summary>
+    /// Sends COMMIT and types what fails: on PostgreSQL guarded (<see cref="GuardedCommit"/>), with <paramref name="last"/>
+    /// in the same batch in front of it when given (<see cref="ExecuteAndCommitAsync"/>). Returns the rows
+    /// <paramref name="last"/> affected, else 0.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> FinishAsync(NpgsqlCommand? last)
+    {
+        int affected = 0;
         try
         {
-            int affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, (NpgsqlCommand)command).ConfigureAwait(false);
-            _state = SessionState.Committed;
-            return affected;
+            if (_connection is not NpgsqlConnection npgsql)
+            {
+                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (last is null)
+            {
+                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
+            }
+            else
+            {
+                affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, last).ConfigureAwait(false);
+            }
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
         {
-            // The statement or the guard found the transaction aborted by an earlier error the work caught.
+            // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
             throw await AbortedAsync(ex).ConfigureAwait(false);
         }
-        catch (PostgresException ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        catch (PostgresException ex) when (last is not null && ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
-            // The server reported an error, so nothing was applied: either the statement failed (the server skipped the
+            // The server reported an error, so nothing was applied: either the last statement failed (the server skipped the
             // guard and COMMIT; the transaction is aborted and is rolled back here) or COMMIT did (a deferred constraint,
             // a serialization failure; the server ended the transaction itself). Npgsql does not say which statement of a
             // batch failed unless the connection string asks it to, and the transaction's state tells both apart.
@@ -162,11 +156,16 @@ public abstract partial class DbSession
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
+            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
+            // as InvalidOperationException): the server may have committed.
             _state = SessionState.RolledBack;
             throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }
+
+        _state = SessionState.Committed;
+        return affected;
     }
 
     /// <summary>
