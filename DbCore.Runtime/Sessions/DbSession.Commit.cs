@@ -68,9 +68,10 @@ public abstract partial class DbSession
             throw new ArgumentException($"{_engine.Name}: the command was not created by this session; create it with session.CreateCommand(sql).", nameof(command));
         }
 
-        if (_transaction is null || _connection is not NpgsqlConnection)
+        if (_transaction is null || _connection is not NpgsqlConnection || SqlClassifier.CountStatements(command.CommandText) > 1)
         {
-            // No transaction (the command is a plain read, run in autocommit), or SQLite: nothing to save.
+            // No transaction (the command is a plain read, run in autocommit), SQLite (nothing to save), or several
+            // statements in the text (a batch command takes one): the command, then the commit.
             int affected;
             try
             {
@@ -89,6 +90,68 @@ public abstract partial class DbSession
         ThrowIfBrokenBeforeCommit();
         cancellationToken.ThrowIfCancellationRequested();
         return await FinishAsync((NpgsqlCommand)command).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> as the session's last statement and commits, creating the command itself (bound by
+    /// <paramref name="bind"/>): a unit whose only write is this statement costs what raw Npgsql's autocommit statement costs.
+    /// On PostgreSQL, when the session has not begun its transaction (nothing but reads ran, or nothing at all), the statement
+    /// runs alone in autocommit: no BEGIN, no COMMIT, one statement on the wire, atomic on its own (several statements in
+    /// <paramref name="sql"/> run as one implicit transaction). After an earlier write it runs in the transaction, followed
+    /// by COMMIT in the same batch, as <see cref="ExecuteAndCommitAsync(DbCommand, CancellationToken)"/> does (a command from
+    /// <see cref="CreateCommand"/> has begun the transaction already, which is why this overload exists). A read-only
+    /// session runs it in its READ ONLY transaction. On SQLite the statement runs in the session's write transaction, begun
+    /// without blocking a thread, and is committed. Opens the session when it is not open yet.
+    /// </summary>
+    /// <typeparam name="TState">What <paramref name="bind"/> needs, passed through so that a static lambda allocates nothing.</typeparam>
+    /// <param name="sql">The statement.</param>
+    /// <param name="state">Passed to <paramref name="bind"/>.</param>
+    /// <param name="bind">Adds the parameters to the command; runs once, before anything is sent.</param>
+    /// <param name="cancellationToken">Observed until the statement is sent; once sent it runs to completion.</param>
+    /// <returns>The rows the statement affected.</returns>
+    /// <exception cref="CommitOutcomeUnknownException">The connection broke with the statement (or COMMIT) in flight.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ExecuteAndCommitAsync<TState>(string sql, TState state, Action<DbCommand, TState> bind, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(bind);
+        await OpenForStatementAsync(sql, cancellationToken).ConfigureAwait(false);
+        if (_transaction is not null || IsReadOnly || _connection is not NpgsqlConnection npgsql)
+        {
+            await using DbCommand command = CreateCommand(sql);
+            bind(command, state);
+            return await ExecuteAndCommitAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using NpgsqlCommand autocommit = npgsql.CreateCommand();
+        autocommit.CommandText = sql;
+        bind(autocommit, state);
+        ThrowIfBrokenBeforeCommit();
+        cancellationToken.ThrowIfCancellationRequested();
+        int affected;
+        try
+        {
+            // Not cancellable once sent, as COMMIT: the statement commits itself, so cancelling would make its outcome unknown.
+            affected = await autocommit.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        {
+            // A server error: the statement was not applied. A lost connection or answer: it may have been.
+            NoteError(translated);
+            _state = SessionState.RolledBack;
+            throw translated;
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException or InvalidCastException or ArgumentException or NotSupportedException))
+        {
+            // Any other failure with the statement on the wire (a protocol error reading the answer, which Npgsql raises as
+            // InvalidOperationException): it may have been applied. Parameters that cannot be written fail before anything
+            // is sent and are rethrown as they are, with the session still open.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
+
+        _state = SessionState.Committed;
+        return affected;
     }
 
     /// <summary>

@@ -50,18 +50,28 @@ internal static class GuardedCommit
     private const string CommitSql = "COMMIT";
 
     /// <summary>
-    /// Runs <paramref name="command"/> (its text and parameters, lent to a batch command for the call) followed by the guard
-    /// and COMMIT, as one batch: one round trip for the last statement and the commit. Returns the rows it affected. If the
-    /// statement fails, the server skips the rest of the batch (the guard and COMMIT are not run) and the transaction is
-    /// left aborted.
+    /// Runs <paramref name="command"/> (its text and parameters, lent to a batch command for the call) followed by COMMIT,
+    /// as one batch: one round trip for the last statement and the commit. Returns the rows it affected. If the statement
+    /// fails, the server skips the rest of the batch (COMMIT is not run) and the transaction is left aborted.
     /// </summary>
+    /// <remarks>
+    /// The statement is its own guard: in an aborted transaction the server rejects every statement but the ones that end
+    /// it (COMMIT, ROLLBACK, ROLLBACK TO SAVEPOINT, PREPARE TRANSACTION) with 25P02, so an aborted transaction is never
+    /// committed. <c>SELECT 1</c> is sent only when the command's text holds no statement (comments only), which the server
+    /// answers even in an aborted transaction. A text that ends the transaction itself ends it with or without a guard.
+    /// The caller sends a text of several statements on its own instead (a batch command takes one).
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<int> ExecuteAndCommitAsync(NpgsqlConnection connection, NpgsqlCommand command)
     {
         using var batch = new NpgsqlBatch(connection) { Timeout = command.CommandTimeout };
         var last = new NpgsqlBatchCommand(command.CommandText) { CommandType = command.CommandType };
         batch.BatchCommands.Add(last);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
+        if (SqlClassifier.CountStatements(command.CommandText) == 0)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
+        }
+
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CommitSql));
         NpgsqlParameter[] parameters = Lend(command.Parameters, last.Parameters);
         try

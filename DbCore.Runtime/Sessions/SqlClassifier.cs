@@ -63,6 +63,87 @@ internal static class SqlClassifier
         return true;
     }
 
+    /// <summary>
+    /// How many statements <paramref name="sql"/> holds: 0 (whitespace, comments and semicolons only, which the server
+    /// answers as an empty query even in an aborted transaction), 1, or 2 for several or for a text it cannot follow (an
+    /// unterminated quote or comment). Npgsql's batch commands take one statement each.
+    /// </summary>
+    public static int CountStatements(string? sql)
+    {
+        if (sql is null)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        bool inStatement = false;
+        int i = 0;
+        while (i < sql.Length)
+        {
+            char c = sql[i];
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+                continue;
+            }
+
+            if (c == '-' && At(sql, i + 1, '-'))
+            {
+                int end = sql.IndexOfAny(LineEnds, i);
+                i = end < 0 ? sql.Length : end + 1;
+                continue;
+            }
+
+            if (c == '/' && At(sql, i + 1, '*'))
+            {
+                if (!SkipBlockComment(sql, ref i))
+                {
+                    return 2;
+                }
+
+                continue;
+            }
+
+            if (c == ';')
+            {
+                count += inStatement ? 1 : 0;
+                inStatement = false;
+                i++;
+                continue;
+            }
+
+            if (!inStatement && count > 0)
+            {
+                return 2; // a second statement begins
+            }
+
+            inStatement = true;
+            if (c is '\'' or '"')
+            {
+                if (!SkipQuoted(sql, ref i, c))
+                {
+                    return 2;
+                }
+            }
+            else if (c == '$' && TryDollarTag(sql, i, out string tag))
+            {
+                int close = sql.IndexOf(tag, i + tag.Length, StringComparison.Ordinal);
+                if (close < 0)
+                {
+                    return 2;
+                }
+
+                i = close + tag.Length;
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return Math.Min(count + (inStatement ? 1 : 0), 2);
+    }
+
     private static bool Classify(string sql)
     {
         if (sql.Length == 0)

@@ -65,4 +65,17 @@ public sealed class SqlClassifierTests
         Assert.False(SqlClassifier.IsRead(null));
         Assert.False(SqlClassifier.IsRead(""));
     }
+
+    [Theory]
+    [InlineData("", 0)]
+    [InlineData("  ;; -- nothing\n/* at /* all */ */ ;", 0)]
+    [InlineData("UPDATE t SET a = 1", 1)]
+    [InlineData("UPDATE t SET a = 1;", 1)]
+    [InlineData("UPDATE t SET a = 1; -- done", 1)]
+    [InlineData("INSERT INTO t VALUES ('a;b', \"c;d\", $$e;f$$) /* ; */", 1)]
+    [InlineData("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", 2)]
+    [InlineData(";UPDATE t SET a = 1;;SELECT 1", 2)]
+    [InlineData("INSERT INTO t VALUES ('unterminated", 2)]
+    public void Statements_are_counted_outside_literals_and_comments(string sql, int expected)
+        => Assert.Equal(expected, SqlClassifier.CountStatements(sql));
 }

@@ -13,6 +13,9 @@ internal sealed class DroppingProxy : IAsyncDisposable
 {
     private static readonly byte[] Commit = Encoding.ASCII.GetBytes("COMMIT\0");
 
+    /// <summary>What the client must send for the armed drop: COMMIT, or the text given to <see cref="DropNextAnswerTo"/>.</summary>
+    private volatile byte[] _marker = Commit;
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
@@ -43,7 +46,16 @@ internal sealed class DroppingProxy : IAsyncDisposable
     public int Dropped => Volatile.Read(ref _dropped);
 
     /// <summary>Cuts the connection that sends the next COMMIT, right after the server answered it.</summary>
-    public void DropNextCommitAnswer() => Volatile.Write(ref _armed, 1);
+    public void DropNextCommitAnswer() => DropNextAnswerTo(Commit);
+
+    /// <summary>Cuts the connection that sends <paramref name="text"/> next (a statement in autocommit, say), right after the server answered.</summary>
+    public void DropNextAnswerTo(string text) => DropNextAnswerTo(Encoding.UTF8.GetBytes(text));
+
+    private void DropNextAnswerTo(byte[] marker)
+    {
+        _marker = marker;
+        Volatile.Write(ref _armed, 1);
+    }
 
     /// <summary>
     /// Like <see cref="DropNextCommitAnswer"/>, but the client gets a message with an unknown type code instead of the
@@ -106,7 +118,7 @@ internal sealed class DroppingProxy : IAsyncDisposable
                     break;
                 }
 
-                if (buffer.AsSpan(0, read).IndexOf(Commit) >= 0 && Interlocked.Exchange(ref _armed, 0) == 1)
+                if (Volatile.Read(ref _armed) == 1 && buffer.AsSpan(0, read).IndexOf(_marker) >= 0 && Interlocked.Exchange(ref _armed, 0) == 1)
                 {
                     link.DropAnswer = true;
                 }

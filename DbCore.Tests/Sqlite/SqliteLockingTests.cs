@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using DbCore.Tests.TestSettings;
 using Microsoft.Data.Sqlite;
@@ -246,6 +247,33 @@ public sealed class SqliteLockingTests : IDisposable
         {
             await using SqliteCommand duplicate = session.CreateCommand("INSERT INTO items VALUES (2)");
             await Assert.ThrowsAsync<UniqueViolationException>(async () => await session.ExecuteAndCommitAsync(duplicate));
+        }
+
+        Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 1, 2
+    }
+
+    [Fact]
+    public async Task ExecuteAndCommitAsync_with_SQL_on_SQLite_waits_for_the_write_lock_without_a_thread_and_commits()
+    {
+        await using Local db = await CreateDatabaseAsync(busyTimeoutSeconds: 5);
+        static void Bind(DbCommand command, long id) => command.Parameters.Add(new SqliteParameter("$id", id));
+
+        await using (LocalSession holder = await db.OpenSessionAsync())
+        {
+            await InsertAsync(holder, 1, CancellationToken.None); // holds the write lock
+            await using LocalSession waiting = db.CreateSession();
+            ValueTask<int> last = waiting.ExecuteAndCommitAsync("INSERT INTO items VALUES ($id)", 2L, Bind);
+            await Task.Delay(100);
+            Assert.False(last.IsCompleted); // waiting for the lock, asynchronously (this thread ran on)
+            await holder.CommitAsync();
+            Assert.Equal(1, await last);
+            Assert.True(waiting.IsCommitted);
+        }
+
+        await using (LocalSession session = db.CreateSession())
+        {
+            await Assert.ThrowsAsync<UniqueViolationException>(async () => await session.ExecuteAndCommitAsync("INSERT INTO items VALUES ($id)", 2L, Bind));
+            Assert.False(session.IsCommitted);
         }
 
         Assert.Equal(3L, await db.ExecuteReadOnlyAsync(static (session, ct) => CountAsync(session, ct))); // rows 0, 1, 2
