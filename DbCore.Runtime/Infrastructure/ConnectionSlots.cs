@@ -103,17 +103,19 @@ internal sealed class ConnectionSlots : IAsyncDisposable, IDisposable
         return _available.Wait(0) ? Take() : null;
     }
 
-    /// <summary>Waits for a free slot up to the acquire timeout (async waiters are served in order).</summary>
-    internal async ValueTask<Slot> RentAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a free slot up to the acquire timeout (async waiters are served in order); pass the result to
+    /// <see cref="Taken"/>. Two steps rather than one async method, so that a waiting open allocates no state machine of
+    /// its own over the semaphore's (at high concurrency every wait allocates one).
+    /// </summary>
+    internal Task<bool> WaitAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!await _available.WaitAsync(_acquireTimeout, cancellationToken).ConfigureAwait(false))
-        {
-            throw _exhausted();
-        }
-
-        return Take();
+        return _available.WaitAsync(_acquireTimeout, cancellationToken);
     }
+
+    /// <summary>The slot a <see cref="WaitAsync"/> that returned <paramref name="acquired"/> earned, or the exhausted-pool error.</summary>
+    internal Slot Taken(bool acquired) => acquired ? Take() : throw _exhausted();
 
     /// <summary>Waits (blocking) for a free slot up to the acquire timeout.</summary>
     internal Slot Rent()

@@ -526,7 +526,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 return await DataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             }
 
-            ConnectionSlots.Slot slot = slotSet.TryRent() ?? await slotSet.RentAsync(ct).ConfigureAwait(false);
+            ConnectionSlots.Slot slot = slotSet.TryRent() ?? slotSet.Taken(await slotSet.WaitAsync(ct).ConfigureAwait(false));
             try
             {
                 DbConnection connection = await slot.OpenAsync(readOnly: false, ct).ConfigureAwait(false);

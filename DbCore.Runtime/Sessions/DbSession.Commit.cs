@@ -19,34 +19,43 @@ public abstract partial class DbSession
     /// <see cref="CommitOutcomeUnknownException"/>: the transaction may or may not have been applied.
     /// </summary>
     /// <param name="cancellationToken">Observed until COMMIT is sent; a COMMIT in flight is not cancelled, so that its outcome stays known.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    public ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        if (_state != SessionState.Open)
+        // Not an async method: the checks run here and only COMMIT itself awaits (FinishAsync), so a commit that waits
+        // for the server allocates one state machine, not two, when the builders' pools run dry at high concurrency.
+        try
         {
-            if (_state == SessionState.NotOpened)
+            if (_state != SessionState.Open)
             {
-                // Nothing was done: committing an unopened session is a no-op success.
-                _state = SessionState.Committed;
-                return;
+                if (_state == SessionState.NotOpened)
+                {
+                    // Nothing was done: committing an unopened session is a no-op success.
+                    _state = SessionState.Committed;
+                    return default;
+                }
+
+                ThrowIfNotOpenable();
             }
 
-            ThrowIfNotOpenable();
-        }
+            if (_transaction is null)
+            {
+                // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
+                _state = SessionState.Committed;
+                return default;
+            }
 
-        if (_transaction is null)
+            ThrowIfBrokenBeforeCommit();
+
+            // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
+            // cancelling it half-way would only turn a known outcome into an unknown one.
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (Exception ex)
         {
-            // Only reads ran (PostgreSQL read path): there is nothing to commit and no statement to send.
-            _state = SessionState.Committed;
-            return;
+            return ValueTask.FromException(ex);
         }
 
-        ThrowIfBrokenBeforeCommit();
-
-        // Cancellation is honoured up to here. Once COMMIT is sent it runs to completion (bounded by the command timeout):
-        // cancelling it half-way would only turn a known outcome into an unknown one.
-        cancellationToken.ThrowIfCancellationRequested();
-        await FinishAsync(last: null).ConfigureAwait(false);
+        return FinishAsync(last: null);
     }
 
     /// <summary>
@@ -89,7 +98,8 @@ public abstract partial class DbSession
 
         ThrowIfBrokenBeforeCommit();
         cancellationToken.ThrowIfCancellationRequested();
-        return await FinishAsync((NpgsqlCommand)command).ConfigureAwait(false);
+        await FinishAsync((NpgsqlCommand)command).ConfigureAwait(false);
+        return _lastAffected;
     }
 
     /// <summary>
@@ -169,11 +179,11 @@ public abstract partial class DbSession
 
     /// <summary>
     /// Sends COMMIT and types what fails: on PostgreSQL guarded (<see cref="GuardedCommit"/>), with <paramref name="last"/>
-    /// in the same batch in front of it when given (<see cref="ExecuteAndCommitAsync"/>). Returns the rows
-    /// <paramref name="last"/> affected, else 0.
+    /// in the same batch in front of it when given (<see cref="ExecuteAndCommitAsync"/>). Sets <see cref="_lastAffected"/>
+    /// to the rows <paramref name="last"/> affected, else 0.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> FinishAsync(NpgsqlCommand? last)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishAsync(NpgsqlCommand? last)
     {
         int affected = 0;
         try
@@ -184,7 +194,19 @@ public abstract partial class DbSession
             }
             else if (last is null)
             {
-                await GuardedCommit.CommitAsync(npgsql).ConfigureAwait(false);
+                // The guarded COMMIT, awaited here rather than through a method of its own (one state machine less).
+                NpgsqlBatch batch = GuardedCommit.Rent(npgsql);
+                bool completed = false;
+                try
+                {
+                    // Not cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
+                    await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    completed = true;
+                }
+                finally
+                {
+                    GuardedCommit.Return(batch, completed);
+                }
             }
             else
             {
@@ -228,7 +250,7 @@ public abstract partial class DbSession
         }
 
         _state = SessionState.Committed;
-        return affected;
+        _lastAffected = affected;
     }
 
     /// <summary>

@@ -37,6 +37,9 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     private bool _activeCounted;
     private string? _firstError;
 
+    /// <summary>The rows the last statement of <see cref="FinishAsync"/> affected (ExecuteAndCommitAsync's result).</summary>
+    private int _lastAffected;
+
     /// <summary>Creates a session that is not open yet. Called by generated code.</summary>
     /// <param name="engine">The accessor's engine.</param>
     protected DbSession(DatabaseEngine engine)
@@ -266,7 +269,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             _engine.EnsureReady();
             if (_engine.Slots is { } slots)
             {
-                _slot = slots.TryRent() ?? await slots.RentAsync(cancellationToken).ConfigureAwait(false);
+                _slot = slots.TryRent() ?? slots.Taken(await slots.WaitAsync(cancellationToken).ConfigureAwait(false));
                 connection = await _slot.OpenAsync(IsReadOnly, cancellationToken).ConfigureAwait(false);
             }
             else

@@ -26,25 +26,6 @@ internal static class GuardedCommit
     /// <summary>Enough for every connection of a default pool to commit at once; more are created and disposed.</summary>
     private static readonly NpgsqlBatch?[] Pool = new NpgsqlBatch?[64];
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask CommitAsync(NpgsqlConnection connection)
-    {
-        NpgsqlBatch batch = Rent();
-        batch.Connection = connection;
-        batch.Timeout = connection.CommandTimeout;
-        bool completed = false;
-        try
-        {
-            // Not cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
-            await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            completed = true;
-        }
-        finally
-        {
-            Return(batch, completed);
-        }
-    }
-
     private const string GuardSql = "SELECT 1";
 
     private const string CommitSql = "COMMIT";
@@ -109,6 +90,15 @@ internal static class GuardedCommit
         return parameters;
     }
 
+    /// <summary>A guard-and-COMMIT batch bound to <paramref name="connection"/>; give it back with <see cref="Return"/>.</summary>
+    public static NpgsqlBatch Rent(NpgsqlConnection connection)
+    {
+        NpgsqlBatch batch = Rent();
+        batch.Connection = connection;
+        batch.Timeout = connection.CommandTimeout;
+        return batch;
+    }
+
     private static NpgsqlBatch Rent()
     {
         int start = Environment.CurrentManagedThreadId;
@@ -127,7 +117,8 @@ internal static class GuardedCommit
         return created;
     }
 
-    private static void Return(NpgsqlBatch batch, bool reusable)
+    /// <summary>Pools <paramref name="batch"/> again when it completed without an error (<paramref name="reusable"/>), else disposes it.</summary>
+    public static void Return(NpgsqlBatch batch, bool reusable)
     {
         if (reusable)
         {

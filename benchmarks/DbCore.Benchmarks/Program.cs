@@ -26,7 +26,8 @@ namespace DbCore.Benchmarks;
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
 /// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c>,
 /// <c>startup-aot</c> (the startup part on a NativeAOT-published probe, benchmarks/DbCore.StartupProbe; the publish
-/// takes a minute or two) and <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json).
+/// takes a minute or two), <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json)
+/// and <c>allocations</c> (sampled allocations by type per unit of work, to find what DbCore allocates over raw).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
@@ -149,6 +150,21 @@ internal static class Program
             {
                 report.AppendLine("## Startup, NativeAOT").AppendLine();
                 report.AppendLine(await Startup.RunAotAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
+            }
+
+            if (options.Parts.Contains("allocations"))
+            {
+                report.AppendLine("## Allocations by type (sampled)").AppendLine();
+                int units = options.Quick ? 20_000 : 100_000;
+                foreach (int concurrency in options.Concurrency)
+                {
+                    UnitOfWork[] contenders = [.. (environment.HasPostgres && options.RunsProvider("postgresql") ? environment.PostgresUnits : []),
+                        .. (options.RunsProvider("sqlite") ? environment.SqliteUnits : [])];
+                    foreach (UnitOfWork contender in contenders.Where(u => !u.Name.StartsWith("efcore", StringComparison.Ordinal)))
+                    {
+                        report.AppendLine(await Allocations.ProfileAsync(contender, concurrency, units, log).ConfigureAwait(false));
+                    }
+                }
             }
 
             if (options.Parts.Contains("snapshot"))
@@ -382,7 +398,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot, allocations), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 
