@@ -78,32 +78,19 @@ internal static class SqlClassifier
         int count = 0;
         bool inStatement = false;
         int i = 0;
-        while (i < sql.Length)
+        while (true)
         {
+            if (!SkipTrivia(sql, ref i))
+            {
+                return 2;
+            }
+
+            if (i >= sql.Length)
+            {
+                break;
+            }
+
             char c = sql[i];
-            if (char.IsWhiteSpace(c))
-            {
-                i++;
-                continue;
-            }
-
-            if (c == '-' && At(sql, i + 1, '-'))
-            {
-                int end = sql.IndexOfAny(LineEnds, i);
-                i = end < 0 ? sql.Length : end + 1;
-                continue;
-            }
-
-            if (c == '/' && At(sql, i + 1, '*'))
-            {
-                if (!SkipBlockComment(sql, ref i))
-                {
-                    return 2;
-                }
-
-                continue;
-            }
-
             if (c == ';')
             {
                 count += inStatement ? 1 : 0;
@@ -154,27 +141,20 @@ internal static class SqlClassifier
         bool first = true;
         bool ended = false; // a ';' was seen: only whitespace and comments may follow
         int i = 0;
-        while (i < sql.Length)
+        while (true)
         {
+            if (!SkipTrivia(sql, ref i))
+            {
+                return false;
+            }
+
+            if (i >= sql.Length)
+            {
+                break;
+            }
+
             char c = sql[i];
-            if (char.IsWhiteSpace(c))
-            {
-                i++;
-            }
-            else if (c == '-' && At(sql, i + 1, '-'))
-            {
-                // PostgreSQL ends a line comment at \n or \r.
-                int end = sql.IndexOfAny(LineEnds, i);
-                i = end < 0 ? sql.Length : end + 1;
-            }
-            else if (c == '/' && At(sql, i + 1, '*'))
-            {
-                if (!SkipBlockComment(sql, ref i))
-                {
-                    return false;
-                }
-            }
-            else if (ended)
+            if (ended)
             {
                 return false; // a second statement
             }
@@ -253,6 +233,38 @@ internal static class SqlClassifier
     }
 
     private static readonly char[] LineEnds = ['\n', '\r'];
+
+    /// <summary>Skips whitespace and comments from <paramref name="i"/>; false for an unterminated block comment.</summary>
+    private static bool SkipTrivia(string sql, ref int i)
+    {
+        while (i < sql.Length)
+        {
+            char c = sql[i];
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+            }
+            else if (c == '-' && At(sql, i + 1, '-'))
+            {
+                // PostgreSQL ends a line comment at \n or \r.
+                int end = sql.IndexOfAny(LineEnds, i);
+                i = end < 0 ? sql.Length : end + 1;
+            }
+            else if (c == '/' && At(sql, i + 1, '*'))
+            {
+                if (!SkipBlockComment(sql, ref i))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                return true;
+            }
+        }
+
+        return true;
+    }
 
     private static bool At(string sql, int index, char c) => index < sql.Length && sql[index] == c;
 
