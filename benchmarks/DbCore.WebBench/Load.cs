@@ -190,7 +190,12 @@ internal static partial class Load
         await command.ExecuteNonQueryAsync();
     }
 
-    private static string Shorten(string query) => (query.Length > 60 ? query[..57] + "..." : query).Replace("|", "\\|", StringComparison.Ordinal);
+    private static string Shorten(string query)
+    {
+        // One line (a table cell): Npgsql's type-loading queries span several.
+        string line = string.Join(' ', query.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return (line.Length > 60 ? line[..57] + "..." : line).Replace("|", "\\|", StringComparison.Ordinal);
+    }
 
     private static string Join(IEnumerable<double> values, string format) => string.Join(" ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
 
