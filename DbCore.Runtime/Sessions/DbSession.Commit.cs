@@ -186,15 +186,24 @@ public abstract partial class DbSession
     private async ValueTask FinishAsync(NpgsqlCommand? last)
     {
         int affected = 0;
+        bool guardSent = false;
         try
         {
             if (_connection is not NpgsqlConnection npgsql)
             {
                 await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
+            else if (last is null && _transaction is NpgsqlTransaction transaction && !ProviderTransactionCompleted())
+            {
+                // The guard travels in front of Npgsql's own COMMIT: SAVEPOINT is prepended (no round trip of its own) and
+                // fails with 25P02 in an aborted transaction (see GuardedCommit.Savepoint).
+                transaction.Save(GuardedCommit.Savepoint);
+                guardSent = true;
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
             else if (last is null)
             {
-                // The guarded COMMIT, awaited here rather than through a method of its own (one state machine less).
+                // The work ended the transaction itself: the batch's COMMIT finds none and is a no-op.
                 NpgsqlBatch batch = GuardedCommit.Rent(npgsql);
                 bool completed = false;
                 try
@@ -215,6 +224,7 @@ public abstract partial class DbSession
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
         {
+            _guardRefused = guardSent;
             // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
             throw await AbortedAsync(ex).ConfigureAwait(false);
         }
@@ -274,6 +284,11 @@ public abstract partial class DbSession
     {
         _state = SessionState.RolledBack;
         CountRollback();
+        if (_connection!.State != ConnectionState.Open)
+        {
+            return; // the guard's SAVEPOINT failed and Npgsql closed the connection: the server ended the transaction
+        }
+
         try
         {
             await _transaction!.RollbackAsync(CancellationToken.None).ConfigureAwait(false);

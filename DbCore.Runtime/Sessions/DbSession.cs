@@ -40,6 +40,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <summary>The rows the last statement of <see cref="FinishAsync"/> affected (ExecuteAndCommitAsync's result).</summary>
     private int _lastAffected;
 
+    /// <summary>
+    /// The guard's SAVEPOINT failed (the transaction was aborted), which Npgsql answers by breaking the connection on
+    /// purpose: that break is the guard working, not evidence of a server going away, so the slot is returned as healthy.
+    /// </summary>
+    private bool _guardRefused;
+
     /// <summary>Creates a session that is not open yet. Called by generated code.</summary>
     /// <param name="engine">The accessor's engine.</param>
     protected DbSession(DatabaseEngine engine)
@@ -90,16 +96,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <see cref="Transaction"/>, SQL, or a library), so the unit must not run again. A broken connection is not "ended".
     /// </summary>
     internal bool TransactionEndedByProvider()
-    {
-        if (_state != SessionState.Open || _transaction is null || IsReadOnly)
-        {
-            return false;
-        }
+        => _state == SessionState.Open && _transaction is not null && !IsReadOnly && ProviderTransactionCompleted();
 
+    /// <summary>Whether the provider's transaction object says it was committed or rolled back (not: its connection broke).</summary>
+    private bool ProviderTransactionCompleted()
+    {
         try
         {
             // Both providers' IsolationLevel throws InvalidOperationException once the transaction completed.
-            _ = _transaction.IsolationLevel;
+            _ = _transaction!.IsolationLevel;
             return _transaction.Connection is null;
         }
         catch (InvalidOperationException ex) when (ex is not ObjectDisposedException)
@@ -570,7 +575,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReleaseConnectionAsync(DbConnection connection)
     {
-        bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+        bool broken = BrokeBeyondTheGuard(connection), returned = false;
         try
         {
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -585,7 +590,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <inheritdoc cref="ReleaseConnectionAsync"/>
     private void ReleaseConnection(DbConnection connection)
     {
-        bool broken = ConnectionSlots.Slot.IsBroken(connection), returned = false;
+        bool broken = BrokeBeyondTheGuard(connection), returned = false;
         try
         {
             connection.Dispose();
@@ -596,6 +601,13 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             ReturnSlot(broken, quarantine: !returned);
         }
     }
+
+    /// <summary>
+    /// Whether the connection broke in a way that says something about the server: not when the guard's SAVEPOINT failed
+    /// (<see cref="_guardRefused"/>), which Npgsql answers by closing the connection.
+    /// </summary>
+    private bool BrokeBeyondTheGuard(DbConnection connection)
+        => !_guardRefused && ConnectionSlots.Slot.IsBroken(connection);
 
     /// <summary>
     /// Gives the pool slot back (once). <paramref name="broken"/>: its connection broke during the session;

@@ -8,23 +8,31 @@ namespace DbCore;
 
 /// <summary>
 /// PostgreSQL answers COMMIT of an aborted transaction (a statement failed and the work went on) with the ROLLBACK command
-/// tag and no error, and Npgsql does not check the tag. DbCore sends <c>SELECT 1</c> in front of the COMMIT, in the same
-/// round trip: in an aborted transaction the server rejects it with 25P02 and skips the COMMIT (the rest of the pipeline is
-/// discarded up to the Sync), so an aborted transaction can never be reported as committed.
+/// tag and no error, and Npgsql does not check the tag. So DbCore never sends a bare COMMIT: <see cref="DbSession.CommitAsync"/>
+/// prepends the <see cref="Savepoint"/> to Npgsql's own COMMIT, and <see cref="ExecuteAndCommitAsync"/> sends the last
+/// statement and COMMIT as one batch, the statement being refused in an aborted transaction itself. Either way an aborted
+/// transaction fails with 25P02 and is never reported as committed.
 /// </summary>
 /// <remarks>
-/// One extra statement is parsed and executed by the server, no extra round trip. The two statements go as an
-/// <see cref="NpgsqlBatch"/>, not as one "SELECT 1;COMMIT" command, so this works with the Npgsql.EnableSqlRewriting switch
-/// off too. The batch has no Transaction: Npgsql runs it in the connection's transaction, and when the work already
-/// committed through the raw transaction, this COMMIT finds none and is a no-op (a warning). The COMMIT ends the
-/// transaction on the server, so Npgsql's <see cref="NpgsqlTransaction"/> sees it from the ReadyForQuery status and its
-/// dispose does nothing. Batches are reused from a small lock-free pool (a fresh batch with its commands was most of what
-/// DbCore allocated per unit over raw Npgsql's own COMMIT); one is reused only after it completed without an error.
+/// The batch holding the <c>SELECT 1</c> guard and COMMIT (<see cref="Rent(NpgsqlConnection)"/>) is used only when the work
+/// already ended the transaction itself (through the raw transaction or SQL): it has no Transaction, so Npgsql runs it on
+/// the connection, and its COMMIT finds no transaction and is a no-op (a warning). It goes as an <see cref="NpgsqlBatch"/>,
+/// not as one "SELECT 1;COMMIT" command, so this works with the Npgsql.EnableSqlRewriting switch off too. Batches are reused
+/// from a small lock-free pool; one is reused only after it completed without an error.
 /// </remarks>
 internal static class GuardedCommit
 {
     /// <summary>Enough for every connection of a default pool to commit at once; more are created and disposed.</summary>
     private static readonly NpgsqlBatch?[] Pool = new NpgsqlBatch?[64];
+
+    /// <summary>
+    /// The savepoint <see cref="DbSession.CommitAsync"/> sets in front of COMMIT: <see cref="NpgsqlTransaction.Save"/>
+    /// prepends it to Npgsql's own COMMIT message, so it costs no round trip and no extended-protocol statement. In an aborted
+    /// transaction the server refuses it with 25P02; Npgsql treats a failed prepended statement as fatal, throws that error
+    /// and closes the connection, so the COMMIT's answer is never taken for a commit (the server rolls the transaction back
+    /// either way). <c>CommitGuardTests</c> pins this behaviour of Npgsql. A name that needs no quoting, so Npgsql sends it as is.
+    /// </summary>
+    public const string Savepoint = "dbcore_commit_guard";
 
     private const string GuardSql = "SELECT 1";
 

@@ -130,9 +130,9 @@ public sealed class ReadPathTests(PostgresServer server)
             await Resilient.NonQueryAsync(session, "UPDATE world SET n = n + 1 WHERE id = 7", ct);
         }));
 
-        // BEGIN goes out with the UPDATE (the first write), the guard SELECT 1 with the COMMIT: two round trips after the read.
+        // BEGIN goes out with the UPDATE (the first write), the guard SAVEPOINT with the COMMIT: two round trips after the read.
         Assert.Equal(
-            ["BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED", "COMMIT", "SELECT $1", "SELECT n FROM world WHERE id = $1", "UPDATE world SET n = n + $1 WHERE id = $2"],
+            ["BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED", "COMMIT", "SAVEPOINT dbcore_commit_guard", "SELECT n FROM world WHERE id = $1", "UPDATE world SET n = n + $1 WHERE id = $2"],
             statements.Keys.Where(q => !q.StartsWith("--", StringComparison.Ordinal) && q != "DISCARD ALL").Order(StringComparer.Ordinal));
     }
 

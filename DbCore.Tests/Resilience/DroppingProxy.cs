@@ -35,12 +35,17 @@ internal sealed class DroppingProxy : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>
-    /// Round trips so far: the ReadyForQuery messages the server sent (one ends every simple query and every extended-protocol
-    /// Sync), counted across reads.
+    /// Round trips so far: the times a client sent after the server had answered (or first), i.e. the client's bursts. A
+    /// burst may hold several messages (a batch, a prepended SAVEPOINT with its COMMIT) and the server may answer each with
+    /// its own ReadyForQuery: it is still one wait for the network.
     /// </summary>
     public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     private int _roundTrips;
+
+    private const int ClientSide = 1;
+
+    private const int ServerSide = 2;
 
     /// <summary>How many COMMIT answers were swallowed.</summary>
     public int Dropped => Volatile.Read(ref _dropped);
@@ -123,6 +128,11 @@ internal sealed class DroppingProxy : IAsyncDisposable
                     link.DropAnswer = true;
                 }
 
+                if (Interlocked.Exchange(ref link.LastFrom, ClientSide) != ClientSide)
+                {
+                    Interlocked.Increment(ref _roundTrips);
+                }
+
                 await link.Server.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
@@ -163,7 +173,7 @@ internal sealed class DroppingProxy : IAsyncDisposable
                     break;
                 }
 
-                CountReadyForQuery(link, buffer.AsSpan(0, read));
+                Volatile.Write(ref link.LastFrom, ServerSide);
                 await link.Client.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
@@ -173,21 +183,6 @@ internal sealed class DroppingProxy : IAsyncDisposable
         finally
         {
             link.Close();
-        }
-    }
-
-    /// <summary>Finds <c>'Z' 0 0 0 5</c> (ReadyForQuery) in the server's bytes, also when a read splits it.</summary>
-    private void CountReadyForQuery(Link link, ReadOnlySpan<byte> data)
-    {
-        ReadOnlySpan<byte> pattern = [(byte)'Z', 0, 0, 0, 5];
-        foreach (byte b in data)
-        {
-            link.Matched = b == pattern[link.Matched] ? link.Matched + 1 : b == pattern[0] ? 1 : 0;
-            if (link.Matched == pattern.Length)
-            {
-                Interlocked.Increment(ref _roundTrips);
-                link.Matched = 0;
-            }
         }
     }
 
@@ -230,7 +225,8 @@ internal sealed class DroppingProxy : IAsyncDisposable
         public volatile bool DropAnswer;
 
         /// <summary>How much of the ReadyForQuery pattern the server's last bytes matched.</summary>
-        public int Matched;
+        /// <summary>Which side sent last: <see cref="ClientSide"/>, <see cref="ServerSide"/> or 0 (nothing yet).</summary>
+        public int LastFrom;
 
         public void Close()
         {

@@ -1,0 +1,103 @@
+using System.Data;
+using DbCore.Tests.Infrastructure;
+using DbCore.Tests.Observability;
+using DbCore.Tests.TestSettings;
+using Npgsql;
+
+namespace DbCore.Tests.Resilience;
+
+/// <summary>
+/// The COMMIT guard (<c>GuardedCommit.Savepoint</c>): <c>CommitAsync</c> prepends <c>SAVEPOINT dbcore_commit_guard</c> to
+/// Npgsql's own COMMIT. These tests pin the Npgsql behaviour the guard relies on, and show that the connection Npgsql closes
+/// when the guard is refused costs that one connection only: it is not taken for a server going away.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CommitGuardTests(PostgresServer server)
+{
+    /// <summary>The backends of the test database other than the asking one, sorted, comma-separated.</summary>
+    private static async Task<string> BackendsAsync(string cs)
+        => (string?)await Resilient.AdminAsync(cs, "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") ?? "";
+
+    [PostgresFact]
+    public async Task Npgsql_throws_25P02_and_closes_the_connection_when_a_prepended_savepoint_is_refused()
+    {
+        // If an Npgsql upgrade ever swallowed the error of a prepended statement instead, an aborted transaction would be
+        // reported as committed again: this test is the tripwire.
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "guardpin", seed: "INSERT INTO orders VALUES (1)");
+        await using NpgsqlDataSource raw = NpgsqlDataSource.Create(cs);
+        await using NpgsqlConnection connection = await raw.OpenConnectionAsync();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await new NpgsqlCommand("INSERT INTO orders VALUES (2)", connection, transaction).ExecuteNonQueryAsync();
+        await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand("INSERT INTO orders VALUES (1)", connection, transaction).ExecuteNonQueryAsync());
+
+        transaction.Save("dbcore_commit_guard");
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => transaction.CommitAsync());
+
+        Assert.Equal(PostgresErrorCodes.InFailedSqlTransaction, ex.SqlState);
+        Assert.Equal(ConnectionState.Broken, connection.FullState);
+        Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
+
+        // Without the savepoint the same COMMIT "succeeds": the server answers ROLLBACK and Npgsql does not look.
+        await using NpgsqlConnection other = await raw.OpenConnectionAsync();
+        await using NpgsqlTransaction unguarded = await other.BeginTransactionAsync();
+        await new NpgsqlCommand("INSERT INTO orders VALUES (3)", other, unguarded).ExecuteNonQueryAsync();
+        await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand("INSERT INTO orders VALUES (1)", other, unguarded).ExecuteNonQueryAsync());
+        await unguarded.CommitAsync();
+        Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
+    }
+
+    [PostgresFact]
+    public async Task A_refused_guard_costs_its_own_connection_only_and_no_check_or_pool_clear_elsewhere()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "guardcost", seed: "INSERT INTO orders VALUES (1)");
+        var logs = new LogCollector();
+        using var metrics = new MetricCapture();
+        await using Pg db = Resilient.Pg(cs, logs);
+
+        // Five pooled connections, warm.
+        PgSession[] warm = new PgSession[5];
+        for (int i = 0; i < warm.Length; i++)
+        {
+            warm[i] = await db.OpenSessionAsync();
+            await Resilient.ScalarAsync<int>(warm[i], "SELECT 1");
+        }
+
+        foreach (PgSession session in warm)
+        {
+            await session.DisposeAsync();
+        }
+
+        string before = await BackendsAsync(cs);
+        Dictionary<string, long> statements = await server.StatementsAsync(cs, async () =>
+        {
+            await using (PgSession session = await db.OpenSessionAsync())
+            {
+                await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (2)");
+                await Assert.ThrowsAnyAsync<PostgresException>(() => Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)")); // swallowed
+                var ex = await Assert.ThrowsAsync<TransactionAbortedException>(async () => await session.CommitAsync());
+                Assert.Equal("25P02", ex.SqlState);
+            }
+
+            // Five sessions at once afterwards: none fails, none is checked first (a suspect connection would be).
+            PgSession[] after = new PgSession[5];
+            for (int i = 0; i < after.Length; i++)
+            {
+                after[i] = await db.OpenSessionAsync();
+                Assert.Equal(1L, await Resilient.ScalarAsync<long>(after[i], "SELECT count(*) FROM orders"));
+            }
+
+            foreach (PgSession session in after)
+            {
+                await session.DisposeAsync();
+            }
+        });
+
+        string[] survivors = [.. (await BackendsAsync(cs)).Split(',').Intersect(before.Split(','))];
+        Assert.Equal(4, survivors.Length); // the refused one was replaced, the other four are the same processes
+        Assert.DoesNotContain("SELECT $1", statements.Keys); // no suspect check
+        Assert.Empty(logs.Named("PoolCleared"));
+        Assert.Empty(logs.Named("RollbackFailed"));
+        Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
+        Assert.Single(metrics.For("dbcore.rollbacks", new NpgsqlConnectionStringBuilder(cs).Database!));
+    }
+}
