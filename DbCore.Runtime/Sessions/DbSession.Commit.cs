@@ -50,6 +50,10 @@ public abstract partial class DbSession
             // cancelling it half-way would only turn a known outcome into an unknown one.
             cancellationToken.ThrowIfCancellationRequested();
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
         catch (Exception ex)
         {
             return ValueTask.FromException(ex);
@@ -126,7 +130,9 @@ public abstract partial class DbSession
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(bind);
         await OpenForStatementAsync(sql, cancellationToken).ConfigureAwait(false);
-        if (_transaction is not null || IsReadOnly || _connection is not NpgsqlConnection npgsql)
+        // Autocommit only outside an ambient TransactionScope: a connection Npgsql enlisted (Pooling=false keeps Enlist=true)
+        // would run the statement in the scope's transaction, which the scope may still roll back.
+        if (_transaction is not null || IsReadOnly || _connection is not NpgsqlConnection npgsql || System.Transactions.Transaction.Current is not null)
         {
             await using DbCommand command = CreateCommand(sql);
             bind(command, state);
@@ -144,18 +150,29 @@ public abstract partial class DbSession
             // Not cancellable once sent, as COMMIT: the statement commits itself, so cancelling would make its outcome unknown.
             affected = await autocommit.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
         }
+        catch (Exception ex) when (npgsql.FullState == ConnectionState.Open)
+        {
+            // The connection is intact, so Npgsql read the server's whole answer: the statement failed and, being its own
+            // transaction, applied nothing (a server error, a statement timeout the server cancelled), or it was never sent
+            // (parameters that cannot be written). Typed as an ordinary statement failure; the session is over either way.
+            _state = SessionState.RolledBack;
+            if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
+            {
+                NoteError(translated);
+                throw translated;
+            }
+
+            throw;
+        }
         catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
-            // A server error: the statement was not applied. A lost connection or answer: it may have been.
-            NoteError(translated);
+            // The connection or the answer was lost with the statement in flight: it may have been applied.
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException or InvalidCastException or ArgumentException or NotSupportedException))
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
-            // Any other failure with the statement on the wire (a protocol error reading the answer, which Npgsql raises as
-            // InvalidOperationException): it may have been applied. Parameters that cannot be written fail before anything
-            // is sent and are rethrown as they are, with the session still open.
+            // Any other failure that broke the connection (a protocol error reading the answer): it may have been applied.
             _state = SessionState.RolledBack;
             throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }
@@ -251,10 +268,12 @@ public abstract partial class DbSession
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when (_connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        catch (Exception ex) when (_connection is NpgsqlConnection { FullState: not ConnectionState.Open } && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
-            // Any other failure with COMMIT on the wire (e.g. a protocol error while reading the answer, which Npgsql raises
-            // as InvalidOperationException): the server may have committed.
+            // Any other failure that broke the connection with COMMIT on the wire (e.g. a protocol error while reading the
+            // answer, which Npgsql raises as InvalidOperationException): the server may have committed. With the connection
+            // intact nothing was lost (the guard's Save or a parameter failed before sending): the exception is rethrown as
+            // it is and the session, still open, rolls back at dispose.
             _state = SessionState.RolledBack;
             throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }

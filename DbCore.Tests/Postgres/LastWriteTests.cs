@@ -232,4 +232,53 @@ public sealed class LastWriteTests(PostgresServer server)
 
         Assert.Equal(4, await Resilient.CountOrdersAsync(cs)); // 7, 1, 2, 3: nothing of the failed session
     }
+
+    [PostgresFact]
+    public async Task An_autocommit_last_statement_the_server_cancelled_for_its_timeout_is_a_command_timeout_not_an_unknown_outcome()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "lastwritetimeout");
+        await using Pg db = Resilient.Pg(new NpgsqlConnectionStringBuilder(cs) { CommandTimeout = 1 }.ConnectionString);
+
+        await using PgSession session = db.CreateSession();
+        await Assert.ThrowsAsync<CommandTimeoutException>(async () =>
+            await session.ExecuteAndCommitAsync("INSERT INTO orders SELECT 1 FROM pg_sleep(3)", 0, static (_, _) => { }));
+
+        Assert.False(session.IsCommitted);
+        Assert.Equal(0, await Resilient.CountOrdersAsync(cs)); // cancelled by the server: nothing applied, and DbCore knows it
+    }
+
+    [PostgresFact]
+    public async Task Inside_a_TransactionScope_the_last_statement_never_runs_in_autocommit()
+    {
+        // Pooling=false keeps Npgsql's Enlist=true: an autocommit statement would join the scope, which rolls it back, while
+        // the session reported it committed. DbCore takes the transaction path there, as before this overload existed.
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "lastwritescope");
+        await using Pg db = Resilient.Pg(new NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString);
+
+        using (new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await using PgSession session = db.CreateSession();
+            Exception? failure = await Record.ExceptionAsync(async () => await InsertAndCommitAsync(session, 1));
+            Assert.True(failure is not null || !session.IsCommitted, "reported committed inside a scope that is rolled back");
+        } // not completed: rolled back
+
+        Assert.Equal(0, await Resilient.CountOrdersAsync(cs));
+    }
+
+    [PostgresFact]
+    public async Task CommitAsync_with_a_cancelled_token_is_cancelled_and_commits_nothing()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "lastwritecancel");
+        await using Pg db = Resilient.Pg(cs);
+
+        await using PgSession session = await db.OpenSessionAsync();
+        await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)");
+        ValueTask commit = session.CommitAsync(new CancellationToken(canceled: true));
+
+        Assert.True(commit.IsCanceled);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await commit);
+        Assert.True(session.IsOpen);
+        await session.DisposeAsync();
+        Assert.Equal(0, await Resilient.CountOrdersAsync(cs));
+    }
 }
