@@ -27,6 +27,13 @@ internal static class ThrowHelper
     public static CommitOutcomeUnknownException CommitOutcomeUnknown(string name, Exception exception)
         => new(Redaction.RedactText($"{name}: the connection failed during COMMIT ({exception.GetType().Name}); the transaction may or may not have been applied. {exception.Message}"), exception);
 
+    /// <summary>
+    /// The connection was lost with an autocommit last statement in flight (<c>ExecuteAndCommitAsync</c> with no
+    /// transaction): the statement commits itself, so it may have been applied. Wraps the translator's COMMIT-worded error.
+    /// </summary>
+    public static CommitOutcomeUnknownException LastStatementOutcomeUnknown(string name, DbCoreException lost)
+        => new($"{name}: the connection was lost while the unit's last statement ran in autocommit (it commits itself); it may or may not have been applied. Check before running it again.", lost.InnerException ?? lost, lost.SqlState);
+
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)
         => new($"{name}: the connection broke earlier in this unit of work (an error that was caught and not rethrown), so the server rolled the transaction back; nothing was committed.", innerException: null, isTransient: true);

@@ -168,13 +168,13 @@ public abstract partial class DbSession
         {
             // The connection or the answer was lost with the statement in flight: it may have been applied.
             _state = SessionState.RolledBack;
-            throw translated;
+            throw translated is CommitOutcomeUnknownException unknown ? ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, unknown) : translated;
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
             // Any other failure that broke the connection (a protocol error reading the answer): it may have been applied.
             _state = SessionState.RolledBack;
-            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+            throw ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex));
         }
 
         _state = SessionState.Committed;

@@ -160,8 +160,10 @@ public sealed class LastWriteTests(PostgresServer server)
         await using PgSession session = db.CreateSession();
         Assert.Equal(0, await CountAsync(session));
         proxy.DropNextAnswerTo("INSERT INTO orders");
-        await Assert.ThrowsAsync<CommitOutcomeUnknownException>(async () => await InsertAndCommitAsync(session, 1));
+        var ex = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(async () => await InsertAndCommitAsync(session, 1));
 
+        Assert.Contains("last statement ran in autocommit", ex.Message, StringComparison.Ordinal);
+        Assert.False(ex.IsTransient); // never retried blindly
         Assert.Equal(1, proxy.Dropped);
         Assert.Equal(1, await Resilient.CountOrdersAsync(cs)); // it was applied; the client could not know
     }
