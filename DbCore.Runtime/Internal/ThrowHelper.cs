@@ -29,10 +29,10 @@ internal static class ThrowHelper
 
     /// <summary>
     /// The connection was lost with an autocommit last statement in flight (<c>ExecuteAndCommitAsync</c> with no
-    /// transaction): the statement commits itself, so it may have been applied. Wraps the translator's COMMIT-worded error.
+    /// transaction): the statement commits itself, so it may have been applied.
     /// </summary>
-    public static CommitOutcomeUnknownException LastStatementOutcomeUnknown(string name, DbCoreException lost)
-        => new($"{name}: the connection was lost while the unit's last statement ran in autocommit (it commits itself); it may or may not have been applied. Check before running it again.", lost.InnerException ?? lost, lost.SqlState);
+    public static CommitOutcomeUnknownException LastStatementOutcomeUnknown(string name, Exception exception, string? sqlState = null)
+        => new(Redaction.RedactText($"{name}: the connection was lost while the unit's last statement ran in autocommit (it commits itself; {exception.GetType().Name}); it may or may not have been applied. Check before running it again. {exception.Message}"), exception, sqlState);
 
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)

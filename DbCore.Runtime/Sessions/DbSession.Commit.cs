@@ -81,7 +81,8 @@ public abstract partial class DbSession
             throw new ArgumentException($"{_engine.Name}: the command was not created by this session; create it with session.CreateCommand(sql).", nameof(command));
         }
 
-        if (_transaction is null || _connection is not NpgsqlConnection || SqlClassifier.CountStatements(command.CommandText) > 1)
+        int statements = _transaction is not null && _connection is NpgsqlConnection ? SqlClassifier.CountStatements(command.CommandText) : 1;
+        if (_transaction is null || _connection is not NpgsqlConnection || statements > 1)
         {
             // No transaction (the command is a plain read, run in autocommit), SQLite (nothing to save), or several
             // statements in the text (a batch command takes one): the command, then the commit.
@@ -102,7 +103,7 @@ public abstract partial class DbSession
 
         ThrowIfBrokenBeforeCommit();
         cancellationToken.ThrowIfCancellationRequested();
-        await FinishAsync((NpgsqlCommand)command).ConfigureAwait(false);
+        await FinishAsync((NpgsqlCommand)command, guard: statements == 0).ConfigureAwait(false);
         return _lastAffected;
     }
 
@@ -168,13 +169,13 @@ public abstract partial class DbSession
         {
             // The connection or the answer was lost with the statement in flight: it may have been applied.
             _state = SessionState.RolledBack;
-            throw translated is CommitOutcomeUnknownException unknown ? ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, unknown) : translated;
+            throw translated is CommitOutcomeUnknownException ? ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, ex, translated.SqlState) : translated;
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
             // Any other failure that broke the connection (a protocol error reading the answer): it may have been applied.
             _state = SessionState.RolledBack;
-            throw ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex));
+            throw ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, ex);
         }
 
         _state = SessionState.Committed;
@@ -196,11 +197,12 @@ public abstract partial class DbSession
 
     /// <summary>
     /// Sends COMMIT and types what fails: on PostgreSQL guarded (<see cref="GuardedCommit"/>), with <paramref name="last"/>
-    /// in the same batch in front of it when given (<see cref="ExecuteAndCommitAsync"/>). Sets <see cref="_lastAffected"/>
-    /// to the rows <paramref name="last"/> affected, else 0.
+    /// in the same batch in front of it when given (<see cref="ExecuteAndCommitAsync"/>; <paramref name="guard"/>: its text
+    /// holds no statement, so the batch needs the <c>SELECT 1</c> guard). Sets <see cref="_lastAffected"/> to the rows
+    /// <paramref name="last"/> affected, else 0.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FinishAsync(NpgsqlCommand? last)
+    private async ValueTask FinishAsync(NpgsqlCommand? last, bool guard = false)
     {
         int affected = 0;
         bool guardSent = false;
@@ -210,34 +212,22 @@ public abstract partial class DbSession
             {
                 await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            else if (last is null && _transaction is NpgsqlTransaction transaction && !ProviderTransactionCompleted())
+            else if (last is not null)
+            {
+                affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, last, guard).ConfigureAwait(false);
+            }
+            else if (!ProviderTransactionCompleted())
             {
                 // The guard travels in front of Npgsql's own COMMIT: SAVEPOINT is prepended (no round trip of its own) and
-                // fails with 25P02 in an aborted transaction (see GuardedCommit.Savepoint).
+                // fails with 25P02 in an aborted transaction (see GuardedCommit.Savepoint). Not cancellable: once COMMIT is
+                // on the wire, cancelling would only make a known outcome unknown.
+                var transaction = (NpgsqlTransaction)_transaction!;
                 transaction.Save(GuardedCommit.Savepoint);
                 guardSent = true;
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
-            else if (last is null)
-            {
-                // The work ended the transaction itself: the batch's COMMIT finds none and is a no-op.
-                NpgsqlBatch batch = GuardedCommit.Rent(npgsql);
-                bool completed = false;
-                try
-                {
-                    // Not cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
-                    await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-                    completed = true;
-                }
-                finally
-                {
-                    GuardedCommit.Return(batch, completed);
-                }
-            }
-            else
-            {
-                affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, last).ConfigureAwait(false);
-            }
+
+            // Else the work ended the transaction itself (through the raw transaction or SQL): there is nothing to commit.
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InFailedSqlTransaction)
         {

@@ -13,18 +13,8 @@ namespace DbCore;
 /// statement and COMMIT as one batch, the statement being refused in an aborted transaction itself. Either way an aborted
 /// transaction fails with 25P02 and is never reported as committed.
 /// </summary>
-/// <remarks>
-/// The batch holding the <c>SELECT 1</c> guard and COMMIT (<see cref="Rent(NpgsqlConnection)"/>) is used only when the work
-/// already ended the transaction itself (through the raw transaction or SQL): it has no Transaction, so Npgsql runs it on
-/// the connection, and its COMMIT finds no transaction and is a no-op (a warning). It goes as an <see cref="NpgsqlBatch"/>,
-/// not as one "SELECT 1;COMMIT" command, so this works with the Npgsql.EnableSqlRewriting switch off too. Batches are reused
-/// from a small lock-free pool; one is reused only after it completed without an error.
-/// </remarks>
 internal static class GuardedCommit
 {
-    /// <summary>Enough for every connection of a default pool to commit at once; more are created and disposed.</summary>
-    private static readonly NpgsqlBatch?[] Pool = new NpgsqlBatch?[64];
-
     /// <summary>
     /// The savepoint <see cref="DbSession.CommitAsync"/> sets in front of COMMIT: <see cref="NpgsqlTransaction.Save"/>
     /// prepends it to Npgsql's own COMMIT message, so it costs no round trip and no extended-protocol statement. In an aborted
@@ -46,17 +36,18 @@ internal static class GuardedCommit
     /// <remarks>
     /// The statement is its own guard: in an aborted transaction the server rejects every statement but the ones that end
     /// it (COMMIT, ROLLBACK, ROLLBACK TO SAVEPOINT, PREPARE TRANSACTION) with 25P02, so an aborted transaction is never
-    /// committed. <c>SELECT 1</c> is sent only when the command's text holds no statement (comments only), which the server
-    /// answers even in an aborted transaction. A text that ends the transaction itself ends it with or without a guard.
+    /// committed. <c>SELECT 1</c> is sent only when the caller says so (<paramref name="guard"/>: the command's text holds no
+    /// statement, comments only), which the server answers even in an aborted transaction. A text that ends the transaction
+    /// itself ends it with or without a guard.
     /// The caller sends a text of several statements on its own instead (a batch command takes one).
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<int> ExecuteAndCommitAsync(NpgsqlConnection connection, NpgsqlCommand command)
+    public static async ValueTask<int> ExecuteAndCommitAsync(NpgsqlConnection connection, NpgsqlCommand command, bool guard)
     {
         using var batch = new NpgsqlBatch(connection) { Timeout = command.CommandTimeout };
         var last = new NpgsqlBatchCommand(command.CommandText) { CommandType = command.CommandType };
         batch.BatchCommands.Add(last);
-        if (SqlClassifier.CountStatements(command.CommandText) == 0)
+        if (guard)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
         }
@@ -96,52 +87,5 @@ internal static class GuardedCommit
         }
 
         return parameters;
-    }
-
-    /// <summary>A guard-and-COMMIT batch bound to <paramref name="connection"/>; give it back with <see cref="Return"/>.</summary>
-    public static NpgsqlBatch Rent(NpgsqlConnection connection)
-    {
-        NpgsqlBatch batch = Rent();
-        batch.Connection = connection;
-        batch.Timeout = connection.CommandTimeout;
-        return batch;
-    }
-
-    private static NpgsqlBatch Rent()
-    {
-        int start = Environment.CurrentManagedThreadId;
-        for (int i = 0; i < Pool.Length; i++)
-        {
-            ref NpgsqlBatch? slot = ref Pool[(start + i) & (Pool.Length - 1)];
-            if (Volatile.Read(ref slot) is not null && Interlocked.Exchange(ref slot, null) is { } batch)
-            {
-                return batch;
-            }
-        }
-
-        var created = new NpgsqlBatch();
-        created.BatchCommands.Add(new NpgsqlBatchCommand(GuardSql));
-        created.BatchCommands.Add(new NpgsqlBatchCommand(CommitSql));
-        return created;
-    }
-
-    /// <summary>Pools <paramref name="batch"/> again when it completed without an error (<paramref name="reusable"/>), else disposes it.</summary>
-    public static void Return(NpgsqlBatch batch, bool reusable)
-    {
-        if (reusable)
-        {
-            batch.Connection = null;
-            int start = Environment.CurrentManagedThreadId;
-            for (int i = 0; i < Pool.Length; i++)
-            {
-                ref NpgsqlBatch? slot = ref Pool[(start + i) & (Pool.Length - 1)];
-                if (Volatile.Read(ref slot) is null && Interlocked.CompareExchange(ref slot, batch, null) is null)
-                {
-                    return;
-                }
-            }
-        }
-
-        batch.Dispose();
     }
 }

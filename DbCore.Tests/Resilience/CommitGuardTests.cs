@@ -100,4 +100,23 @@ public sealed class CommitGuardTests(PostgresServer server)
         Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
         Assert.Single(metrics.For("dbcore.rollbacks", new NpgsqlConnectionStringBuilder(cs).Database!));
     }
+
+    [PostgresFact]
+    public async Task Work_that_committed_the_transaction_itself_gets_no_second_commit_or_guard()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "guardended");
+        await using Pg db = Resilient.Pg(cs);
+        await db.ExecuteAsync((s, ct) => Resilient.ScalarAsync<int>(s, "SELECT 1", ct)); // warm
+
+        Dictionary<string, long> statements = await server.StatementsAsync(cs, () => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)", ct);
+            await session.Transaction.CommitAsync(ct); // the work's own COMMIT; the unit's commit then has nothing to send
+        }));
+
+        Assert.Equal(1, statements["COMMIT"]);
+        Assert.DoesNotContain("SELECT $1", statements.Keys);
+        Assert.DoesNotContain("SAVEPOINT dbcore_commit_guard", statements.Keys);
+        Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
+    }
 }
