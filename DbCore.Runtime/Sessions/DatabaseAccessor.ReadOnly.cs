@@ -26,7 +26,7 @@ public abstract partial class DatabaseAccessor<TSession>
     public Task<T> ExecuteReadOnlyAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: true, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: true, cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -37,6 +37,6 @@ public abstract partial class DatabaseAccessor<TSession>
     public Task ExecuteReadOnlyAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: true, cancellationToken);
+        return AsTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: true, cancellationToken));
     }
 }

@@ -206,7 +206,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task<T> ExecuteAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: false, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: false, cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -216,7 +216,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: false, cancellationToken);
+        return AsTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: false, cancellationToken));
     }
 
     /// <summary>
@@ -228,7 +228,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task<T> ExecuteVerifiedAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken);
+        return ExecuteCoreAsync(work, null, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -238,10 +238,28 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteVerifiedAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken);
+        return AsTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken));
     }
 
-    private async Task<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// The Task of a unit without a result: a unit that completed synchronously (SQLite's are) gives the cached completed
+    /// Task, with no allocation; its ValueTask is still consumed, so a pooled box goes back to its pool.
+    /// </summary>
+    private static Task AsTask(ValueTask<object?> unit)
+    {
+        if (unit.IsCompletedSuccessfully)
+        {
+            unit.GetAwaiter().GetResult();
+            return Task.CompletedTask;
+        }
+
+        return unit.AsTask();
+    }
+
+    // A pooled box: the Task the public methods return is the small ValueTask-as-Task wrapper, not the whole state machine
+    // (~290 B per unit at concurrency 32, measured with `--only allocations`).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
     {
         using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
 

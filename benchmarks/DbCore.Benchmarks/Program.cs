@@ -158,8 +158,9 @@ internal static class Program
                 int units = options.Quick ? 20_000 : 100_000;
                 foreach (int concurrency in options.Concurrency)
                 {
-                    UnitOfWork[] contenders = [.. (environment.HasPostgres && options.RunsProvider("postgresql") ? environment.PostgresUnits : []),
-                        .. (options.RunsProvider("sqlite") ? environment.SqliteUnits : [])];
+                    // The Task<T> form of ExecuteAsync too: it costs the Task<T> the caller asked for.
+                    UnitOfWork[] contenders = [.. (environment.HasPostgres && options.RunsProvider("postgresql") ? [.. environment.PostgresUnits, new DbCoreExecuteResultUnit(environment.PgDatabase)] : Array.Empty<UnitOfWork>()),
+                        .. (options.RunsProvider("sqlite") ? [.. environment.SqliteUnits, new DbCoreSqliteExecuteResultUnit(environment.SqliteDatabase)] : Array.Empty<UnitOfWork>())];
                     foreach (UnitOfWork contender in contenders.Where(u => !u.Name.StartsWith("efcore", StringComparison.Ordinal)))
                     {
                         report.AppendLine(await Allocations.ProfileAsync(contender, concurrency, units, log).ConfigureAwait(false));

@@ -33,7 +33,7 @@ internal static class Allocations
         text.AppendLine();
         text.AppendLine("| type | est. B/unit | share |");
         text.AppendLine("|---|---:|---:|");
-        foreach ((string type, long bytes) in byType.Take(25))
+        foreach ((string type, long bytes) in byType.Take(40))
         {
             double share = sampled == 0 ? 0 : (double)bytes / sampled;
             text.AppendLine(c, $"| `{type}` | {share * total / units:0} | {share:P1} |");

@@ -48,8 +48,25 @@ internal sealed class RawNpgsqlUnit(NpgsqlDataSource dataSource) : UnitOfWork("r
     }
 }
 
-/// <summary>DbCore's <c>ExecuteAsync</c>: the accessor opens, begins, runs the (cached, static) work, commits and disposes.</summary>
+/// <summary>
+/// DbCore's <c>ExecuteAsync</c>: the accessor opens, begins, runs the (cached, static) work, commits and disposes. The work
+/// returns nothing, as raw's unit does (the <c>Task&lt;T&gt;</c> form is <see cref="DbCoreExecuteResultUnit"/>).
+/// </summary>
 internal sealed class DbCoreExecuteUnit(PgBench database) : UnitOfWork("dbcore-execute", "postgresql")
+{
+    private static readonly Func<PgBenchSession, CancellationToken, Task> s_work = WorkAsync;
+
+    public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteAsync(s_work, cancellationToken);
+
+    private static async Task WorkAsync(PgBenchSession session, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = session.CreateCommand(BenchSql.NextUpdate());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary><c>ExecuteAsync&lt;T&gt;</c>: the same unit returning the affected rows (profiled in <c>--only allocations</c>).</summary>
+internal sealed class DbCoreExecuteResultUnit(PgBench database) : UnitOfWork("dbcore-execute-result", "postgresql")
 {
     private static readonly Func<PgBenchSession, CancellationToken, Task<int>> s_work = WorkAsync;
 
@@ -116,8 +133,22 @@ internal sealed class RawSqliteUnit(string connectionString) : UnitOfWork("raw-s
     }
 }
 
-/// <summary>DbCore's <c>ExecuteAsync</c> on SQLite.</summary>
+/// <summary>DbCore's <c>ExecuteAsync</c> on SQLite; the work returns nothing, as raw's unit does.</summary>
 internal sealed class DbCoreSqliteExecuteUnit(SqliteBench database) : UnitOfWork("dbcore-execute", "sqlite")
+{
+    private static readonly Func<SqliteBenchSession, CancellationToken, Task> s_work = WorkAsync;
+
+    public override Task RunAsync(CancellationToken cancellationToken) => database.ExecuteAsync(s_work, cancellationToken);
+
+    private static async Task WorkAsync(SqliteBenchSession session, CancellationToken cancellationToken)
+    {
+        await using SqliteCommand command = session.CreateCommand(BenchSql.Read);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary><c>ExecuteAsync&lt;T&gt;</c> on SQLite, returning the scalar (profiled in <c>--only allocations</c>).</summary>
+internal sealed class DbCoreSqliteExecuteResultUnit(SqliteBench database) : UnitOfWork("dbcore-execute-result", "sqlite")
 {
     private static readonly Func<SqliteBenchSession, CancellationToken, Task<object?>> s_work = WorkAsync;
 
