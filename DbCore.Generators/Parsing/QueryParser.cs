@@ -255,11 +255,12 @@ internal static class QueryParser
             }
             else if (row.Scalar is null && text.ResultColumns() is { } columns)
             {
-                Location? listLocation = text.ResultListSpan() is { } list ? SqlLocation(sqlArgument, list.Start, list.Length) ?? sqlLocation : sqlLocation;
+                Location? listLocation = null; // located only when reported: the generator runs this for every method
                 foreach (MemberSpec member in row.Members)
                 {
                     if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c.Name, member.Name)))
                     {
+                        listLocation ??= text.ResultListSpan() is { } list ? SqlLocation(sqlArgument, list.Start, list.Length) ?? sqlLocation : sqlLocation;
                         Report(DiagnosticDescriptors.RequiredMemberNotSelected, listLocation, display, member.Name, RowDisplayName(rowType!));
                     }
                 }

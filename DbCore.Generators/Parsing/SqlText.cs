@@ -226,8 +226,16 @@ internal sealed class SqlText
     private static bool IsReserved(Token token)
         => token.IsWord && token.Text is "NULL" or "TRUE" or "FALSE" or "DISTINCT" or "ALL" or "CASE" or "END" or "NOT";
 
-    /// <summary>The items of the select list or RETURNING list, each as its depth-0 tokens; null when not readable.</summary>
-    private List<List<Token>>? ResultItems()
+    /// <summary>
+    /// The items of the select list or RETURNING list, each as its depth-0 tokens; null when not readable. Remembered (shared
+    /// text, see <see cref="Parse"/>): <see cref="Star"/>, <see cref="ResultColumns"/> and <see cref="ResultListSpan"/> read it
+    /// for every [Query] method on each new compilation.
+    /// </summary>
+    private List<List<Token>>? ResultItems() => (_resultItems ??= new Tuple<List<List<Token>>?>(ComputeResultItems())).Item1;
+
+    private Tuple<List<List<Token>>?>? _resultItems;
+
+    private List<List<Token>>? ComputeResultItems()
     {
         if (StatementCount != 1 || _tokens.Count == 0)
         {
