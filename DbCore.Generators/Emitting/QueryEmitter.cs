@@ -1,3 +1,4 @@
+using System;
 using System.CodeDom.Compiler;
 using System.Globalization;
 using System.IO;
@@ -83,18 +84,35 @@ internal static class QueryEmitter
         w.WriteLine($"private const string {sqlField} = {SymbolDisplay.FormatLiteral(sql, quote: true)};");
         w.WriteLineNoTabs(string.Empty);
         w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
-        if (spec.ReturnsValueTask)
-        {
-            // A ValueTask method reuses its state machine box instead of allocating one per call that completes asynchronously.
-            w.WriteLine(spec.Shape == ResultShape.None
-                ? "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]"
-                : "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]");
-        }
         string token = spec.CancellationTokenName ?? "global::System.Threading.CancellationToken.None";
         string parameters = string.Join(", ", spec.Signature.Select(p =>
             (spec.Shape == ResultShape.Stream && p.IsCancellationToken && !p.HasEnumeratorCancellation ? "[global::System.Runtime.CompilerServices.EnumeratorCancellationAttribute] " : string.Empty)
             + p.TypeName + " " + p.Name));
-        w.WriteLine($"{spec.Accessibility} async partial {spec.ReturnTypeName} {Identifier.Escape(spec.MethodName)}({parameters})");
+        if (spec.Shape != ResultShape.Stream && !spec.ReturnsValueTask && spec.ReturnTypeName.StartsWith(TaskType, StringComparison.Ordinal))
+        {
+            // A Task method returns its ValueTask body's Task: a call that completes asynchronously allocates that small Task,
+            // not a whole state machine box (the body's box is pooled); one that completes synchronously, what an async Task
+            // method would.
+            string core = "__" + spec.MethodName + "_Core";
+            w.WriteLine($"{spec.Accessibility} partial {spec.ReturnTypeName} {Identifier.Escape(spec.MethodName)}({parameters})");
+            w.Indent++;
+            w.WriteLine($"=> {core}({string.Join(", ", spec.Signature.Select(p => p.Name))}).AsTask();");
+            w.Indent--;
+            w.WriteLineNoTabs(string.Empty);
+            w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
+            WritePoolingBuilder(w, spec);
+            w.WriteLine($"private async global::System.Threading.Tasks.ValueTask{spec.ReturnTypeName.Substring(TaskType.Length)} {core}({parameters})");
+        }
+        else
+        {
+            if (spec.ReturnsValueTask)
+            {
+                WritePoolingBuilder(w, spec);
+            }
+
+            w.WriteLine($"{spec.Accessibility} async partial {spec.ReturnTypeName} {Identifier.Escape(spec.MethodName)}({parameters})");
+        }
+
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine($"await OpenForStatementAsync({sqlField}, {token}).ConfigureAwait(false);");
@@ -121,6 +139,14 @@ internal static class QueryEmitter
         GeneratedSource.End(w, hasNamespace);
         return text.ToString();
     }
+
+    private const string TaskType = "global::System.Threading.Tasks.Task";
+
+    /// <summary>A ValueTask method reuses its state machine box instead of allocating one per call that completes asynchronously.</summary>
+    private static void WritePoolingBuilder(IndentedTextWriter w, QueryMethodSpec spec)
+        => w.WriteLine(spec.Shape == ResultShape.None
+            ? "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]"
+            : "[global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]");
 
     private static void WriteCatch(IndentedTextWriter w)
     {

@@ -9,7 +9,12 @@ namespace App
         private const string __ByPriorityAsync_Sql = "SELECT id, title FROM todos WHERE priority = @priority";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
+            => __ByPriorityAsync_Core(priority, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<(long Id, string Title)[]> __ByPriorityAsync_Core(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__ByPriorityAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -93,7 +98,12 @@ namespace App
         private const string __CountAsync_Sql = "SELECT count(*) FROM todos WHERE title = @title";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
+            => __CountAsync_Core(title, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<long> __CountAsync_Core(string title, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__CountAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -151,7 +161,12 @@ namespace App
         private const string __DeleteTodoAsync_Sql = "DELETE FROM todos WHERE id = @id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+            => __DeleteTodoAsync_Core(id, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<int> __DeleteTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__DeleteTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -180,7 +195,12 @@ namespace App
         private const string __FindTitleAsync_Sql = "SELECT title FROM todos WHERE id = @id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+            => __FindTitleAsync_Core(id, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<string?> __FindTitleAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__FindTitleAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -227,7 +247,12 @@ namespace App
         private const string __FindTodoAsync_Sql = "SELECT id, title, done FROM todos WHERE id = @id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
+            => __FindTodoAsync_Core(id, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<global::App.Todo?> __FindTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__FindTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -424,7 +449,12 @@ namespace App
         private const string __InsertTodoAsync_Sql = "INSERT INTO todos (title, done) VALUES (@title, @done) RETURNING id, title, done";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
+            => __InsertTodoAsync_Core(title, done, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<global::App.Todo> __InsertTodoAsync_Core(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__InsertTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -523,7 +553,12 @@ namespace App
         private const string __ListSummariesAsync_Sql = "SELECT id, title, due_at FROM todos ORDER BY id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
+            => __ListSummariesAsync_Core(cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> __ListSummariesAsync_Core(global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__ListSummariesAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -617,7 +652,12 @@ namespace App
         private const string __ListTodosAsync_Sql = "SELECT id, title, done FROM todos WHERE done = @done ORDER BY id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
+            => __ListTodosAsync_Core(done, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::App.Todo>> __ListTodosAsync_Core(bool done, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__ListTodosAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
@@ -716,7 +756,12 @@ namespace App
         private const string __RenameAsync_Sql = "UPDATE todos SET title = @title, due_at = @due_at WHERE id = @id";
 
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public async partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
+        public partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
+            => __RenameAsync_Core(id, title, dueAt, cancellationToken).AsTask();
+
+        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
+        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+        private async global::System.Threading.Tasks.ValueTask __RenameAsync_Core(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
         {
             await OpenForStatementAsync(__RenameAsync_Sql, cancellationToken).ConfigureAwait(false);
             try
