@@ -80,9 +80,8 @@ internal static class QueryEmitter
         w.Indent++;
         bool positional = providerKind == ProviderKind.PostgreSql && spec.UsesPositional;
         string sql = positional ? spec.PositionalSql : spec.Sql;
-        string sqlField = "__" + spec.MethodName + "_Sql";
-        w.WriteLine($"private const string {sqlField} = {SymbolDisplay.FormatLiteral(sql, quote: true)};");
-        w.WriteLineNoTabs(string.Empty);
+        // A local constant, not a field: overloads of one method name each declare their own.
+        const string sqlField = "__sql";
         w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
         string token = spec.CancellationTokenName ?? "global::System.Threading.CancellationToken.None";
         string parameters = string.Join(", ", spec.Signature.Select(p =>
@@ -101,7 +100,8 @@ internal static class QueryEmitter
             w.WriteLineNoTabs(string.Empty);
             w.WriteLine(GeneratedSource.GeneratedCodeAttribute);
             WritePoolingBuilder(w, spec);
-            w.WriteLine($"private async global::System.Threading.Tasks.ValueTask{spec.ReturnTypeName.Substring(TaskType.Length)} {core}({parameters})");
+            // Task<T>? is Task<T> annotated: the body's type drops the '?' (ValueTask<T>? would be a Nullable<ValueTask<T>>).
+            w.WriteLine($"private async global::System.Threading.Tasks.ValueTask{spec.ReturnTypeName.Substring(TaskType.Length).TrimEnd('?')} {core}({parameters})");
         }
         else
         {
@@ -115,6 +115,7 @@ internal static class QueryEmitter
 
         w.WriteLine("{");
         w.Indent++;
+        w.WriteLine($"const string {sqlField} = {SymbolDisplay.FormatLiteral(sql, quote: true)};");
         w.WriteLine($"await OpenForStatementAsync({sqlField}, {token}).ConfigureAwait(false);");
         if (spec.Shape == ResultShape.Stream)
         {

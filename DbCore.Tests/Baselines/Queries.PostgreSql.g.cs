@@ -6,8 +6,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __ByPriorityAsync_Sql = "SELECT id, title FROM todos WHERE priority = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
             => __ByPriorityAsync_Core(priority, cancellationToken).AsTask();
@@ -16,10 +14,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<(long Id, string Title)[]> __ByPriorityAsync_Core(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__ByPriorityAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title FROM todos WHERE priority = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ByPriorityAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<int> { TypedValue = (int)priority });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -95,8 +94,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __CountAsync_Sql = "SELECT count(*) FROM todos WHERE title = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
             => __CountAsync_Core(title, cancellationToken).AsTask();
@@ -105,10 +102,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<long> __CountAsync_Core(string title, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__CountAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT count(*) FROM todos WHERE title = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__CountAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -158,8 +156,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __DeleteTodoAsync_Sql = "DELETE FROM todos WHERE id = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __DeleteTodoAsync_Core(id, cancellationToken).AsTask();
@@ -168,10 +164,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<int> __DeleteTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__DeleteTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "DELETE FROM todos WHERE id = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__DeleteTodoAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
                 return await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -192,8 +189,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __FindTitleAsync_Sql = "SELECT title FROM todos WHERE id = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTitleAsync_Core(id, cancellationToken).AsTask();
@@ -202,10 +197,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<string?> __FindTitleAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__FindTitleAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT title FROM todos WHERE id = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__FindTitleAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -244,8 +240,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __FindTodoAsync_Sql = "SELECT id, title, done FROM todos WHERE id = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTodoAsync_Core(id, cancellationToken).AsTask();
@@ -254,10 +248,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<global::App.Todo?> __FindTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__FindTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title, done FROM todos WHERE id = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__FindTodoAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -347,16 +342,15 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __GetTodoAsync_Sql = "SELECT id, title, done FROM todos WHERE id = $1";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async partial global::System.Threading.Tasks.ValueTask<global::App.Todo> GetTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__GetTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title, done FROM todos WHERE id = $1";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__GetTodoAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -446,8 +440,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __InsertTodoAsync_Sql = "INSERT INTO todos (title, done) VALUES ($1, $2) RETURNING id, title, done";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
             => __InsertTodoAsync_Core(title, done, cancellationToken).AsTask();
@@ -456,10 +448,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<global::App.Todo> __InsertTodoAsync_Core(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__InsertTodoAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "INSERT INTO todos (title, done) VALUES ($1, $2) RETURNING id, title, done";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__InsertTodoAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool> { TypedValue = done });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -550,8 +543,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __ListByIdsAsync_Sql = "SELECT id, title, done FROM todos WHERE id = ANY($1) ORDER BY id";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListByIdsAsync(long[] ids, global::System.Threading.CancellationToken cancellationToken)
             => __ListByIdsAsync_Core(ids, cancellationToken).AsTask();
@@ -560,10 +551,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::App.Todo>> __ListByIdsAsync_Core(long[] ids, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__ListByIdsAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title, done FROM todos WHERE id = ANY($1) ORDER BY id";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListByIdsAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long[]> { TypedValue = ids });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -654,8 +646,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __ListSummariesAsync_Sql = "SELECT id, title, due_at FROM todos ORDER BY id";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
             => __ListSummariesAsync_Core(cancellationToken).AsTask();
@@ -664,10 +654,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> __ListSummariesAsync_Core(global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__ListSummariesAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title, due_at FROM todos ORDER BY id";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListSummariesAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -753,8 +744,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __ListTodosAsync_Sql = "SELECT id, title, done FROM todos WHERE done = $1 ORDER BY id";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
             => __ListTodosAsync_Core(done, cancellationToken).AsTask();
@@ -763,10 +752,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::App.Todo>> __ListTodosAsync_Core(bool done, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__ListTodosAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "SELECT id, title, done FROM todos WHERE done = $1 ORDER BY id";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__ListTodosAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool> { TypedValue = done });
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
@@ -857,8 +847,6 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __RenameAsync_Sql = "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
             => __RenameAsync_Core(id, title, dueAt, cancellationToken).AsTask();
@@ -867,10 +855,11 @@ namespace App
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
         private async global::System.Threading.Tasks.ValueTask __RenameAsync_Core(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__RenameAsync_Sql, cancellationToken).ConfigureAwait(false);
+            const string __sql = "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__RenameAsync_Sql);
+                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<global::System.DateTimeOffset?> { TypedValue = dueAt });
                 __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
@@ -893,13 +882,12 @@ namespace App
 {
     partial class DatabaseSession
     {
-        private const string __StreamTodosAsync_Sql = "SELECT id, title, done FROM todos ORDER BY id";
-
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public async partial global::System.Collections.Generic.IAsyncEnumerable<global::App.Todo> StreamTodosAsync([global::System.Runtime.CompilerServices.EnumeratorCancellationAttribute] global::System.Threading.CancellationToken cancellationToken)
         {
-            await OpenForStatementAsync(__StreamTodosAsync_Sql, cancellationToken).ConfigureAwait(false);
-            using global::Npgsql.NpgsqlCommand __command = CreateCommand(__StreamTodosAsync_Sql);
+            const string __sql = "SELECT id, title, done FROM todos ORDER BY id";
+            await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
             global::Npgsql.NpgsqlDataReader __reader;
             try
             {

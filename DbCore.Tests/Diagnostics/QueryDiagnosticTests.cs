@@ -588,6 +588,40 @@ public sealed class QueryDiagnosticTests
         GeneratorHarness.AssertCompilesWithoutWarnings(output);
     }
 
+    // Signatures the generated code must compile for ------------------------------------------------------------------
+
+    [Fact]
+    public async Task Overloads_of_one_query_name_are_each_generated()
+    {
+        (Compilation output, _, ImmutableArray<Diagnostic> diagnostics) = await AnalyzerHarness.AnalyzeAsync(Session("""
+                [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+                public partial Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
+
+                [Query("SELECT id, title, done FROM todos WHERE title = @title")]
+                public partial Task<Todo?> FindAsync(string title, CancellationToken cancellationToken = default);
+            """));
+        Assert.Empty(diagnostics);
+        Assert.Equal(2, output.SyntaxTrees.Count(t => t.FilePath.Contains(".FindAsync.", StringComparison.Ordinal) && t.FilePath.EndsWith(".Query.g.cs", StringComparison.Ordinal)));
+        GeneratorHarness.AssertCompilesWithoutWarnings(output);
+    }
+
+    [Fact]
+    public async Task A_nullable_annotated_task_return_is_generated()
+    {
+        // Task<T>? is Task<T> with a nullable annotation: the method's body must not become a Nullable<ValueTask<T>>.
+        (Compilation output, _, ImmutableArray<Diagnostic> diagnostics) = await AnalyzerHarness.AnalyzeAsync(Session("""
+                [Query("SELECT count(*) FROM todos")]
+                public partial Task<long>? CountAsync(CancellationToken cancellationToken = default);
+
+                [Query("DELETE FROM todos WHERE id = @id")]
+                public partial Task? DeleteAsync(long id, CancellationToken cancellationToken = default);
+            """));
+        Assert.Empty(diagnostics);
+        AssertImplemented(output, "CountAsync");
+        AssertImplemented(output, "DeleteAsync");
+        GeneratorHarness.AssertCompilesWithoutWarnings(output);
+    }
+
     private static void AssertImplemented(Compilation output, string method)
     {
         SyntaxTree tree = Assert.Single(output.SyntaxTrees, t => t.FilePath.Contains("." + method + ".", StringComparison.Ordinal) && t.FilePath.EndsWith(".Query.g.cs", StringComparison.Ordinal));

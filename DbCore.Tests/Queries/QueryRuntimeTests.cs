@@ -97,6 +97,49 @@ public abstract class QueryRuntimeTests
     }
 
     [Fact]
+    public async Task Cancellation_and_errors_arrive_in_the_returned_task_as_from_an_async_method()
+    {
+        // The generated Task methods return their pooled ValueTask body's Task, and ExecuteAsync its unit's: a caller
+        // must still see what an async Task method gives: no synchronous throw, a Canceled task for a cancelled token,
+        // a Faulted one for an error.
+        await using QueryAny db = await CreateAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await using (QueryAnySession session = db.CreateSession())
+        {
+            Task<Todo?> find = session.FindAsync(1, cancelled.Token);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => find);
+            Assert.True(find.IsCanceled, $"FindAsync with a cancelled token: {find.Status}");
+
+            Task delete = session.DeleteAsync(1, cancelled.Token);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => delete);
+            Assert.True(delete.IsCanceled, $"DeleteAsync with a cancelled token: {delete.Status}");
+        }
+
+        Task<int> unit = db.ExecuteAsync((s, ct) => s.RenameAsync(1, "x", ct), cancelled.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => unit);
+        Assert.True(unit.IsCanceled, $"ExecuteAsync with a cancelled token: {unit.Status}");
+
+        Task plain = db.ExecuteAsync((s, ct) => s.DeleteAsync(1, ct), cancelled.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => plain);
+        Assert.True(plain.IsCanceled, $"ExecuteAsync (no result) with a cancelled token: {plain.Status}");
+
+        await using (QueryAnySession session = db.CreateSession())
+        {
+            await session.InsertAsync("a", false, Priority.Low, null);
+            await session.InsertAsync("b", false, Priority.Low, null);
+            Task<Todo> many = session.FirstOfManyAsync();
+            await Assert.ThrowsAsync<QueryResultException>(() => many);
+            Assert.True(many.IsFaulted, $"FirstOfManyAsync over two rows: {many.Status}");
+        }
+
+        Task failed = db.ExecuteAsync((s, ct) => s.FirstOfManyAsync(ct));
+        await Assert.ThrowsAsync<QueryResultException>(() => failed);
+        Assert.True(failed.IsFaulted, $"ExecuteAsync whose work failed: {failed.Status}");
+    }
+
+    [Fact]
     public async Task Provider_errors_from_a_scoped_session_are_typed()
     {
         await using QueryAny db = await CreateAsync();
