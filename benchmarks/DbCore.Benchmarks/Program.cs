@@ -172,6 +172,7 @@ internal static class Program
             {
                 report.AppendLine("## Checked queries: generator and analyzer with a 200-query snapshot").AppendLine();
                 report.AppendLine("Caching check: " + QuerySnapshotBenchmarks.VerifyCaching()).AppendLine();
+                report.AppendLine(QuerySnapshotBenchmarks.FreshCompilationKeystrokes());
                 foreach (Summary summary in RunBenchmarkDotNet([typeof(QuerySnapshotBenchmarks)], options))
                 {
                     report.AppendLine(RenderSummary(summary));

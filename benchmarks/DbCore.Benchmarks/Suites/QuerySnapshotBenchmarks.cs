@@ -16,6 +16,7 @@ using SnapshotFormat = generators::DbCore.Infrastructure.QuerySnapshotFormat;
 using SnapshotParameter = generators::DbCore.Infrastructure.SnapshotParameter;
 using TrackingNames = generators::DbCore.Generators.TrackingNames;
 using QueryParserType = generators::DbCore.Generators.Parsing.QueryParser;
+using QueryOutputType = generators::DbCore.Generators.Model.QueryOutput;
 
 namespace DbCore.Benchmarks.Suites;
 
@@ -37,6 +38,7 @@ public class QuerySnapshotBenchmarks
     private GeneratorDriver _warmDriver = null!;
     private GeneratorDriver _warmFloor = null!;
     private GeneratorDriver _warmFloorWithOutputs = null!;
+    private GeneratorDriver _warmParserWithOutputs = null!;
     private Compilation _output = null!;
     private Compilation _editedOutput = null!;
     private string _snapshot = null!;
@@ -54,6 +56,7 @@ public class QuerySnapshotBenchmarks
         CreateDriver(_cachedSnapshot, track: false).RunGeneratorsAndUpdateCompilation(_edited, out _editedOutput, out _);
         _warmFloor = CSharpGeneratorDriver.Create([new NameOnlyGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
         _warmFloorWithOutputs = CSharpGeneratorDriver.Create([new NameOnlyWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
+        _warmParserWithOutputs = CSharpGeneratorDriver.Create([new ParserWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
         _bound = [.. _edited.SyntaxTrees
             .SelectMany(tree => tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>()
                 .Select(node => _edited.GetSemanticModel(tree).GetDeclaredSymbol(node)))
@@ -86,6 +89,14 @@ public class QuerySnapshotBenchmarks
     /// <summary>The same floor with one cached output per method (see <see cref="NameOnlyWithOutputsGenerator"/>).</summary>
     [Benchmark]
     public GeneratorDriver FloorNameOnlyTransformWithOutputsKeystroke() => _warmFloorWithOutputs.RunGenerators(_edited);
+
+    /// <summary>
+    /// DbCore's real per-method transform (<c>QueryParser.ParseForGenerator</c>) in that floor: the keystroke of
+    /// <see cref="GeneratorUnrelatedKeystroke"/> without DbCore's pipeline after the transform (the session combine, the
+    /// catalog collect, the emitters), so the two differ by what that pipeline costs.
+    /// </summary>
+    [Benchmark]
+    public GeneratorDriver FloorParserTransformWithOutputsKeystroke() => _warmParserWithOutputs.RunGenerators(_edited);
 
     /// <summary>
     /// The generator transform's own work for the 200 methods on symbols already bound (no Roslyn binding in it): what a
@@ -158,6 +169,67 @@ public class QuerySnapshotBenchmarks
         }
 
         return string.Create(CultureInfo.InvariantCulture, $"{QueryCount} queries, no diagnostic against the {QueryCount}-entry snapshot; after an unrelated keystroke all {keystroke.Length} tracked outputs were Cached or Unchanged, and after an edit of the snapshot all {snapshotEdit.Length}");
+    }
+
+    /// <summary>
+    /// The keystroke as an IDE has it: every keystroke is a new <see cref="Compilation"/>, whose symbols Roslyn binds again
+    /// (the BenchmarkDotNet rows reuse one edited compilation, so from their second iteration on every symbol is bound).
+    /// Each round makes a fresh edited compilation per generator and runs the warm drivers on it in a rotating order;
+    /// every tenth round also times the same drivers on an edited compilation whose symbols are bound, for comparison.
+    /// Stopwatch timing, medians and middle halves over the rounds: a measurement, not a BenchmarkDotNet result.
+    /// </summary>
+    public static string FreshCompilationKeystrokes(int rounds = 60)
+    {
+        CSharpCompilation compilation = CreateCompilation();
+        var snapshot = new SnapshotText(CreateSnapshot());
+        (string Name, string What, GeneratorDriver Driver)[] drivers =
+        [
+            ("dbcore", "DbCore's generator", CreateDriver(snapshot, track: false).RunGenerators(compilation)),
+            ("parser + outputs", "DbCore's per-method transform, one trivial file per method, nothing after it", CSharpGeneratorDriver.Create([new ParserWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
+            ("name only + outputs", "a transform that returns the method's name, one trivial file per method", CSharpGeneratorDriver.Create([new NameOnlyWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
+            ("name only", "a transform that returns the method's name, no output", CSharpGeneratorDriver.Create([new NameOnlyGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
+        ];
+        var fresh = drivers.Select(_ => new List<double>()).ToArray();
+        var bound = drivers.Select(_ => new List<double>()).ToArray();
+        for (int round = -5; round < rounds; round++)
+        {
+            for (int k = 0; k < drivers.Length; k++)
+            {
+                int d = (k + Math.Max(round, 0)) % drivers.Length;
+                CSharpCompilation edited = Keystroke(compilation);
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                _ = drivers[d].Driver.RunGenerators(edited);
+                double ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (round >= 0)
+                {
+                    fresh[d].Add(ms);
+                }
+
+                if (round >= 0 && round % 10 == 0)
+                {
+                    start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    _ = drivers[d].Driver.RunGenerators(edited); // the same compilation again: its symbols are bound now
+                    bound[d].Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+        }
+
+        static double At(List<double> values, double q)
+        {
+            double[] sorted = [.. values.Order()];
+            return sorted[(int)Math.Round(q * (sorted.Length - 1))];
+        }
+
+        var table = new StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"Unrelated keystroke on a fresh compilation ({rounds} rounds, rotating order; ms):").AppendLine();
+        table.AppendLine("| generator | what it does per [Query] method | fresh compilation: median | middle half | symbols already bound: median |");
+        table.AppendLine("|---|---|---:|---|---:|");
+        for (int d = 0; d < drivers.Length; d++)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {drivers[d].Name} | {drivers[d].What} | **{At(fresh[d], 0.5):F2}** | {At(fresh[d], 0.25):F2}..{At(fresh[d], 0.75):F2} | {At(bound[d], 0.5):F2} |");
+        }
+
+        return table.ToString();
     }
 
     private static CompilationWithAnalyzers Analyze(Compilation output, AdditionalText snapshot)
@@ -250,6 +322,22 @@ public class QuerySnapshotBenchmarks
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
                 transform: static (attributed, _) => attributed.TargetSymbol.Name);
             context.RegisterSourceOutput(names, static (spc, name) => spc.AddSource("App.AppSession." + name + ".00000000.Query.g.cs", "// " + name));
+        }
+    }
+
+    /// <summary><see cref="NameOnlyWithOutputsGenerator"/> with DbCore's transform in place of the name-only one.</summary>
+    private sealed class ParserWithOutputsGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            IncrementalValuesProvider<QueryOutputType> outputs = context.SyntaxProvider.ForAttributeWithMetadataName(
+                "DbCore.QueryAttribute",
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
+                transform: static (attributed, cancellationToken) => QueryParserType.ParseForGenerator(attributed, cancellationToken))
+                .Where(static output => output is not null)
+                .Select(static (output, _) => output!);
+            context.RegisterSourceOutput(outputs, static (spc, output) =>
+                spc.AddSource("App.AppSession." + (output.Method?.MethodName ?? output.Stub!.MethodName) + ".00000000.Query.g.cs", "// query"));
         }
     }
 
