@@ -183,6 +183,13 @@ internal static class QueryParser
                 continue;
             }
 
+            if (parameter.Name.StartsWith("__", StringComparison.Ordinal))
+            {
+                // The generated body's own locals are __sql, __command, __reader, ...: a parameter of that form could collide.
+                Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name, "names starting with '__' are reserved for the generated code; rename the parameter (and its placeholder)");
+                continue;
+            }
+
             if (isToken)
             {
                 if (cancellationName is not null)

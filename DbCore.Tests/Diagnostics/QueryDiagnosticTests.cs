@@ -588,6 +588,19 @@ public sealed class QueryDiagnosticTests
         GeneratorHarness.AssertCompilesWithoutWarnings(output);
     }
 
+    [Fact]
+    public Task DBC0110_parameter_names_reserved_for_the_generated_code() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT id, title, done FROM todos WHERE title = @__sql")]
+            public partial Task<List<Todo>> ByTitleAsync(string [|__sql|], CancellationToken cancellationToken = default);
+
+            [Query("SELECT id, title, done FROM todos")]
+            public partial Task<List<Todo>> ListAsync(CancellationToken [|__reader|]);
+        """),
+        "DBC0110", DiagnosticSeverity.Error,
+        "Parameter '__sql' of 'DatabaseSession.ByTitleAsync' cannot be bound: names starting with '__' are reserved for the generated code; rename the parameter (and its placeholder)",
+        "Parameter '__reader' of 'DatabaseSession.ListAsync' cannot be bound: names starting with '__' are reserved for the generated code; rename the parameter (and its placeholder)");
+
     // Signatures the generated code must compile for ------------------------------------------------------------------
 
     [Fact]
