@@ -257,7 +257,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     }
 
     // A pooled box: the Task the public methods return is the small ValueTask-as-Task wrapper, not the whole state machine
-    // (the Task<T> form on PostgreSQL at concurrency 32: +176..+315 B/unit over raw before, -16..+80 after, same work,
+    // (the Task<T> form on PostgreSQL at concurrency 32: +315 B/unit over raw before, -16..+80 after, same work,
     // `--only allocations`). The price is on the failure path only: the wrapper takes a failed unit's exception by
     // rethrowing it once more (one more first-chance exception), and the stack trace has the wrapper's frames.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
