@@ -236,6 +236,27 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     }
 
     [PostgresFact]
+    public async Task A_query_cancelled_while_it_runs_gives_a_canceled_task()
+    {
+        // The asynchronous path of the pooled body: the token fires while the server runs the statement (the
+        // pre-cancelled tokens of the shared test complete synchronously).
+        await using QueryPg db = await CreatePinnedAsync();
+        await using (QueryPgSession session = db.CreateSession())
+        {
+            Assert.Equal(1L, await session.SleepAsync(0));
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            Task<long> sleeping = session.SleepAsync(30, cancel.Token);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleeping);
+            Assert.True(sleeping.IsCanceled, $"a query cancelled while it runs: {sleeping.Status}");
+        }
+
+        using var unitCancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        Task<long> unit = db.ExecuteAsync((s, ct) => s.SleepAsync(30, ct), unitCancel.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => unit);
+        Assert.True(unit.IsCanceled, $"a unit cancelled while its query runs: {unit.Status}");
+    }
+
+    [PostgresFact]
     public async Task A_read_only_request_sends_only_its_query()
     {
         await using QueryPg db = await CreatePinnedAsync();

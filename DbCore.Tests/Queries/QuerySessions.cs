@@ -122,4 +122,8 @@ public partial class QueryPgSession
 
     [Query("SELECT id, title, done FROM todos WHERE title = @title AND id > @after_id ORDER BY id")]
     public partial Task<List<Todo>> RepeatedAsync(string title, long afterId, CancellationToken cancellationToken = default);
+
+    // A statement that is still running when its token is cancelled.
+    [Query("SELECT count(*) FROM pg_sleep(@seconds)")]
+    public partial Task<long> SleepAsync(double seconds, CancellationToken cancellationToken = default);
 }
