@@ -55,7 +55,7 @@ public class QuerySnapshotBenchmarks
         _warmDriver = CreateDriver(_cachedSnapshot, track: false).RunGeneratorsAndUpdateCompilation(_compilation, out _output, out _);
         CreateDriver(_cachedSnapshot, track: false).RunGeneratorsAndUpdateCompilation(_edited, out _editedOutput, out _);
         _warmFloor = CSharpGeneratorDriver.Create([new NameOnlyGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
-        _warmFloorWithOutputs = CSharpGeneratorDriver.Create([new NameOnlyWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
+        _warmFloorWithOutputs = CSharpGeneratorDriver.Create([new NameOnlyGenerator(withOutputs: true).AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
         _warmParserWithOutputs = CSharpGeneratorDriver.Create([new ParserWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(_compilation);
         _bound = [.. _edited.SyntaxTrees
             .SelectMany(tree => tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>()
@@ -86,7 +86,7 @@ public class QuerySnapshotBenchmarks
     [Benchmark]
     public GeneratorDriver FloorNameOnlyTransformKeystroke() => _warmFloor.RunGenerators(_edited);
 
-    /// <summary>The same floor with one cached output per method (see <see cref="NameOnlyWithOutputsGenerator"/>).</summary>
+    /// <summary>The same floor with one cached output per method (see <see cref="NameOnlyGenerator"/>).</summary>
     [Benchmark]
     public GeneratorDriver FloorNameOnlyTransformWithOutputsKeystroke() => _warmFloorWithOutputs.RunGenerators(_edited);
 
@@ -189,7 +189,7 @@ public class QuerySnapshotBenchmarks
         [
             ("dbcore", "DbCore's generator", CreateDriver(snapshot, track: false).RunGenerators(compilation)),
             ("parser + outputs", "DbCore's per-method transform, one trivial file per method, nothing after it", CSharpGeneratorDriver.Create([new ParserWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
-            ("name only + outputs", "a transform that returns the method's name, one trivial file per method", CSharpGeneratorDriver.Create([new NameOnlyWithOutputsGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
+            ("name only + outputs", "a transform that returns the method's name, one trivial file per method", CSharpGeneratorDriver.Create([new NameOnlyGenerator(withOutputs: true).AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
             ("name only", "a transform that returns the method's name, no output", CSharpGeneratorDriver.Create([new NameOnlyGenerator().AsSourceGenerator()], parseOptions: s_parseOptions).RunGenerators(compilation)),
         ];
         var fresh = drivers.Select(_ => new List<double>()).ToArray();
@@ -302,25 +302,13 @@ public class QuerySnapshotBenchmarks
         }));
     }
 
-    /// <summary>A generator whose transform of each <c>[Query]</c> method is its name: the floor for <see cref="FloorNameOnlyTransformKeystroke"/>.</summary>
-    private sealed class NameOnlyGenerator : IIncrementalGenerator
-    {
-        public void Initialize(IncrementalGeneratorInitializationContext context)
-        {
-            IncrementalValuesProvider<string> names = context.SyntaxProvider.ForAttributeWithMetadataName(
-                "DbCore.QueryAttribute",
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
-                transform: static (attributed, _) => attributed.TargetSymbol.Name);
-            context.RegisterSourceOutput(names, static (_, _) => { });
-        }
-    }
-
     /// <summary>
-    /// <see cref="NameOnlyGenerator"/> plus one generated file per method, named as DbCore names them: what Roslyn itself
-    /// costs for a keystroke with 200 cached per-method outputs (it re-adds every cached source and checks its hint name
-    /// against those added before it).
+    /// A generator whose transform of each <c>[Query]</c> method is its name: the floor for
+    /// <see cref="FloorNameOnlyTransformKeystroke"/>. With <paramref name="withOutputs"/>, one generated file per method,
+    /// named as DbCore names them: what Roslyn itself costs for a keystroke with 200 cached per-method outputs (it re-adds
+    /// every cached source and checks its hint name against those added before it).
     /// </summary>
-    private sealed class NameOnlyWithOutputsGenerator : IIncrementalGenerator
+    private sealed class NameOnlyGenerator(bool withOutputs = false) : IIncrementalGenerator
     {
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
@@ -328,11 +316,18 @@ public class QuerySnapshotBenchmarks
                 "DbCore.QueryAttribute",
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
                 transform: static (attributed, _) => attributed.TargetSymbol.Name);
-            context.RegisterSourceOutput(names, static (spc, name) => spc.AddSource("App.AppSession." + name + ".00000000.Query.g.cs", "// " + name));
+            if (withOutputs)
+            {
+                context.RegisterSourceOutput(names, static (spc, name) => spc.AddSource("App.AppSession." + name + ".00000000.Query.g.cs", "// " + name));
+            }
+            else
+            {
+                context.RegisterSourceOutput(names, static (_, _) => { });
+            }
         }
     }
 
-    /// <summary><see cref="NameOnlyWithOutputsGenerator"/> with DbCore's transform in place of the name-only one.</summary>
+    /// <summary><see cref="NameOnlyGenerator"/> with outputs and DbCore's transform in place of the name-only one.</summary>
     private sealed class ParserWithOutputsGenerator : IIncrementalGenerator
     {
         public void Initialize(IncrementalGeneratorInitializationContext context)
