@@ -269,14 +269,15 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         => new(Volatile.Read(ref _inUse), Volatile.Read(ref _waiting), Interlocked.Read(ref _totalOpened), Options.Pool.Size, Options.Pool.MaxSize);
 
     /// <summary>
-    /// Starts acquiring a connection: the caller counts as waiting until <see cref="EndWait"/>. Returns the start timestamp.
-    /// The session awaits the provider itself (<see cref="NpgsqlSource"/> or <see cref="Source"/>), so the open path has
-    /// one async state machine, not two.
+    /// Starts acquiring a connection: the caller counts as waiting until <see cref="EndWait"/>. Returns the start timestamp,
+    /// or 0 when no listener records the acquire or session durations (the clock is not read for nobody). The session
+    /// awaits the provider itself (<see cref="NpgsqlSource"/> or <see cref="Source"/>), so the open path has one async state
+    /// machine, not two.
     /// </summary>
     internal long BeginAcquire()
     {
         Interlocked.Increment(ref _waiting);
-        return Stopwatch.GetTimestamp();
+        return Telemetry.AcquireDuration.Enabled || Telemetry.SessionDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
     }
 
     /// <summary>SQLite's one-time setup (shared in-memory database, WAL); call inside the acquire's try so its errors are translated.</summary>
@@ -311,7 +312,7 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     {
         Interlocked.Increment(ref _inUse);
         Interlocked.Increment(ref _totalOpened);
-        if (Telemetry.AcquireDuration.Enabled)
+        if (start != 0 && Telemetry.AcquireDuration.Enabled)
         {
             Telemetry.AcquireDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds, Tags);
         }
@@ -337,8 +338,9 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
             Telemetry.ActiveSessions.Add(-1, Tags);
         }
 
-        if (Telemetry.SessionDuration.Enabled)
+        if (acquiredAt != 0 && Telemetry.SessionDuration.Enabled)
         {
+            // 0: no listener when the session was acquired; a listener attached since then sees the sessions acquired after.
             Telemetry.SessionDuration.Record(Stopwatch.GetElapsedTime(acquiredAt).TotalSeconds, Tags);
         }
     }

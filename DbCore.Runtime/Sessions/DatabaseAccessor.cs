@@ -170,15 +170,32 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public ValueTask<TSession> OpenSessionAsync(CancellationToken cancellationToken = default)
         => OpenSessionCoreAsync(readOnly: false, cancellationToken);
 
+    private ValueTask<TSession> OpenSessionCoreAsync(bool readOnly, CancellationToken cancellationToken)
+    {
+        // The usual case, an open that completed at once (a pooled SQLite handle, an idle pooled Npgsql connection), needs
+        // no async state machine of its own.
+        TSession session = CreateSession(readOnly);
+        ValueTask open = session.OpenAsync(cancellationToken);
+        return open.IsCompletedSuccessfully
+            ? new ValueTask<TSession>(session)
+            : OpenSessionWithRetryAsync(session, open, readOnly, cancellationToken);
+    }
+
+    /// <summary>Awaits the first attempt's open, then retries connection failures per the retry policy.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<TSession> OpenSessionCoreAsync(bool readOnly, CancellationToken cancellationToken)
+    private async ValueTask<TSession> OpenSessionWithRetryAsync(TSession session, ValueTask open, bool readOnly, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
-            TSession session = CreateSession(readOnly);
+            if (attempt > 1)
+            {
+                session = CreateSession(readOnly);
+                open = session.OpenAsync(cancellationToken);
+            }
+
             try
             {
-                await session.OpenAsync(cancellationToken).ConfigureAwait(false);
+                await open.ConfigureAwait(false);
                 return session;
             }
             catch (DbCoreException ex) when (ShouldRetry(ex, attempt, UnitScope.IsActive ? 1 : Options.Retry.MaxAttempts, cancellationToken))

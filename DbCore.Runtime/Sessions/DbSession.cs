@@ -261,7 +261,36 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels waiting for a connection.</param>
     public ValueTask OpenAsync(CancellationToken cancellationToken = default)
-        => _state == SessionState.Open ? default : OpenCoreAsync(cancellationToken);
+    {
+        if (_state == SessionState.Open)
+        {
+            return default;
+        }
+
+        // SQLite with nothing to begin at open: Microsoft.Data.Sqlite opens synchronously under its async API, so the open
+        // runs here without an async state machine (the same steps as OpenCoreAsync, with its errors in the returned task).
+        return _engine.SqliteConnectionString is not null && !BeginsAtOpen && !(IsReadOnly && !_engine.SqliteReadOnlyPool)
+            ? OpenSynchronously(cancellationToken)
+            : OpenCoreAsync(cancellationToken);
+    }
+
+    private ValueTask OpenSynchronously(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            EnsureOpen();
+            return default;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenCoreAsync(CancellationToken cancellationToken)
@@ -451,8 +480,28 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Rolls back when not committed and returns the connection to the pool.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (_connection is not SqliteConnection)
+        {
+            return DisposeCoreAsync();
+        }
+
+        // Microsoft.Data.Sqlite's async rollback and dispose run its synchronous ones: the same steps as DisposeCoreAsync,
+        // without an async state machine, and its errors in the returned task.
+        try
+        {
+            Dispose();
+            return default;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask DisposeAsync()
+    private async ValueTask DisposeCoreAsync()
     {
         // Atomic, so Dispose racing DisposeAsync (a DI scope and an explicit dispose) releases the connection once.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

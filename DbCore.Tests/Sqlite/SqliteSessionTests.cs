@@ -97,6 +97,39 @@ public sealed class SqliteSessionTests : IDisposable
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
+    [Fact]
+    public async Task Open_and_dispose_report_cancellation_and_errors_in_their_tasks()
+    {
+        // SQLite opens and disposes without an async state machine (Microsoft.Data.Sqlite's async API is synchronous):
+        // callers still see what an async method gives, no synchronous throw, a Canceled task, a Faulted one.
+        await using Database db = CreateDatabase("file");
+        await CreateTableAsync(db);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        ValueTask<DatabaseSession> open = db.OpenSessionAsync(cancelled.Token);
+        Assert.True(open.IsCanceled, $"OpenSessionAsync with a cancelled token: {open.IsCompleted}");
+        DatabaseSession lazy = db.CreateSession();
+        ValueTask openLazy = lazy.OpenAsync(cancelled.Token);
+        Assert.True(openLazy.IsCanceled);
+        Assert.False(lazy.IsOpen);
+        await lazy.DisposeAsync();
+
+        DatabaseSession disposed = db.CreateSession();
+        await disposed.DisposeAsync();
+        ValueTask afterDispose = disposed.OpenAsync();
+        Assert.True(afterDispose.IsFaulted);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => afterDispose.AsTask());
+
+        // A session that wrote and was disposed without commit: DisposeAsync rolled back (synchronously) and completed.
+        DatabaseSession writer = await db.OpenSessionAsync();
+        await InsertAsync(writer, "rolled back");
+        ValueTask dispose = writer.DisposeAsync();
+        Assert.True(dispose.IsCompletedSuccessfully);
+        Assert.Equal(0, await CountAsync(db, "rolled back"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
     [Theory]
     [MemberData(nameof(Databases))]
     public async Task Explicit_commit_on_an_opened_session_persists(string kind)
