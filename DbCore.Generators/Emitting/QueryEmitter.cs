@@ -87,11 +87,11 @@ internal static class QueryEmitter
         string parameters = string.Join(", ", spec.Signature.Select(p =>
             (spec.Shape == ResultShape.Stream && p.IsCancellationToken && !p.HasEnumeratorCancellation ? "[global::System.Runtime.CompilerServices.EnumeratorCancellationAttribute] " : string.Empty)
             + p.TypeName + " " + p.Name));
-        if (spec.Shape != ResultShape.Stream && !spec.ReturnsValueTask && spec.ReturnTypeName.StartsWith(TaskType, StringComparison.Ordinal))
+        if (spec.Shape != ResultShape.Stream && !spec.ReturnsValueTask && providerKind != ProviderKind.Sqlite && spec.ReturnTypeName.StartsWith(TaskType, StringComparison.Ordinal))
         {
             // A Task method returns its ValueTask body's Task: a call that completes asynchronously allocates that small Task,
             // not a whole state machine box (the body's box is pooled); one that completes synchronously, what an async Task
-            // method would.
+            // method would. Not on SQLite, whose calls complete synchronously: there the Task method is the body itself.
             string core = "__" + spec.MethodName + "_Core";
             w.WriteLine($"{spec.Accessibility} partial {spec.ReturnTypeName} {Identifier.Escape(spec.MethodName)}({parameters})");
             w.Indent++;
@@ -193,21 +193,43 @@ internal static class QueryEmitter
         }
     }
 
+    /// <summary>
+    /// The statement's execution and reading. PostgreSQL and an unpinned provider: the provider's async API. SQLite: the
+    /// synchronous API, which is what Microsoft.Data.Sqlite's async methods run (each returns a completed task, after a
+    /// cancellation check that the emitted code makes itself, before the statement and before each row): the same work
+    /// without a task per statement or per row.
+    /// </summary>
     private static void WriteExecution(IndentedTextWriter w, QueryMethodSpec spec, Provider provider, string token)
     {
+        bool sync = provider.Kind == ProviderKind.Sqlite;
+        string cancelled = spec.CancellationTokenName is { } tokenName ? $"{tokenName}.ThrowIfCancellationRequested();" : string.Empty;
+        if (sync && cancelled.Length > 0)
+        {
+            w.WriteLine(cancelled);
+        }
+
         switch (spec.Shape)
         {
             case ResultShape.None:
-                w.WriteLine($"await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
+                w.WriteLine(sync ? "__command.ExecuteNonQuery();" : $"await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
                 return;
             case ResultShape.RowsAffected:
-                w.WriteLine($"return await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
+                w.WriteLine(sync ? "return __command.ExecuteNonQuery();" : $"return await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
                 return;
         }
 
         RowSpec row = spec.Row!;
-        w.WriteLine($"{provider.Reader} __reader = await __command.ExecuteReaderAsync({token}).ConfigureAwait(false);");
-        w.WriteLine("await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))");
+        string read = sync ? "__reader.Read()" : $"await __reader.ReadAsync({token}).ConfigureAwait(false)";
+        if (sync)
+        {
+            w.WriteLine($"using ({provider.Reader} __reader = __command.ExecuteReader())");
+        }
+        else
+        {
+            w.WriteLine($"{provider.Reader} __reader = await __command.ExecuteReaderAsync({token}).ConfigureAwait(false);");
+            w.WriteLine("await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))");
+        }
+
         w.WriteLine("{");
         w.Indent++;
         string name = SymbolDisplay.FormatLiteral(spec.DisplayName, quote: true);
@@ -215,7 +237,7 @@ internal static class QueryEmitter
         {
             case ResultShape.Single:
             case ResultShape.SingleOrDefault:
-                w.WriteLine($"if (!await __reader.ReadAsync({token}).ConfigureAwait(false))");
+                w.WriteLine($"if (!{read})");
                 w.WriteLine("{");
                 w.Indent++;
                 w.WriteLine(spec.Shape == ResultShape.Single ? $"throw {Support}.NoRows({name});" : "return default;");
@@ -223,7 +245,7 @@ internal static class QueryEmitter
                 w.WriteLine("}");
                 WriteOrdinals(w, spec, row);
                 WriteRow(w, spec, row, "__row");
-                w.WriteLine($"if (await __reader.ReadAsync({token}).ConfigureAwait(false))");
+                w.WriteLine($"if ({read})");
                 w.WriteLine("{");
                 w.Indent++;
                 w.WriteLine($"throw {Support}.TooManyRows({name});");
@@ -233,7 +255,7 @@ internal static class QueryEmitter
                 break;
             default:
                 w.WriteLine($"var __rows = new global::System.Collections.Generic.List<{row.VariableTypeName}>();");
-                w.WriteLine($"if (await __reader.ReadAsync({token}).ConfigureAwait(false))");
+                w.WriteLine($"if ({read})");
                 w.WriteLine("{");
                 w.Indent++;
                 WriteOrdinals(w, spec, row);
@@ -242,9 +264,14 @@ internal static class QueryEmitter
                 w.Indent++;
                 WriteRow(w, spec, row, "__row");
                 w.WriteLine("__rows.Add(__row);");
+                if (sync && cancelled.Length > 0)
+                {
+                    w.WriteLine(cancelled);
+                }
+
                 w.Indent--;
                 w.WriteLine("}");
-                w.WriteLine($"while (await __reader.ReadAsync({token}).ConfigureAwait(false));");
+                w.WriteLine($"while ({read});");
                 w.Indent--;
                 w.WriteLine("}");
                 w.WriteLine(spec.Shape == ResultShape.Array ? "return __rows.ToArray();" : "return __rows;");

@@ -7,12 +7,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
-            => __ByPriorityAsync_Core(priority, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<(long Id, string Title)[]> __ByPriorityAsync_Core(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title FROM todos WHERE priority = @priority";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -20,11 +15,11 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@priority", (object?)(int)priority ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
                     var __rows = new global::System.Collections.Generic.List<(long Id, string Title)>();
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         int __c0 = 0;
                         int __c1 = 1;
@@ -71,8 +66,9 @@ namespace App
                                 throw;
                             }
                             __rows.Add(__row);
+                            cancellationToken.ThrowIfCancellationRequested();
                         }
-                        while (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+                        while (__reader.Read());
                     }
                     return __rows.ToArray();
                 }
@@ -95,12 +91,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
-            => __CountAsync_Core(title, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<long> __CountAsync_Core(string title, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT count(*) FROM todos WHERE title = @title";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -108,10 +99,10 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
-                    if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (!__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.NoRows("DatabaseSession.CountAsync");
                     }
@@ -132,7 +123,7 @@ namespace App
                         }
                         throw;
                     }
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.CountAsync");
                     }
@@ -157,12 +148,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
-            => __DeleteTodoAsync_Core(id, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<int> __DeleteTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "DELETE FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -170,7 +156,8 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
-                return await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                return __command.ExecuteNonQuery();
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
@@ -190,12 +177,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
-            => __FindTitleAsync_Core(id, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<string?> __FindTitleAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT title FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -203,10 +185,10 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
-                    if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (!__reader.Read())
                     {
                         return default;
                     }
@@ -216,7 +198,7 @@ namespace App
                     }
                     string? __row;
                     __row = __reader.IsDBNull(0) ? null : __reader.GetString(0);
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.FindTitleAsync");
                     }
@@ -241,12 +223,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
-            => __FindTodoAsync_Core(id, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<global::App.Todo?> __FindTodoAsync_Core(long id, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -254,10 +231,10 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
-                    if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (!__reader.Read())
                     {
                         return default;
                     }
@@ -318,7 +295,7 @@ namespace App
                         }
                         throw;
                     }
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.FindTodoAsync");
                     }
@@ -352,10 +329,10 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
-                    if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (!__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.NoRows("DatabaseSession.GetTodoAsync");
                     }
@@ -416,7 +393,7 @@ namespace App
                         }
                         throw;
                     }
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.GetTodoAsync");
                     }
@@ -441,12 +418,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
-            => __InsertTodoAsync_Core(title, done, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<global::App.Todo> __InsertTodoAsync_Core(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "INSERT INTO todos (title, done) VALUES (@title, @done) RETURNING id, title, done";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -455,10 +427,10 @@ namespace App
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@done", (object?)done ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
-                    if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (!__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.NoRows("DatabaseSession.InsertTodoAsync");
                     }
@@ -519,7 +491,7 @@ namespace App
                         }
                         throw;
                     }
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         throw global::DbCore.Infrastructure.QuerySupport.TooManyRows("DatabaseSession.InsertTodoAsync");
                     }
@@ -544,23 +516,18 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
-            => __ListSummariesAsync_Core(cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> __ListSummariesAsync_Core(global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title, due_at FROM todos ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
                     var __rows = new global::System.Collections.Generic.List<global::App.TodoSummary>();
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         int __c0 = 0;
                         int __c1 = 1;
@@ -618,8 +585,9 @@ namespace App
                                 throw;
                             }
                             __rows.Add(__row);
+                            cancellationToken.ThrowIfCancellationRequested();
                         }
-                        while (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+                        while (__reader.Read());
                     }
                     return __rows;
                 }
@@ -642,12 +610,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
-            => __ListTodosAsync_Core(done, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-        private async global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.List<global::App.Todo>> __ListTodosAsync_Core(bool done, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE done = @done ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -655,11 +618,11 @@ namespace App
             {
                 using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
                 __command.Parameters.AddWithValue("@done", (object?)done ?? global::System.DBNull.Value);
-                global::Microsoft.Data.Sqlite.SqliteDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+                cancellationToken.ThrowIfCancellationRequested();
+                using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
                     var __rows = new global::System.Collections.Generic.List<global::App.Todo>();
-                    if (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    if (__reader.Read())
                     {
                         int __c0 = 0;
                         int __c1 = 1;
@@ -721,8 +684,9 @@ namespace App
                                 throw;
                             }
                             __rows.Add(__row);
+                            cancellationToken.ThrowIfCancellationRequested();
                         }
-                        while (await __reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+                        while (__reader.Read());
                     }
                     return __rows;
                 }
@@ -745,12 +709,7 @@ namespace App
     partial class DatabaseSession
     {
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        public partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
-            => __RenameAsync_Core(id, title, dueAt, cancellationToken).AsTask();
-
-        [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
-        [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-        private async global::System.Threading.Tasks.ValueTask __RenameAsync_Core(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
+        public async partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "UPDATE todos SET title = @title, due_at = @due_at WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
@@ -760,7 +719,8 @@ namespace App
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@due_at", (object?)dueAt ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
-                await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                __command.ExecuteNonQuery();
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {

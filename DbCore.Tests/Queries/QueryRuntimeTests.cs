@@ -8,24 +8,29 @@ namespace DbCore.Tests.Queries;
 /// Generated [Query] methods against real databases: every return shape, mapping by name, NULL and row-count errors, typed
 /// provider errors, and the same methods on SQLite and PostgreSQL (the provider chosen at run time).
 /// </summary>
-public abstract class QueryRuntimeTests
+public abstract class QueryRuntimeTests<TDb, TSession>
+    where TDb : DatabaseAccessor<TSession>
+    where TSession : DbSession, ITodoQueries
 {
-    protected abstract Task<QueryAny> CreateAsync();
+    protected abstract Task<TDb> CreateAsync();
 
     protected virtual string Schema => TodoSchema.Sqlite;
 
-    protected Task<QueryAny> WithSchemaAsync(QueryAny db) => TodoSchema.CreateAsync(db, Schema);
+    protected Task<TDb> WithSchemaAsync(TDb db) => TodoSchema.CreateAsync<TDb, TSession>(db, Schema);
+
+    /// <summary>How a typed error names a method of the session: <c>Class.Method</c>.</summary>
+    protected static string MethodName(string method) => typeof(TSession).Name + "." + method;
 
     [Fact]
     public async Task Every_shape_round_trips()
     {
-        await using QueryAny db = await CreateAsync();
+        await using TDb db = await CreateAsync();
         var due = new DateTimeOffset(2026, 12, 24, 18, 0, 0, TimeSpan.Zero);
         Todo first = await db.ExecuteAsync((s, ct) => s.InsertAsync("write docs", false, Priority.High, due, ct));
         Todo second = await db.ExecuteAsync((s, ct) => s.InsertAsync("ship", true, Priority.Low, null, ct));
         Assert.Equal(new Todo(first.Id, "write docs", false), first);
 
-        await using QueryAnySession session = db.CreateSession();
+        await using TSession session = db.CreateSession();
         Assert.Equal(first, await session.FindAsync(first.Id));
         Assert.Null(await session.FindAsync(-1));
         Assert.Equal(second, await session.GetAsync(second.Id));
@@ -62,20 +67,20 @@ public abstract class QueryRuntimeTests
     [Fact]
     public async Task Null_for_a_non_nullable_member_is_a_typed_error_naming_method_column_and_member()
     {
-        await using QueryAny db = await CreateAsync();
+        await using TDb db = await CreateAsync();
         Todo todo = await db.ExecuteAsync((s, ct) => s.InsertAsync("t", false, Priority.Low, null, ct));
 
         // A NULL title bound from a nullable parameter reaches the NOT NULL column: a typed constraint error, nothing written.
         await Assert.ThrowsAsync<NotNullViolationException>(() => db.ExecuteAsync((s, ct) => s.RenameAsync(todo.Id, null, ct)));
 
-        await using QueryAnySession session = db.CreateSession();
+        await using TSession session = db.CreateSession();
         var nullDone = await Assert.ThrowsAsync<QueryResultException>(() => session.NullDoneAsync());
-        Assert.Equal(("QueryAnySession.NullDoneAsync", "done", "Done"), (nullDone.Method, nullDone.Column, nullDone.Member));
+        Assert.Equal((MethodName("NullDoneAsync"), "done", "Done"), (nullDone.Method, nullDone.Column, nullDone.Member));
         var nullScalar = await Assert.ThrowsAsync<QueryResultException>(() => session.MaxNegativeIdAsync());
         Assert.Equal("the result", nullScalar.Member);
 
         var missing = await Assert.ThrowsAsync<QueryResultException>(() => session.WithoutDoneAsync());
-        Assert.Equal("QueryAnySession.WithoutDoneAsync", missing.Method);
+        Assert.Equal(MethodName("WithoutDoneAsync"), missing.Method);
         Assert.Equal("Done", missing.Member);
         Assert.Contains("Done", missing.Message, StringComparison.Ordinal);
     }
@@ -83,10 +88,10 @@ public abstract class QueryRuntimeTests
     [Fact]
     public async Task Wrong_row_count_is_a_typed_error_naming_the_method()
     {
-        await using QueryAny db = await CreateAsync();
-        await using QueryAnySession session = db.CreateSession();
+        await using TDb db = await CreateAsync();
+        await using TSession session = db.CreateSession();
         var none = await Assert.ThrowsAsync<QueryResultException>(async () => await session.GetAsync(42));
-        Assert.Equal("QueryAnySession.GetAsync", none.Method);
+        Assert.Equal(MethodName("GetAsync"), none.Method);
         Assert.Contains("no row", none.Message, StringComparison.Ordinal);
 
         await session.InsertAsync("a", false, Priority.Low, null);
@@ -102,11 +107,11 @@ public abstract class QueryRuntimeTests
         // The generated Task methods return their pooled ValueTask body's Task, and ExecuteAsync its unit's: a caller
         // must still see what an async Task method gives: no synchronous throw, a Canceled task for a cancelled token,
         // a Faulted one for an error.
-        await using QueryAny db = await CreateAsync();
+        await using TDb db = await CreateAsync();
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await using (QueryAnySession session = db.CreateSession())
+        await using (TSession session = db.CreateSession())
         {
             Task<Todo?> find = session.FindAsync(1, cancelled.Token);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => find);
@@ -125,7 +130,7 @@ public abstract class QueryRuntimeTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => plain);
         Assert.True(plain.IsCanceled, $"ExecuteAsync (no result) with a cancelled token: {plain.Status}");
 
-        await using (QueryAnySession session = db.CreateSession())
+        await using (TSession session = db.CreateSession())
         {
             await session.InsertAsync("a", false, Priority.Low, null);
             await session.InsertAsync("b", false, Priority.Low, null);
@@ -142,22 +147,29 @@ public abstract class QueryRuntimeTests
     [Fact]
     public async Task Provider_errors_from_a_scoped_session_are_typed()
     {
-        await using QueryAny db = await CreateAsync();
+        await using TDb db = await CreateAsync();
         await db.ExecuteAsync((s, ct) => s.InsertAsync("dup", false, Priority.Low, null, ct));
 
-        await using QueryAnySession session = db.CreateSession();
+        await using TSession session = db.CreateSession();
         var ex = await Assert.ThrowsAsync<UniqueViolationException>(() => session.InsertAsync("dup", false, Priority.Low, null));
         Assert.IsNotType<DbCoreException>(ex.InnerException);
         Assert.True(ex.InnerException is PostgresException or SqliteException);
     }
 }
 
-public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
+/// <summary>The runtime tests on a SQLite file, and what only SQLite has: the write lock and SQL functions.</summary>
+public abstract class SqliteQueryRuntimeTestsBase<TDb, TSession> : QueryRuntimeTests<TDb, TSession>, IDisposable
+    where TDb : DatabaseAccessor<TSession>
+    where TSession : DbSession, ITodoQueries
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-queries-").FullName;
 
-    protected override Task<QueryAny> CreateAsync()
-        => WithSchemaAsync(new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db")}" }, "Production"));
+    /// <summary>An accessor on the SQLite file <paramref name="file"/> (not created yet).</summary>
+    protected abstract TDb Create(string file, int commandTimeoutSeconds = 30);
+
+    protected string NewFile() => Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db");
+
+    protected override Task<TDb> CreateAsync() => WithSchemaAsync(Create(NewFile()));
 
     public void Dispose()
     {
@@ -168,8 +180,8 @@ public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
     [Fact]
     public async Task A_query_method_that_writes_waits_for_the_write_lock_without_blocking_its_caller()
     {
-        string file = Path.Combine(_directory, "locked.db");
-        await using var db = await TodoSchema.CreateAsync(new QueryAny(new QueryAnySettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = 1 }, "Production"), TodoSchema.Sqlite);
+        string file = NewFile();
+        await using TDb db = await WithSchemaAsync(Create(file, commandTimeoutSeconds: 1));
         await using var holder = new SqliteConnection($"Data Source={file}");
         await holder.OpenAsync();
         await using (var begin = holder.CreateCommand())
@@ -178,7 +190,7 @@ public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
             await begin.ExecuteNonQueryAsync();
         }
 
-        await using QueryAnySession session = db.CreateSession();
+        await using TSession session = db.CreateSession();
         Assert.Empty(await session.ListAsync()); // a read beside the writer: no lock, at once
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Task<Todo> insert = session.InsertAsync("waits", false, Priority.Low, null);
@@ -188,8 +200,57 @@ public sealed class SqliteQueryRuntimeTests : QueryRuntimeTests, IDisposable
     }
 }
 
+/// <summary>The provider-neutral generated code (DbCommand, the provider's async API) on SQLite.</summary>
+public sealed class SqliteQueryRuntimeTests : SqliteQueryRuntimeTestsBase<QueryAny, QueryAnySession>
+{
+    protected override QueryAny Create(string file, int commandTimeoutSeconds = 30)
+        => new(new QueryAnySettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
+}
+
+/// <summary>The SQLite-pinned generated code (Microsoft.Data.Sqlite's synchronous API under the async methods).</summary>
+public sealed class PinnedSqliteQueryRuntimeTests : SqliteQueryRuntimeTestsBase<QuerySqlite, QuerySqliteSession>
+{
+    protected override QuerySqlite Create(string file, int commandTimeoutSeconds = 30)
+        => new(new QuerySqliteSettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
+
+    [Fact]
+    public async Task A_token_cancelled_while_the_rows_are_read_stops_the_read_at_the_next_row()
+    {
+        // The pinned code reads with the synchronous Read (no task per row) and checks the token before each next row, as
+        // DbDataReader.ReadAsync does: a token cancelled while rows are read (here by a SQL function, at row 2 of 5) ends
+        // the read with a Canceled task, not a complete list.
+        await using QuerySqlite db = await CreateAsync();
+        for (int i = 1; i <= 5; i++)
+        {
+            await db.ExecuteAsync((s, ct) => s.InsertAsync("t" + i, false, Priority.Low, null, ct));
+        }
+
+        using var cancel = new CancellationTokenSource();
+        await using QuerySqliteSession session = db.CreateSession();
+        int ticks = 0;
+        bool armed = false;
+        ((SqliteConnection)session.Connection).CreateFunction("tick", (long id) =>
+        {
+            ticks++;
+            if (armed && id == 2)
+            {
+                cancel.Cancel();
+            }
+
+            return true;
+        });
+
+        Assert.Equal(5, (await session.TickingListAsync()).Count);
+        (ticks, armed) = (0, true);
+        Task<List<Todo>> list = session.TickingListAsync(cancel.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => list);
+        Assert.True(list.IsCanceled, $"a list whose token was cancelled at row 2: {list.Status}");
+        Assert.Equal(2, ticks);
+    }
+}
+
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRuntimeTests
+public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRuntimeTests<QueryAny, QueryAnySession>
 {
     protected override string Schema => TodoSchema.PostgreSql;
 

@@ -43,7 +43,54 @@ public partial class QueryPgSettings
     public string ConnectionString { get; set; } = "Host=127.0.0.1;Database=app";
 }
 
-public partial class QueryAnySession
+/// <summary>
+/// The typed queries every provider's test session declares (<see cref="QueryAnySession"/>, <see cref="QuerySqliteSession"/>),
+/// so one set of runtime tests runs the generated code of each: the provider-neutral one and the SQLite-pinned one.
+/// </summary>
+public interface ITodoQueries
+{
+    Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
+
+    ValueTask<Todo> GetAsync(long id, CancellationToken cancellationToken = default);
+
+    Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+
+    Task<Todo[]> ListByDoneAsync(bool done, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<TodoDetails>> DetailsAsync(CancellationToken cancellationToken = default);
+
+    Task<List<(long Id, string Title)>> ByPriorityAsync(Priority priority, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<Todo> StreamAsync(CancellationToken cancellationToken = default);
+
+    Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
+
+    Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
+
+    Task<int> RenameAsync(long id, string? title, CancellationToken cancellationToken = default);
+
+    Task DeleteAsync(long id, CancellationToken cancellationToken = default);
+
+    Task<List<Todo>> WithoutDoneAsync(CancellationToken cancellationToken = default);
+
+    Task<Todo> FirstOfManyAsync(CancellationToken cancellationToken = default);
+
+    Task<List<Todo>> NullDoneAsync(CancellationToken cancellationToken = default);
+
+    Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Pinned to SQLite: the generated code calls Microsoft.Data.Sqlite's synchronous API (what its async API runs).</summary>
+[DatabaseSettings(Provider = DatabaseProvider.Sqlite, Name = "QuerySqlite")]
+public partial class QuerySqliteSettings
+{
+    [ConnectionString]
+    public string ConnectionString { get; set; } = "Data Source=:memory:";
+}
+
+public partial class QueryAnySession : ITodoQueries
 {
     [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
     public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
@@ -95,6 +142,64 @@ public partial class QueryAnySession
     // The same through a NULL scalar into Task<long>.
     [Query("SELECT max(id) FROM todos WHERE id < 0")]
     public partial Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
+}
+
+public partial class QuerySqliteSession : ITodoQueries
+{
+    [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
+    public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+    public partial Task<Todo?> FindAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE id = @id")]
+    public partial ValueTask<Todo> GetAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos ORDER BY id")]
+    public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE done = @done ORDER BY id")]
+    public partial Task<Todo[]> ListByDoneAsync(bool done, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, due_at, priority FROM todos ORDER BY id")]
+    public partial Task<IReadOnlyList<TodoDetails>> DetailsAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title FROM todos WHERE priority = @priority ORDER BY id")]
+    public partial Task<List<(long Id, string Title)>> ByPriorityAsync(Priority priority, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos ORDER BY id")]
+    public partial IAsyncEnumerable<Todo> StreamAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE title = @title")]
+    public partial Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
+
+    [Query("SELECT title FROM todos WHERE id = @id")]
+    public partial Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET title = @title WHERE id = @id")]
+    public partial Task<int> RenameAsync(long id, string? title, CancellationToken cancellationToken = default);
+
+    [Query("DELETE FROM todos WHERE id = @id")]
+    public partial Task DeleteAsync(long id, CancellationToken cancellationToken = default);
+
+    // Not statically readable (WITH): the columns are checked when the query runs.
+    [Query("WITH t AS (SELECT id, title FROM todos) SELECT id, title FROM t ORDER BY id")]
+    public partial Task<List<Todo>> WithoutDoneAsync(CancellationToken cancellationToken = default);
+
+    [Query("WITH t AS (SELECT id, title, done FROM todos) SELECT id, title, done FROM t ORDER BY id")]
+    public partial Task<Todo> FirstOfManyAsync(CancellationToken cancellationToken = default);
+
+    // A NULL into the non-nullable bool Done (a value type: read without an IsDBNull check; the typed error still names it).
+    [Query("SELECT id, title, CASE WHEN id > 0 THEN NULL ELSE done END AS done FROM todos ORDER BY id")]
+    public partial Task<List<Todo>> NullDoneAsync(CancellationToken cancellationToken = default);
+
+    // The same through a NULL scalar into Task<long>.
+    [Query("SELECT max(id) FROM todos WHERE id < 0")]
+    public partial Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
+
+    // Calls tick(id) for every row it reads: the test's SQL function cancels a token at a chosen row.
+    [Query("SELECT id, title, done FROM todos WHERE tick(id) ORDER BY id")]
+    public partial Task<List<Todo>> TickingListAsync(CancellationToken cancellationToken = default);
 }
 
 public partial class QueryPgSession
