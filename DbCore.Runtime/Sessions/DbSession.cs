@@ -24,8 +24,6 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
 {
     private readonly DatabaseEngine _engine;
 
-    /// <summary>The last SQL text found to be a plain read (see <see cref="IsKnownRead"/>).</summary>
-    private string? _lastRead;
     private DbConnection? _connection;
 
     /// <summary>The pool slot the connection came from (PostgreSQL, see <see cref="ConnectionSlots"/>); returned after it.</summary>
@@ -150,7 +148,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     public DbCommand CreateCommand(string sql)
     {
         EnsureOpen();
-        if (_transaction is null && !IsKnownRead(sql))
+        if (_transaction is null && !SqlClassifier.IsRead(sql))
         {
             BeginDeferredTransaction();
         }
@@ -209,7 +207,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             return _state == SessionState.Open ? default : OpenForStatementCoreAsync(sql, cancellationToken);
         }
 
-        if (!IsKnownRead(sql))
+        if (!SqlClassifier.IsRead(sql))
         {
             return OpenForStatementCoreAsync(sql, cancellationToken);
         }
@@ -217,31 +215,11 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         return default;
     }
 
-    /// <summary>
-    /// <see cref="SqlClassifier.IsRead"/>, remembering the last statement found to be a read, so the generated method's
-    /// <see cref="OpenForStatementAsync"/> and the <see cref="CreateCommand"/> right after it classify its SQL once.
-    /// </summary>
-    private bool IsKnownRead(string sql)
-    {
-        if (ReferenceEquals(sql, _lastRead))
-        {
-            return true;
-        }
-
-        if (!SqlClassifier.IsRead(sql))
-        {
-            return false;
-        }
-
-        _lastRead = sql;
-        return true;
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenForStatementCoreAsync(string sql, CancellationToken cancellationToken)
     {
         await OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (_transaction is null && _connection is SqliteConnection && !IsKnownRead(sql))
+        if (_transaction is null && _connection is SqliteConnection && !SqlClassifier.IsRead(sql))
         {
             try
             {
