@@ -83,6 +83,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     internal bool BeginsAtOpen { get; set; }
 
+    /// <summary>
+    /// A read-only session whose transaction a statement makes read-only (PostgreSQL's <c>SET TRANSACTION READ ONLY</c>,
+    /// SQLite's <c>PRAGMA query_only</c> on an in-memory database), not a <c>Mode=ReadOnly</c> pool of a SQLite file.
+    /// </summary>
+    private bool ReadOnlyByStatement => IsReadOnly && !_engine.SqliteReadOnlyPool;
+
+    /// <summary>SQLite: the session begins its transaction when it opens (a retrying unit, or a <see cref="ReadOnlyByStatement"/> session).</summary>
+    private bool SqliteBeginsAtOpen => ReadOnlyByStatement || BeginsAtOpen;
+
     /// <summary>Whether <see cref="CommitAsync"/> succeeded.</summary>
     public bool IsCommitted => _state == SessionState.Committed;
 
@@ -181,7 +190,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         {
             // A read-only session on SQLite begins a deferred (read) transaction: one snapshot from here on, no write lock.
             _transaction = SqliteTransactions.Begin(_connection!, IsReadOnly);
-            if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+            if (ReadOnlyByStatement)
             {
                 ReadOnlyTransaction.Begin(_connection!, _transaction);
             }
@@ -247,7 +256,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
 
         // SQLite with nothing to begin at open: Microsoft.Data.Sqlite opens synchronously under its async API, so the open
         // runs here without an async state machine (the same steps as OpenCoreAsync, with its errors in the returned task).
-        return _engine.SqliteConnectionString is not null && !BeginsAtOpen && !(IsReadOnly && !_engine.SqliteReadOnlyPool)
+        return _engine.SqliteConnectionString is not null && !SqliteBeginsAtOpen
             ? OpenSynchronously(cancellationToken)
             : OpenCoreAsync(cancellationToken);
     }
@@ -320,10 +329,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 // Mode=ReadOnly pool too, begin with their first statement that may write, as on PostgreSQL (reads run in
                 // autocommit, taking no lock).
                 _engine.OnSqliteOpened(connection);
-                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
+                if (SqliteBeginsAtOpen)
                 {
                     _transaction = await SqliteTransactions.BeginAsync(connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
-                    if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                    if (ReadOnlyByStatement)
                     {
                         await ReadOnlyTransaction.BeginAsync(connection, _transaction, cancellationToken).ConfigureAwait(false);
                     }
@@ -405,10 +414,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is not NpgsqlConnection)
             {
                 _engine.OnSqliteOpened(connection);
-                if ((IsReadOnly && !_engine.SqliteReadOnlyPool) || BeginsAtOpen)
+                if (SqliteBeginsAtOpen)
                 {
                     _transaction = SqliteTransactions.Begin(connection, IsReadOnly);
-                    if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                    if (ReadOnlyByStatement)
                     {
                         ReadOnlyTransaction.Begin(connection, _transaction);
                     }
@@ -521,7 +530,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                     await transaction.DisposeAsync().ConfigureAwait(false);
                 }
 
-                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                if (ReadOnlyByStatement)
                 {
                     ReadOnlyTransaction.End(connection);
                 }
@@ -579,7 +588,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             try
             {
                 transaction?.Dispose();
-                if (IsReadOnly && !_engine.SqliteReadOnlyPool)
+                if (ReadOnlyByStatement)
                 {
                     ReadOnlyTransaction.End(connection);
                 }
