@@ -161,9 +161,19 @@ internal static class QueryEmitter
 
     private static void WriteCommand(IndentedTextWriter w, QueryMethodSpec spec, Provider provider, string sqlField, bool positional)
     {
-        w.WriteLine(provider.Kind == ProviderKind.Auto
-            ? $"using global::System.Data.Common.DbCommand __command = CreateCommand({sqlField});"
-            : $"using {provider.Command} __command = CreateCommand({sqlField});");
+        // SQLite, but not a stream (whose reader outlives the call): the session's connection keeps the command and its
+        // prepared statement for the next call with this SQL, so the method does not dispose it.
+        if (provider.Kind == ProviderKind.Sqlite && spec.Shape != ResultShape.Stream)
+        {
+            w.WriteLine($"{provider.Command} __command = CreateReusableCommand({sqlField});");
+        }
+        else
+        {
+            w.WriteLine(provider.Kind == ProviderKind.Auto
+                ? $"using global::System.Data.Common.DbCommand __command = CreateCommand({sqlField});"
+                : $"using {provider.Command} __command = CreateCommand({sqlField});");
+        }
+
         foreach (QueryParameterSpec parameter in spec.Parameters)
         {
             string value = parameter.Value.EnumUnderlying is { } underlying

@@ -35,6 +35,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     private int _disposed;
     private readonly Action<NpgsqlDataSourceBuilder>? _configureNpgsql;
     private readonly Action<SqliteConnection>? _onSqliteOpened;
+    private readonly SqliteConnectionCache? _sqliteCache;
+    private readonly SqliteConnectionCache? _sqliteReadOnlyCache;
 
     internal DatabaseEngine(DatabaseOptions options, ILoggerFactory? loggerFactory, ProviderHooks? hooks = null)
     {
@@ -86,6 +88,14 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 var readOnly = new SqliteConnectionStringBuilder(csb.ConnectionString) { Mode = SqliteOpenMode.ReadOnly };
                 ReadOnlyDataSource = SqliteFactory.Instance.CreateDataSource(readOnly.ConnectionString);
                 SqliteReadOnlyPool = true;
+
+                // Sessions hand their open connections to one another, so prepared statements survive the session
+                // (SqliteConnectionCache); Pooling=False keeps one connection per session, closed at its end.
+                if (csb.Pooling)
+                {
+                    _sqliteCache = new SqliteConnectionCache(csb.ConnectionString, options.Pool.MaxSize);
+                    _sqliteReadOnlyCache = new SqliteConnectionCache(readOnly.ConnectionString, options.Pool.MaxSize);
+                }
             }
             else
             {
@@ -177,14 +187,33 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         return builder;
     }
 
-    /// <summary>Runs <see cref="ProviderHooks.OnSqliteConnectionOpened"/> on a connection a session just opened.</summary>
+    /// <summary>
+    /// Runs <see cref="ProviderHooks.OnSqliteConnectionOpened"/> on a connection a session just opened: once per connection
+    /// when it stays open between sessions (<see cref="SqliteConnectionCache"/>), else on every open.
+    /// </summary>
     internal void OnSqliteOpened(DbConnection connection)
     {
         if (_onSqliteOpened is not null && connection is SqliteConnection sqlite)
         {
+            if (sqlite is ReusableSqliteConnection { HookRan: true })
+            {
+                return;
+            }
+
             _onSqliteOpened(sqlite);
+            if (sqlite is ReusableSqliteConnection reusable)
+            {
+                reusable.HookRan = true;
+            }
         }
     }
+
+    /// <summary>
+    /// Opens a session's connection without <see cref="Slots"/>: on a SQLite file an open connection another session gave
+    /// back (see <see cref="SqliteConnectionCache"/>), else one from the data source.
+    /// </summary>
+    internal DbConnection OpenConnection(bool readOnly)
+        => (readOnly ? _sqliteReadOnlyCache : _sqliteCache) is { } cache ? cache.Open() : Source(readOnly).OpenConnection();
 
     private static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder builder)
         => builder.Host is { } host && host.Contains(',', StringComparison.Ordinal);
@@ -552,6 +581,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
+        _sqliteCache?.Dispose();
+        _sqliteReadOnlyCache?.Dispose();
         if (Slots is not null)
         {
             await Slots.DisposeAsync().ConfigureAwait(false);
@@ -586,6 +617,8 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
         }
 
         Telemetry.Unregister(this);
+        _sqliteCache?.Dispose();
+        _sqliteReadOnlyCache?.Dispose();
         Slots?.Dispose();
         (_multiHost ?? DataSource).Dispose();
         if (SqliteReadOnlyPool)

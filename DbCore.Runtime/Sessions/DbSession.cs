@@ -156,16 +156,43 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <param name="sql">The command text.</param>
     public DbCommand CreateCommand(string sql)
     {
+        OpenFor(sql);
+        DbCommand command = _connection!.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    /// <summary>
+    /// Used by generated SQLite query methods: like <see cref="CreateCommand"/>, but on a SQLite file the connection keeps
+    /// the command, and its statement stays prepared for the next call with the same SQL in any session on that connection
+    /// (connections stay open between sessions). The command comes with no parameters; do not dispose it.
+    /// </summary>
+    /// <param name="sql">The command text (the generated method's constant).</param>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    protected SqliteCommand CreateReusableCommand(string sql)
+    {
+        OpenFor(sql);
+        if (_connection is ReusableSqliteConnection reusable)
+        {
+            return reusable.ReusedCommand(sql, (SqliteTransaction?)_transaction);
+        }
+
+        // Not kept between sessions (in-memory, Pooling=False): closing the connection at the session's end disposes it.
+        SqliteCommand command = ((SqliteConnection)_connection!).CreateCommand();
+        command.Transaction = (SqliteTransaction?)_transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    /// <summary>Opens the session, and begins the transaction before a statement that may write.</summary>
+    private void OpenFor(string sql)
+    {
         EnsureOpen();
         if (_transaction is null && !SqlClassifier.IsRead(sql))
         {
             BeginDeferredTransaction();
         }
-
-        DbCommand command = _connection!.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        return command;
     }
 
     private DbTransaction EnsureTransaction()
@@ -296,9 +323,16 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             else
             {
                 NpgsqlDataSource? npgsql = _engine.NpgsqlSource(IsReadOnly);
-                connection = npgsql is not null
-                    ? await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
-                    : await _engine.Source(IsReadOnly).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                if (npgsql is not null)
+                {
+                    connection = await npgsql.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // SQLite: Microsoft.Data.Sqlite's OpenAsync checks the token and runs Open.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    connection = _engine.OpenConnection(IsReadOnly);
+                }
             }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
@@ -387,7 +421,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             }
             else
             {
-                connection = _engine.Source(IsReadOnly).OpenConnection();
+                connection = _engine.OpenConnection(IsReadOnly);
             }
         }
         catch (Exception ex) when (_engine.OnAcquireFailed(ex) && ErrorTranslator.Translate(ex, ErrorPhase.Acquire, _engine) is { } translated)
@@ -611,6 +645,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReleaseConnectionAsync(DbConnection connection)
     {
+        if (connection is ReusableSqliteConnection reusable)
+        {
+            reusable.Owner.Return(reusable);
+            return;
+        }
+
         bool broken = BrokeBeyondTheGuard(connection), returned = false;
         try
         {
@@ -626,6 +666,13 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <inheritdoc cref="ReleaseConnectionAsync"/>
     private void ReleaseConnection(DbConnection connection)
     {
+        if (connection is ReusableSqliteConnection reusable)
+        {
+            // Kept open for the next session when clean, closed otherwise (SqliteConnectionCache); SQLite has no slots.
+            reusable.Owner.Return(reusable);
+            return;
+        }
+
         bool broken = BrokeBeyondTheGuard(connection), returned = false;
         try
         {

@@ -13,7 +13,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@priority", (object?)(int)priority ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -97,7 +97,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -154,7 +154,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 return __command.ExecuteNonQuery();
@@ -183,7 +183,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -229,7 +229,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -327,7 +327,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -424,7 +424,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@done", (object?)done ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
@@ -522,7 +522,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
                 {
@@ -616,7 +616,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@done", (object?)done ?? global::System.DBNull.Value);
                 cancellationToken.ThrowIfCancellationRequested();
                 using (global::Microsoft.Data.Sqlite.SqliteDataReader __reader = __command.ExecuteReader())
@@ -715,7 +715,7 @@ namespace App
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
             try
             {
-                using global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateCommand(__sql);
+                global::Microsoft.Data.Sqlite.SqliteCommand __command = CreateReusableCommand(__sql);
                 __command.Parameters.AddWithValue("@title", (object?)title ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@due_at", (object?)dueAt ?? global::System.DBNull.Value);
                 __command.Parameters.AddWithValue("@id", (object?)id ?? global::System.DBNull.Value);

@@ -38,8 +38,13 @@ public sealed class SessionLifetimeTests : IDisposable
         }));
 
         Assert.Equal("business rule", ex.Message); // the work's exception, not the dispose's
-        Assert.Equal(System.Data.ConnectionState.Closed, connection!.State);
         Assert.Equal(0, db.GetPoolStatistics().InUse);
+
+        // Returned: the connection (in autocommit again) waits open for the next session, which gets it and works.
+        Assert.Equal(System.Data.ConnectionState.Open, connection!.State);
+        Assert.Same(connection, await db.ExecuteAsync((session, ct) => Task.FromResult(session.Connection)));
+        await db.DisposeAsync();
+        Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
     }
 
     [Fact]

@@ -1,0 +1,248 @@
+using System;
+using System.Collections.Generic;
+using System.Data;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace DbCore.Infrastructure;
+
+/// <summary>
+/// The open SQLite connections of a file database that sessions hand to one another, and the prepared commands of typed
+/// query methods on them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why: Microsoft.Data.Sqlite pools its native handles, but every <c>new SqliteConnection</c> + <c>Open</c> + <c>Close</c> is
+/// a new connection object, and <c>Close</c> disposes every command created on it, so nothing stays prepared: each
+/// statement is parsed and planned again (<c>sqlite3_prepare_v2</c>) in every session. Keeping the connection object
+/// open keeps its prepared statements, which is what makes a typed query cheaper than the same hand-written ADO.NET.
+/// </para>
+/// <para>
+/// A connection comes back only when it is clean: open and in autocommit mode (no transaction left open, whoever began
+/// it); the commands the session created on it are disposed as <c>Close</c> would (with any reader nobody disposed), and
+/// a connection that is not clean is closed, as before. After
+/// <see cref="MaxUses"/> sessions it is closed and opened anew, which bounds what undisposed commands leave in it.
+/// At most <see cref="PoolOptions.MaxSize"/> connections wait here per data source; the rest close into
+/// Microsoft.Data.Sqlite's own pool.
+/// </para>
+/// </remarks>
+internal sealed class SqliteConnectionCache : IDisposable
+{
+    /// <summary>Sessions a connection serves before it is closed and replaced.</summary>
+    internal const int MaxUses = 4096;
+
+    private readonly string _connectionString;
+    private readonly ReusableSqliteConnection?[] _idle;
+    private volatile bool _disposed;
+
+    internal SqliteConnectionCache(string connectionString, int capacity)
+    {
+        _connectionString = connectionString;
+        _idle = new ReusableSqliteConnection?[Math.Max(1, capacity)];
+    }
+
+    /// <summary>An idle open connection, or a new one opened now.</summary>
+    internal ReusableSqliteConnection Open()
+    {
+        ReusableSqliteConnection?[] idle = _idle;
+        for (int i = 0; i < idle.Length; i++)
+        {
+            ReusableSqliteConnection? connection = idle[i];
+            if (connection is not null && ReferenceEquals(Interlocked.CompareExchange(ref idle[i], null, connection), connection))
+            {
+                return connection;
+            }
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var opened = new ReusableSqliteConnection(_connectionString, this);
+        try
+        {
+            opened.Open();
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
+        }
+
+        return opened;
+    }
+
+    /// <summary>Takes a session's connection back: kept when clean, closed otherwise.</summary>
+    internal void Return(ReusableSqliteConnection connection)
+    {
+        if (_disposed || ++connection.Uses >= MaxUses || !connection.TryReset())
+        {
+            connection.Dispose();
+            return;
+        }
+
+        ReusableSqliteConnection?[] idle = _idle;
+        for (int i = 0; i < idle.Length; i++)
+        {
+            if (idle[i] is null && Interlocked.CompareExchange(ref idle[i], connection, null) is null)
+            {
+                // Dispose may have emptied the slots just before this one was filled.
+                if (_disposed && ReferenceEquals(Interlocked.CompareExchange(ref idle[i], null, connection), connection))
+                {
+                    connection.Dispose();
+                }
+
+                return;
+            }
+        }
+
+        connection.Dispose();
+    }
+
+    /// <summary>Closes every idle connection; connections still in sessions close when those end.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        ReusableSqliteConnection?[] idle = _idle;
+        for (int i = 0; i < idle.Length; i++)
+        {
+            Interlocked.Exchange(ref idle[i], null)?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A SQLite connection that stays open between sessions (see <see cref="SqliteConnectionCache"/>), with the prepared
+/// commands of the typed query methods run on it.
+/// </summary>
+internal sealed class ReusableSqliteConnection : SqliteConnection
+{
+    /// <summary>Commands kept prepared per connection; the oldest is disposed when a new SQL text needs a place.</summary>
+    private const int CommandCapacity = 32;
+
+    /// <summary>False once Microsoft.Data.Sqlite turned out not to have the command list this class cleans up.</summary>
+    private static volatile bool s_canReset = true;
+
+    private readonly int _defaultTimeout;
+    private ReusedCommand?[]? _commands;
+    private int _nextReplaced;
+
+    internal ReusableSqliteConnection(string connectionString, SqliteConnectionCache owner)
+        : base(connectionString)
+    {
+        Owner = owner;
+        _defaultTimeout = DefaultTimeout;
+    }
+
+    internal SqliteConnectionCache Owner { get; }
+
+    /// <summary>Sessions served so far.</summary>
+    internal int Uses { get; set; }
+
+    /// <summary>How many typed-query commands this connection keeps prepared.</summary>
+    internal int ReusedCommandCount => _commands is null ? 0 : Array.IndexOf(_commands, null) is var free and >= 0 ? free : _commands.Length;
+
+    /// <summary>Whether <see cref="ProviderHooks.OnSqliteConnectionOpened"/> ran on this connection.</summary>
+    internal bool HookRan { get; set; }
+
+    /// <summary>
+    /// The command for <paramref name="sql"/> on this connection, created once and kept prepared (its parameters cleared,
+    /// its transaction set): the caller must not dispose it.
+    /// </summary>
+    internal SqliteCommand ReusedCommand(string sql, SqliteTransaction? transaction)
+    {
+        ReusedCommand?[] commands = _commands ??= new ReusedCommand?[CommandCapacity];
+        int free = -1;
+        for (int i = 0; i < commands.Length; i++)
+        {
+            ReusedCommand? command = commands[i];
+            if (command is null)
+            {
+                free = i;
+                break;
+            }
+
+            // Generated code passes its SQL constant, so the reference almost always matches.
+            if (ReferenceEquals(command.CommandText, sql) || string.Equals(command.CommandText, sql, StringComparison.Ordinal))
+            {
+                command.Parameters.Clear();
+                command.Transaction = transaction;
+                return command;
+            }
+        }
+
+        if (free < 0)
+        {
+            free = _nextReplaced;
+            _nextReplaced = (_nextReplaced + 1) % commands.Length;
+            commands[free]!.Dispose();
+        }
+
+        var created = new ReusedCommand(sql, this, transaction) { CommandTimeout = DefaultTimeout };
+        commands[free] = created;
+        return created;
+    }
+
+    /// <summary>
+    /// Makes the connection ready for the next session, as <see cref="SqliteConnection.Close"/> would but keeping it open:
+    /// disposes the commands the session created (their statements and any reader left open) except DbCore's own. False
+    /// when it cannot be handed on: closed, or a transaction still open (begun by SQL, or by someone else's
+    /// <c>BeginTransaction</c>).
+    /// </summary>
+    internal bool TryReset()
+    {
+        if (!s_canReset || State != ConnectionState.Open || Handle is not { } handle || Transaction is not null)
+        {
+            return false;
+        }
+
+        List<WeakReference<SqliteCommand>> commands;
+        try
+        {
+            commands = CommandsOf(this);
+        }
+        catch (MissingFieldException)
+        {
+            s_canReset = false;
+            return false;
+        }
+
+        for (int i = commands.Count - 1; i >= 0; i--)
+        {
+            if (!commands[i].TryGetTarget(out SqliteCommand? command))
+            {
+                commands.RemoveAt(i);
+            }
+            else if (command is ReusedCommand reused)
+            {
+                if (reused.HasOpenReader)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                // Removes itself from the list, as in Close.
+                command.Dispose();
+            }
+        }
+
+        DefaultTimeout = _defaultTimeout;
+        return raw.sqlite3_get_autocommit(handle) != 0;
+    }
+
+    /// <summary>The connection's list of the commands created on it, which <see cref="SqliteConnection.Close"/> disposes.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_commands")]
+    private static extern ref List<WeakReference<SqliteCommand>> CommandsOf(SqliteConnection connection);
+}
+
+/// <summary>A command DbCore keeps on a <see cref="ReusableSqliteConnection"/>: its statement stays prepared.</summary>
+internal sealed class ReusedCommand : SqliteCommand
+{
+    internal ReusedCommand(string sql, SqliteConnection connection, SqliteTransaction? transaction)
+        : base(sql, connection, transaction)
+    {
+    }
+
+    /// <summary>Whether a reader of this command is still open (generated methods always dispose theirs).</summary>
+    internal bool HasOpenReader => DataReader is not null;
+}

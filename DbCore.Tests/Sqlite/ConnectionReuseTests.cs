@@ -1,0 +1,133 @@
+using DbCore.Infrastructure;
+using DbCore.Tests.Queries;
+using DbCore.Tests.TestSettings;
+using Microsoft.Data.Sqlite;
+
+namespace DbCore.Tests.Sqlite;
+
+/// <summary>
+/// A SQLite file's connections stay open between sessions (SqliteConnectionCache), so typed queries keep their statements
+/// prepared; each connection is handed on only as clean as Microsoft.Data.Sqlite's Close would leave it.
+/// </summary>
+public sealed class ConnectionReuseTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-reuse-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string File(string name) => Path.Combine(_directory, name + ".db");
+
+    private Local CreateLocal(string name, string extra = "")
+        => new(new LocalSettings { ConnectionString = $"Data Source={File(name)}{extra}" }, "Production");
+
+    private static Task ExecAsync(Local db, string sql)
+        => db.ExecuteAsync(async (session, ct) =>
+        {
+            await using SqliteCommand command = session.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync(ct);
+        });
+
+    [Fact]
+    public async Task Sessions_one_after_another_share_one_open_connection_until_the_accessor_is_disposed()
+    {
+        Local db = CreateLocal("share");
+        SqliteConnection first = await db.ExecuteAsync((s, ct) => Task.FromResult((SqliteConnection)s.Connection));
+        SqliteConnection second = await db.ExecuteAsync((s, ct) => Task.FromResult((SqliteConnection)s.Connection));
+        Assert.Same(first, second);
+        Assert.Equal(System.Data.ConnectionState.Open, first.State);
+
+        await db.DisposeAsync();
+        Assert.Equal(System.Data.ConnectionState.Closed, first.State);
+    }
+
+    [Fact]
+    public async Task With_pooling_off_every_session_has_its_own_connection_closed_at_its_end()
+    {
+        await using Local db = CreateLocal("nopool", ";Pooling=False");
+        SqliteConnection first = await db.ExecuteAsync((s, ct) => Task.FromResult((SqliteConnection)s.Connection));
+        SqliteConnection second = await db.ExecuteAsync((s, ct) => Task.FromResult((SqliteConnection)s.Connection));
+        Assert.NotSame(first, second);
+        Assert.Equal(System.Data.ConnectionState.Closed, first.State);
+    }
+
+    [Fact]
+    public async Task A_reader_left_open_is_closed_before_the_connection_serves_the_next_session()
+    {
+        // A reader nobody disposed keeps its statement running, and with it a read snapshot of the WAL file. Handed on like
+        // that, the next session would read the database as it was before later commits. Close disposes every command of
+        // the connection; the connection handed on gets the same clean-up.
+        await using Local db = CreateLocal("reader");
+        await ExecAsync(db, "CREATE TABLE n (v INTEGER NOT NULL); INSERT INTO n VALUES (1), (2), (3)");
+
+        SqliteDataReader? leaked = null;
+        SqliteConnection used = await db.ExecuteAsync(async (session, ct) =>
+        {
+            SqliteCommand command = session.CreateCommand("SELECT v FROM n ORDER BY v");
+            leaked = await command.ExecuteReaderAsync(ct);
+            Assert.True(await leaked.ReadAsync(ct));
+            return (SqliteConnection)session.Connection;
+        });
+
+        // Another connection commits a row; the next session on the reused connection sees it.
+        await using (var other = new SqliteConnection($"Data Source={File("reader")}"))
+        {
+            other.Open();
+            using SqliteCommand insert = other.CreateCommand();
+            insert.CommandText = "INSERT INTO n VALUES (4)";
+            insert.ExecuteNonQuery();
+        }
+
+        (SqliteConnection connection, long count) = await db.ExecuteAsync(async (session, ct) =>
+        {
+            await using SqliteCommand command = session.CreateCommand("SELECT count(*) FROM n");
+            return ((SqliteConnection)session.Connection, (long)(await command.ExecuteScalarAsync(ct))!);
+        });
+        Assert.Same(used, connection);
+        Assert.Equal(4, count);
+        Assert.True(leaked!.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_typed_query_keeps_its_statement_prepared_across_sessions_and_follows_schema_changes()
+    {
+        string file = File("typed");
+        await using var db = new QuerySqlite(new QuerySqliteSettings { ConnectionString = $"Data Source={file}" }, "Production");
+        await TodoSchema.CreateAsync<QuerySqlite, QuerySqliteSession>(db, TodoSchema.Sqlite);
+        Todo written = await db.ExecuteAsync((s, ct) => s.InsertAsync("one", false, Priority.Low, null, ct));
+
+        ReusableSqliteConnection? seen = null;
+        for (int i = 0; i < 3; i++)
+        {
+            await using QuerySqliteSession session = await db.OpenReadOnlySessionAsync();
+            Assert.Equal(written, await session.FindAsync(written.Id));
+            var connection = Assert.IsType<ReusableSqliteConnection>(session.Connection);
+            seen ??= connection;
+            Assert.Same(seen, connection);
+            Assert.Equal(1, connection.ReusedCommandCount);
+        }
+
+        // The table is replaced behind the kept statement (another connection); SQLite prepares it again by itself.
+        await using (var other = new SqliteConnection($"Data Source={file}"))
+        {
+            other.Open();
+            using SqliteCommand replace = other.CreateCommand();
+            replace.CommandText = "DROP TABLE todos; " + TodoSchema.Sqlite + "; INSERT INTO todos (id, title, done) VALUES (" + written.Id + ", 'replaced', 1)";
+            replace.ExecuteNonQuery();
+        }
+
+        await using (QuerySqliteSession session = await db.OpenReadOnlySessionAsync())
+        {
+            Assert.Equal(new Todo(written.Id, "replaced", true), await session.FindAsync(written.Id));
+            Assert.Same(seen, session.Connection);
+        }
+
+        // A failed statement leaves the kept command usable.
+        await Assert.ThrowsAsync<UniqueViolationException>(() => db.ExecuteAsync((s, ct) => s.InsertAsync("replaced", false, Priority.Low, null, ct)));
+        Todo again = await db.ExecuteAsync((s, ct) => s.InsertAsync("two", false, Priority.Low, null, ct));
+        Assert.Equal("two", again.Title);
+    }
+}
