@@ -41,7 +41,17 @@ internal sealed class SqliteConnectionCache : IDisposable
     {
         _connectionString = connectionString;
         _idle = new ReusableSqliteConnection?[Math.Max(1, capacity)];
+
+        // Microsoft.Data.Sqlite runs these on every Open; a connection kept open gets them again before each next session,
+        // so a session that turned foreign keys off does not leave them off for the next one.
+        var options = new SqliteConnectionStringBuilder(connectionString);
+        string pragmas = (options.ForeignKeys is { } foreignKeys ? $"PRAGMA foreign_keys = {(foreignKeys ? 1 : 0)}; " : string.Empty)
+            + (options.RecursiveTriggers ? "PRAGMA recursive_triggers = 1;" : string.Empty);
+        ResetPragmas = pragmas.Length == 0 ? null : pragmas.TrimEnd();
     }
+
+    /// <summary>The connection string's PRAGMAs, run again when a connection is handed on; null when it sets none.</summary>
+    internal string? ResetPragmas { get; }
 
     /// <summary>An idle open connection, or a new one opened now.</summary>
     internal ReusableSqliteConnection Open()
@@ -74,7 +84,7 @@ internal sealed class SqliteConnectionCache : IDisposable
     /// <summary>Takes a session's connection back: kept when clean, closed otherwise.</summary>
     internal void Return(ReusableSqliteConnection connection)
     {
-        if (_disposed || ++connection.Uses >= MaxUses || !connection.TryReset())
+        if (_disposed || ++connection.Uses >= MaxUses || !TryReset(connection))
         {
             connection.Dispose();
             return;
@@ -96,6 +106,19 @@ internal sealed class SqliteConnectionCache : IDisposable
         }
 
         connection.Dispose();
+    }
+
+    /// <summary>A connection whose clean-up failed is closed instead, as it would have been without this cache.</summary>
+    private static bool TryReset(ReusableSqliteConnection connection)
+    {
+        try
+        {
+            return connection.TryReset();
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Closes every idle connection; connections still in sessions close when those end.</summary>
@@ -227,7 +250,17 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
         }
 
         DefaultTimeout = _defaultTimeout;
-        return raw.sqlite3_get_autocommit(handle) != 0;
+        if (raw.sqlite3_get_autocommit(handle) == 0)
+        {
+            return false;
+        }
+
+        if (Owner.ResetPragmas is { } pragmas)
+        {
+            ReusedCommand(pragmas, null).ExecuteNonQuery();
+        }
+
+        return true;
     }
 
     /// <summary>The connection's list of the commands created on it, which <see cref="SqliteConnection.Close"/> disposes.</summary>

@@ -55,6 +55,29 @@ public sealed class ConnectionReuseTests : IDisposable
     }
 
     [Fact]
+    public async Task The_connection_strings_pragmas_hold_again_in_the_next_session()
+    {
+        // Microsoft.Data.Sqlite runs the PRAGMAs of Foreign Keys and Recursive Triggers on every Open; a kept connection runs
+        // them before each next session, so a session that turned one off does not leave it off. (foreign_keys cannot change
+        // inside a transaction, which every DbCore session statement but a plain read runs in; recursive_triggers can.)
+        await using Local db = CreateLocal("pragmas", ";Foreign Keys=True;Recursive Triggers=True");
+        async Task<long> RecursiveTriggersAsync(bool turnOff) => await db.ExecuteAsync(async (session, ct) =>
+        {
+            if (turnOff)
+            {
+                await using SqliteCommand off = session.CreateCommand("PRAGMA recursive_triggers = 0");
+                await off.ExecuteNonQueryAsync(ct);
+            }
+
+            await using SqliteCommand read = session.CreateCommand("PRAGMA recursive_triggers");
+            return (long)(await read.ExecuteScalarAsync(ct))!;
+        });
+
+        Assert.Equal(0, await RecursiveTriggersAsync(turnOff: true));
+        Assert.Equal(1, await RecursiveTriggersAsync(turnOff: false));
+    }
+
+    [Fact]
     public async Task A_reader_left_open_is_closed_before_the_connection_serves_the_next_session()
     {
         // A reader nobody disposed keeps its statement running, and with it a read snapshot of the WAL file. Handed on like
