@@ -7,7 +7,7 @@ namespace DbCore;
 /// <summary>
 /// Code that configures the provider underneath an accessor: the <see cref="NpgsqlDataSourceBuilder"/> of every PostgreSQL
 /// data source it builds (type and enum mapping, JSON, plugins, a periodic password provider, certificate callbacks), and
-/// every SQLite connection a session opens (functions, collations, PRAGMAs, extensions). Pass it to the accessor's constructor, or
+/// every new SQLite connection (functions, collations, PRAGMAs, extensions). Pass it to the accessor's constructor, or
 /// register it with <see cref="ProviderHooksServiceCollectionExtensions.ConfigureDatabaseProvider{TAccessor}"/> to use the
 /// <see cref="IServiceProvider"/>. See docs/integrations.md.
 /// </summary>
@@ -21,10 +21,11 @@ public sealed class ProviderHooks
     public Action<NpgsqlDataSourceBuilder>? ConfigureNpgsql { get; set; }
 
     /// <summary>
-    /// Runs every time a session opens a SQLite connection, before its transaction begins: register functions and
-    /// collations, run PRAGMAs, load extensions. Every open, not once per pooled connection: Microsoft.Data.Sqlite removes
-    /// the functions and collations a connection registered when it is closed (returned to the pool), so they must be
-    /// registered again; keep the hook cheap (a PRAGMA here is one statement per session). An exception fails the open.
+    /// Runs on each new SQLite connection, before the transaction of its first session begins: register functions and
+    /// collations, run PRAGMAs, load extensions. A SQLite file's connections stay open between sessions, so it runs once
+    /// per connection there; where they do not (<c>Pooling=False</c>, an in-memory database) it runs on every open, since
+    /// Microsoft.Data.Sqlite removes the functions and collations of a connection it closes. Keep it cheap. An exception
+    /// fails the open.
     /// </summary>
     public Action<SqliteConnection>? OnSqliteConnectionOpened { get; set; }
 
