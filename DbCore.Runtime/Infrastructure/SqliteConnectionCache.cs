@@ -115,7 +115,7 @@ internal sealed class SqliteConnectionCache : IDisposable
         {
             return connection.TryReset();
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
         {
             return false;
         }
