@@ -26,7 +26,7 @@ public abstract partial class DatabaseAccessor<TSession>
     public Task<T> ExecuteReadOnlyAsync<T>(Func<TSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ExecuteCoreAsync(work, null, verifyCommit: false, readOnly: true, cancellationToken).AsTask();
+        return ToResultTask(work, verifyCommit: false, readOnly: true, cancellationToken);
     }
 
     /// <summary>

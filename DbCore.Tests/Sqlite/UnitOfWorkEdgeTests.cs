@@ -127,4 +127,66 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
         Assert.Equal(0, await CountAsync(db));
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
+
+    [Fact]
+    public async Task A_unit_that_ran_synchronously_returns_its_works_own_task()
+    {
+        // A SQLite unit completes synchronously; its result is already in the task the work's async method returned, so
+        // ExecuteAsync<T> hands that task back instead of allocating a second one for the same result.
+        await using Database db = await CreateAsync();
+        await db.ExecuteAsync(InsertParentAsync);
+        Task<string>? work = null;
+        Task<string> unit = db.ExecuteAsync((session, ct) => work = DescribeAsync(session, ct));
+        Assert.True(unit.IsCompletedSuccessfully);
+        Assert.Same(work, unit);
+        Assert.Equal("1 parents", await unit);
+
+        Task<string>? readWork = null;
+        Task<string> read = db.ExecuteReadOnlyAsync((session, ct) => readWork = DescribeAsync(session, ct));
+        Assert.Same(readWork, read);
+
+        Task<string>? verifiedWork = null;
+        Task<string> verified = db.ExecuteVerifiedAsync((session, ct) => verifiedWork = DescribeAsync(session, ct));
+        Assert.Same(verifiedWork, verified);
+
+        static async Task<string> DescribeAsync(DbSession session, CancellationToken ct) => $"{await CountAsync(session, ct)} parents";
+    }
+
+    [Fact]
+    public async Task Nested_and_asynchronous_units_return_their_own_results()
+    {
+        await using Database db = await CreateAsync();
+        Task<string>? inner = null;
+        Task<long>? outerWork = null;
+        Task<long> outer = db.ExecuteAsync((session, ct) => outerWork = OuterAsync(session, ct));
+        Assert.Same(outerWork, outer);
+        Assert.Equal(1, await outer); // its own result, not the nested unit's
+        Assert.Equal("nested", await inner!);
+
+        // Work that really awaits: the unit completes later and returns the same result through its own task.
+        Task<long>? yielding = null;
+        Task<long> later = db.ExecuteAsync((session, ct) => yielding = YieldingCountAsync(session, ct));
+        Assert.Equal(1, await later);
+        Assert.Equal(1, await yielding!);
+
+        async Task<long> OuterAsync(DbSession session, CancellationToken ct)
+        {
+            inner = db.ExecuteReadOnlyAsync(static async (_, _) => { await Task.CompletedTask; return "nested"; });
+            Assert.True(inner.IsCompletedSuccessfully);
+            await InsertParentAsync(session, ct);
+            return await CountAsync(session, ct);
+        }
+
+        static async Task<long> YieldingCountAsync(DbSession session, CancellationToken ct)
+        {
+            await Task.Yield();
+            return await CountAsync(session, ct);
+        }
+    }
+
+    private static async Task<long> CountAsync(DbSession session, CancellationToken ct)
+    {
+        await using var count = session.CreateCommand("SELECT COUNT(*) FROM parents");
+        return (long)(await count.ExecuteScalarAsync(ct))!;
+    }
 }

@@ -158,9 +158,9 @@ internal static class Program
                 int units = options.Quick ? 20_000 : 100_000;
                 foreach (int concurrency in options.Concurrency)
                 {
-                    // The Task<T> form of ExecuteAsync too: it costs the Task<T> the caller asked for.
-                    UnitOfWork[] contenders = [.. (environment.HasPostgres && options.RunsProvider("postgresql") ? [.. environment.PostgresUnits, new DbCoreExecuteResultUnit(environment.PgDatabase)] : Array.Empty<UnitOfWork>()),
-                        .. (options.RunsProvider("sqlite") ? [.. environment.SqliteUnits, new DbCoreSqliteExecuteResultUnit(environment.SqliteDatabase)] : Array.Empty<UnitOfWork>())];
+                    // The Task<T> form of ExecuteAsync too, beside raw code returning the same result from its own async method.
+                    UnitOfWork[] contenders = [.. (environment.HasPostgres && options.RunsProvider("postgresql") ? [.. environment.PostgresUnits, new RawNpgsqlResultUnit(environment.RawDataSource), new DbCoreExecuteResultUnit(environment.PgDatabase)] : Array.Empty<UnitOfWork>()),
+                        .. (options.RunsProvider("sqlite") ? [.. environment.SqliteUnits, new RawSqliteResultUnit(environment.SqliteConnectionString), new DbCoreSqliteExecuteResultUnit(environment.SqliteDatabase)] : Array.Empty<UnitOfWork>())];
                     foreach (UnitOfWork contender in contenders.Where(u => !u.Name.StartsWith("efcore", StringComparison.Ordinal)))
                     {
                         report.AppendLine(await Allocations.ProfileAsync(contender, concurrency, units, log).ConfigureAwait(false));

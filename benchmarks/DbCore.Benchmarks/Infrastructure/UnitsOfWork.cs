@@ -79,6 +79,29 @@ internal sealed class DbCoreExecuteResultUnit(PgBench database) : UnitOfWork("db
     }
 }
 
+/// <summary>
+/// Raw's counterpart of <see cref="DbCoreExecuteResultUnit"/> (profiled in <c>--only allocations</c>): the same raw unit in
+/// an async method that returns the affected rows, as raw code that gives its caller a result is written.
+/// </summary>
+internal sealed class RawNpgsqlResultUnit(NpgsqlDataSource dataSource) : UnitOfWork("raw-npgsql-result", "postgresql")
+{
+    public override Task RunAsync(CancellationToken cancellationToken) => UpdateAsync(cancellationToken);
+
+    private async Task<int> UpdateAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int rows;
+        await using (var command = new NpgsqlCommand(BenchSql.NextUpdate(), connection, transaction))
+        {
+            rows = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+}
+
 /// <summary>DbCore's <c>OpenSessionAsync</c>: the caller drives the session as it would with raw Npgsql.</summary>
 internal sealed class DbCoreSessionUnit(PgBench database) : UnitOfWork("dbcore-session", "postgresql")
 {
@@ -130,6 +153,32 @@ internal sealed class RawSqliteUnit(string connectionString) : UnitOfWork("raw-s
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// Raw's counterpart of <see cref="DbCoreSqliteExecuteResultUnit"/> (profiled in <c>--only allocations</c>): the same raw
+/// unit in an async method that returns the scalar, as raw code that gives its caller a result is written.
+/// </summary>
+internal sealed class RawSqliteResultUnit(string connectionString) : UnitOfWork("raw-sqlite-result", "sqlite")
+{
+    public override Task RunAsync(CancellationToken cancellationToken) => ReadAsync(cancellationToken);
+
+    private async Task<object?> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteTransaction transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        object? value;
+        await using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = BenchSql.Read;
+            value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return value;
     }
 }
 
