@@ -102,7 +102,7 @@ public sealed class LastWriteTests(PostgresServer server)
         Assert.Equal(1, statements["COMMIT"]);
         Assert.Equal(1, statements[Insert]);
         Assert.DoesNotContain("SELECT $1", statements.Keys); // no guard (pg_stat_statements shows SELECT 1 so)
-        Assert.DoesNotContain("SAVEPOINT dbcore_commit_guard", statements.Keys); // nor CommitAsync's
+        Assert.DoesNotContain("SAVEPOINT " + GuardedCommit.Savepoint, statements.Keys); // nor CommitAsync's
     }
 
     [PostgresFact]

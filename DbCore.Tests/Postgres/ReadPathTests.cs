@@ -132,7 +132,7 @@ public sealed class ReadPathTests(PostgresServer server)
 
         // BEGIN goes out with the UPDATE (the first write), the guard SAVEPOINT with the COMMIT: two round trips after the read.
         Assert.Equal(
-            ["BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED", "COMMIT", "SAVEPOINT dbcore_commit_guard", "SELECT n FROM world WHERE id = $1", "UPDATE world SET n = n + $1 WHERE id = $2"],
+            ["BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED", "COMMIT", "SAVEPOINT dbcore", "SELECT n FROM world WHERE id = $1", "UPDATE world SET n = n + $1 WHERE id = $2"],
             statements.Keys.Where(q => !q.StartsWith("--", StringComparison.Ordinal) && q != "DISCARD ALL").Order(StringComparer.Ordinal));
     }
 

@@ -7,7 +7,7 @@ using Npgsql;
 namespace DbCore.Tests.Resilience;
 
 /// <summary>
-/// The COMMIT guard (<c>GuardedCommit.Savepoint</c>): <c>CommitAsync</c> prepends <c>SAVEPOINT dbcore_commit_guard</c> to
+/// The COMMIT guard (<c>GuardedCommit.Savepoint</c>): <c>CommitAsync</c> prepends <c>SAVEPOINT dbcore</c> to
 /// Npgsql's own COMMIT. These tests pin the Npgsql behaviour the guard relies on, and show that the connection Npgsql closes
 /// when the guard is refused costs that one connection only: it is not taken for a server going away.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class CommitGuardTests(PostgresServer server)
         await new NpgsqlCommand("INSERT INTO orders VALUES (2)", connection, transaction).ExecuteNonQueryAsync();
         await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand("INSERT INTO orders VALUES (1)", connection, transaction).ExecuteNonQueryAsync());
 
-        transaction.Save("dbcore_commit_guard");
+        transaction.Save(GuardedCommit.Savepoint);
         var ex = await Assert.ThrowsAsync<PostgresException>(() => transaction.CommitAsync());
 
         Assert.Equal(PostgresErrorCodes.InFailedSqlTransaction, ex.SqlState);
@@ -116,7 +116,7 @@ public sealed class CommitGuardTests(PostgresServer server)
 
         Assert.Equal(1, statements["COMMIT"]);
         Assert.DoesNotContain("SELECT $1", statements.Keys);
-        Assert.DoesNotContain("SAVEPOINT dbcore_commit_guard", statements.Keys);
+        Assert.DoesNotContain("SAVEPOINT " + GuardedCommit.Savepoint, statements.Keys);
         Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
     }
 }
