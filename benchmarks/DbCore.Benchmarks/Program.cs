@@ -389,6 +389,9 @@ internal static class Program
                     case "--provider":
                         options.Provider = args[++i];
                         break;
+                    case "--pg-keywords":
+                        BenchEnvironment.ExtraPostgresKeywords = args[++i];
+                        break;
                     case "--out":
                         options.OutputPath = args[++i];
                         break;
@@ -400,7 +403,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot, allocations), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot, allocations), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --pg-keywords \"Max Auto Prepare=20\", --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

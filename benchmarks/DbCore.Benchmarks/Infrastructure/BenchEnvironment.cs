@@ -48,6 +48,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
     public UnitOfWork[] SqliteUnits { get; private set; } = [];
 
+    /// <summary>Npgsql keywords appended to every PostgreSQL contender's connection string (<c>--pg-keywords</c>), or null.</summary>
+    public static string? ExtraPostgresKeywords { get; set; }
+
     public static async Task<BenchEnvironment> GetAsync()
     {
         await s_gate.WaitAsync().ConfigureAwait(false);
@@ -192,6 +195,11 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
         Server = server;
         PostgresConnectionString = await server.CreateDatabaseAsync("bench").ConfigureAwait(false);
+        if (ExtraPostgresKeywords is { Length: > 0 } extra)
+        {
+            // --pg-keywords: the same Npgsql keywords for every PostgreSQL contender (one connection string for all).
+            PostgresConnectionString += ";" + extra;
+        }
         await using (var setup = new NpgsqlConnection(PostgresConnectionString))
         {
             await setup.OpenAsync().ConfigureAwait(false);
