@@ -37,6 +37,6 @@ public abstract partial class DatabaseAccessor<TSession>
     public Task ExecuteReadOnlyAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: true, cancellationToken));
+        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: true, completedWorkToken: 0, cancellationToken));
     }
 }

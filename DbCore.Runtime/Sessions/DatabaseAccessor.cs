@@ -233,7 +233,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: false, cancellationToken));
+        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: false, readOnly: false, completedWorkToken: 0, cancellationToken));
     }
 
     /// <summary>
@@ -255,7 +255,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     public Task ExecuteVerifiedAsync(Func<TSession, CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, cancellationToken));
+        return ToUnitTask(ExecuteCoreAsync<object?>(null, work, verifyCommit: Provider == DatabaseProvider.PostgreSql, readOnly: false, completedWorkToken: 0, cancellationToken));
     }
 
     /// <summary>
@@ -280,12 +280,12 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// </summary>
     private Task<T> ToResultTask<T>(Func<TSession, CancellationToken, Task<T>> work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
     {
-        bool enclosing = CompletedWork.Begin();
+        long token = CompletedWork.Begin(out long enclosing);
         ValueTask<T> unit;
         Task<T>? own;
         try
         {
-            unit = ExecuteCoreAsync(work, null, verifyCommit, readOnly, cancellationToken);
+            unit = ExecuteCoreAsync(work, null, verifyCommit, readOnly, token, cancellationToken);
         }
         finally
         {
@@ -306,7 +306,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     // `--only allocations`). The price is on the failure path only: the wrapper takes a failed unit's exception by
     // rethrowing it once more (one more first-chance exception), and the stack trace has the wrapper's frames.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
+    private async ValueTask<T> ExecuteCoreAsync<T>(Func<TSession, CancellationToken, Task<T>>? typedWork, Func<TSession, CancellationToken, Task>? work, bool verifyCommit, bool readOnly, long completedWorkToken, CancellationToken cancellationToken)
     {
         using Activity? activity = Telemetry.ActivitySource.HasListeners() ? StartActivity() : null;
 
@@ -359,7 +359,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 }
 
                 await DisposeAfterCommitAsync(session).ConfigureAwait(false);
-                OfferCompletedWork(workTask);
+                OfferCompletedWork(completedWorkToken, workTask);
                 return result;
             }
 
@@ -368,18 +368,18 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             bool nestedCommitted = outermost is { NestedCommitted: true };
             if (await HandleFailureAsync(session, failure, attempt, nestedCommitted ? attempt : maxAttempts, nestedCommitted, ticket, activity, cancellationToken).ConfigureAwait(false))
             {
-                OfferCompletedWork(workTask);
+                OfferCompletedWork(completedWorkToken, workTask);
                 return result; // a broken COMMIT that verification proved applied
             }
         }
     }
 
     /// <summary>The last step of a unit that succeeded: see <see cref="ToResultTask{T}"/>.</summary>
-    private static void OfferCompletedWork(Task? workTask)
+    private static void OfferCompletedWork(long token, Task? workTask)
     {
         if (workTask is not null)
         {
-            CompletedWork.Offer(workTask);
+            CompletedWork.Offer(token, workTask);
         }
     }
 
