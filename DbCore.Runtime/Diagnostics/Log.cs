@@ -63,6 +63,10 @@ internal static partial class Log
         Message = "{Name}: {Decision}")]
     public static partial void PoolKeywordHonoured(ILogger logger, string name, string decision);
 
+    [LoggerMessage(EventId = 33, EventName = "SqliteConnectionReuseOff", Level = LogLevel.Warning,
+        Message = "DbCore {Name}: this Microsoft.Data.Sqlite version has no command list that DbCore can clean up, so SQLite connections are closed at the end of each session again (statements are prepared in every session); report it with the version in use")]
+    public static partial void SqliteConnectionReuseOff(ILogger logger, string name);
+
     [LoggerMessage(EventId = 31, EventName = "DisposeFailedAfterCommit", Level = LogLevel.Warning,
         Message = "DbCore {Name}: the unit of work committed, then returning its connection failed with {ExceptionType}; the unit is not run again")]
     public static partial void DisposeFailedAfterCommit(ILogger logger, string name, string exceptionType, Exception exception);

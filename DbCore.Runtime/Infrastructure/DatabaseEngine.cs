@@ -93,8 +93,9 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 // (SqliteConnectionCache); Pooling=False keeps one connection per session, closed at its end.
                 if (csb.Pooling)
                 {
-                    _sqliteCache = new SqliteConnectionCache(csb.ConnectionString, options.Pool.MaxSize);
-                    _sqliteReadOnlyCache = new SqliteConnectionCache(readOnly.ConnectionString, options.Pool.MaxSize);
+                    Action reuseOff = () => Log.SqliteConnectionReuseOff(Logger, Name);
+                    _sqliteCache = new SqliteConnectionCache(csb.ConnectionString, options.Pool.MaxSize, reuseOff);
+                    _sqliteReadOnlyCache = new SqliteConnectionCache(readOnly.ConnectionString, options.Pool.MaxSize, reuseOff);
                 }
             }
             else
@@ -200,8 +201,19 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
                 return;
             }
 
-            _onSqliteOpened(sqlite);
-            if (sqlite is ReusableSqliteConnection reusable)
+            var reusable = sqlite as ReusableSqliteConnection;
+            try
+            {
+                _onSqliteOpened(sqlite);
+            }
+            catch when (reusable is not null)
+            {
+                // Whatever the hook did before it threw stays on this connection: close it rather than hand it on.
+                reusable.DoNotKeep = true;
+                throw;
+            }
+
+            if (reusable is not null)
             {
                 reusable.HookRan = true;
             }

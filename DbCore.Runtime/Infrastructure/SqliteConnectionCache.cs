@@ -37,9 +37,10 @@ internal sealed class SqliteConnectionCache : IDisposable
     private readonly ReusableSqliteConnection?[] _idle;
     private volatile bool _disposed;
 
-    internal SqliteConnectionCache(string connectionString, int capacity)
+    internal SqliteConnectionCache(string connectionString, int capacity, Action? reuseOff = null)
     {
         _connectionString = connectionString;
+        ReuseOff = reuseOff;
         _idle = new ReusableSqliteConnection?[Math.Max(1, capacity)];
 
         // Microsoft.Data.Sqlite runs these on every Open; a connection kept open gets them again before each next session,
@@ -49,6 +50,9 @@ internal sealed class SqliteConnectionCache : IDisposable
             + (options.RecursiveTriggers ? "PRAGMA recursive_triggers = 1;" : string.Empty);
         ResetPragmas = pragmas.Length == 0 ? null : pragmas.TrimEnd();
     }
+
+    /// <summary>Logs that reuse is off for this process (the provider lacks what the clean-up needs); called once.</summary>
+    internal Action? ReuseOff { get; }
 
     /// <summary>The connection string's PRAGMAs, run again when a connection is handed on; null when it sets none.</summary>
     internal string? ResetPragmas { get; }
@@ -62,19 +66,20 @@ internal sealed class SqliteConnectionCache : IDisposable
             ReusableSqliteConnection? connection = idle[i];
             if (connection is not null && ReferenceEquals(Interlocked.CompareExchange(ref idle[i], null, connection), connection))
             {
+                connection.Leased = true;
                 return connection;
             }
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var opened = new ReusableSqliteConnection(_connectionString, this);
+        var opened = new ReusableSqliteConnection(_connectionString, this) { Leased = true };
         try
         {
             opened.Open();
         }
         catch
         {
-            opened.Dispose();
+            opened.Retire();
             throw;
         }
 
@@ -84,12 +89,14 @@ internal sealed class SqliteConnectionCache : IDisposable
     /// <summary>Takes a session's connection back: kept when clean, closed otherwise.</summary>
     internal void Return(ReusableSqliteConnection connection)
     {
-        if (_disposed || ++connection.Uses >= MaxUses || !TryReset(connection))
+        if (_disposed || connection.DoNotKeep || ++connection.Uses >= MaxUses || !TryReset(connection))
         {
-            connection.Dispose();
+            connection.Retire();
             return;
         }
 
+        // From here on a reference the ended session left behind cannot use it (see ReusableSqliteConnection.Leased).
+        connection.Leased = false;
         ReusableSqliteConnection?[] idle = _idle;
         for (int i = 0; i < idle.Length; i++)
         {
@@ -98,24 +105,27 @@ internal sealed class SqliteConnectionCache : IDisposable
                 // Dispose may have emptied the slots just before this one was filled.
                 if (_disposed && ReferenceEquals(Interlocked.CompareExchange(ref idle[i], null, connection), connection))
                 {
-                    connection.Dispose();
+                    connection.Retire();
                 }
 
                 return;
             }
         }
 
-        connection.Dispose();
+        connection.Retire();
     }
 
-    /// <summary>A connection whose clean-up failed is closed instead, as it would have been without this cache.</summary>
+    /// <summary>
+    /// A connection whose clean-up failed in any way (a provider error, a command whose own dispose throws, a list that is
+    /// not what this version expects) is closed instead, as it would have been without this cache.
+    /// </summary>
     private static bool TryReset(ReusableSqliteConnection connection)
     {
         try
         {
             return connection.TryReset();
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        catch (Exception)
         {
             return false;
         }
@@ -128,7 +138,7 @@ internal sealed class SqliteConnectionCache : IDisposable
         ReusableSqliteConnection?[] idle = _idle;
         for (int i = 0; i < idle.Length; i++)
         {
-            Interlocked.Exchange(ref idle[i], null)?.Dispose();
+            Interlocked.Exchange(ref idle[i], null)?.Retire();
         }
     }
 }
@@ -148,6 +158,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     private readonly int _defaultTimeout;
     private ReusedCommand?[]? _commands;
     private int _nextReplaced;
+    private bool _retiring;
 
     internal ReusableSqliteConnection(string connectionString, SqliteConnectionCache owner)
         : base(connectionString)
@@ -166,6 +177,64 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
 
     /// <summary>Whether <see cref="ProviderHooks.OnSqliteConnectionOpened"/> ran on this connection.</summary>
     internal bool HookRan { get; set; }
+
+    /// <summary>Set when the open hook threw on this connection: it is closed at the end of its session, not handed on.</summary>
+    internal bool DoNotKeep { get; set; }
+
+    /// <summary>
+    /// Whether a session holds the connection. While it waits for the next session, a reference the last one left behind
+    /// (<c>session.Connection</c> kept in a field, a <c>DbContext</c> over it) cannot create a command or begin a
+    /// transaction on it (<see cref="InvalidOperationException"/>, as a closed connection would), and its
+    /// <c>Close</c>/<c>Dispose</c> does nothing: the connection is about to serve another session.
+    /// </summary>
+    internal bool Leased { get; set; }
+
+    /// <summary>Closes and disposes the connection for good (the cache's own close, whoever holds it).</summary>
+    internal void Retire()
+    {
+        _retiring = true;
+        Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override SqliteCommand CreateCommand()
+    {
+        ThrowIfNotLeased();
+        return base.CreateCommand();
+    }
+
+    /// <inheritdoc/>
+    public override SqliteTransaction BeginTransaction(IsolationLevel isolationLevel, bool deferred)
+    {
+        ThrowIfNotLeased();
+        return base.BeginTransaction(isolationLevel, deferred);
+    }
+
+    /// <inheritdoc/>
+    public override void Close()
+    {
+        if (Leased || _retiring)
+        {
+            base.Close();
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (Leased || _retiring)
+        {
+            base.Dispose(disposing);
+        }
+    }
+
+    private void ThrowIfNotLeased()
+    {
+        if (!Leased && !_retiring)
+        {
+            throw new InvalidOperationException("This SQLite connection belonged to a DbCore session that has ended and now waits to serve another session. Use session.Connection (and anything built on it, such as a DbContext) only inside its session.");
+        }
+    }
 
     /// <summary>
     /// The command for <paramref name="sql"/> on this connection, created once and kept prepared (its parameters cleared,
@@ -225,7 +294,12 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
         }
         catch (MissingFieldException)
         {
-            s_canReset = false;
+            if (s_canReset)
+            {
+                s_canReset = false;
+                Owner.ReuseOff?.Invoke();
+            }
+
             return false;
         }
 

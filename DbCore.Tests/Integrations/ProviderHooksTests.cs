@@ -78,6 +78,33 @@ public sealed class SqliteProviderHooksTests : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_whose_hook_threw_is_closed_not_handed_to_the_next_session()
+    {
+        // The hook fails after a change it made (a function registered); that half-set connection must not serve the next
+        // session as if the hook had run.
+        var opened = new List<SqliteConnection>();
+        var hooks = new ProviderHooks
+        {
+            OnSqliteConnectionOpened = connection =>
+            {
+                connection.CreateFunction("dbcore_double", (long x) => x * 2);
+                opened.Add(connection);
+                if (opened.Count == 1)
+                {
+                    throw new InvalidOperationException("second step failed");
+                }
+            },
+        };
+        await using var db = new Local(Settings("half"), "Production", hooks: hooks);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.ExecuteAsync((s, ct) => DoubleAsync(s, 1, ct)));
+        Assert.Equal(4L, await db.ExecuteAsync((s, ct) => DoubleAsync(s, 2, ct)));
+
+        Assert.Equal(2, opened.Count); // the hook ran again, on a new connection
+        Assert.NotSame(opened[0], opened[1]);
+        Assert.Equal(System.Data.ConnectionState.Closed, opened[0].State);
+    }
+
+    [Fact]
     public async Task Hooks_registered_in_the_container_see_the_service_provider_and_apply_in_order()
     {
         var services = new ServiceCollection();

@@ -45,6 +45,45 @@ public sealed class ConnectionReuseTests : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_kept_past_its_session_cannot_be_used_or_closed_while_it_waits_for_the_next()
+    {
+        // Before the cache (and on PostgreSQL) a connection kept past its session was closed; kept open for the next
+        // session, a stale reference must not run statements on it, nor close it under the next session.
+        await using Local db = CreateLocal("stale");
+        await ExecAsync(db, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+        SqliteConnection stale = await db.ExecuteAsync((s, ct) => Task.FromResult((SqliteConnection)s.Connection));
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => stale.CreateCommand());
+        Assert.Contains("session that has ended", error.Message);
+        Assert.Throws<InvalidOperationException>(() => ((System.Data.Common.DbConnection)stale).CreateCommand());
+        Assert.Throws<InvalidOperationException>(() => stale.BeginTransaction());
+        Assert.Throws<InvalidOperationException>(() => stale.BeginTransaction(deferred: true));
+        stale.Close();
+        stale.Dispose();
+        Assert.Equal(System.Data.ConnectionState.Open, stale.State);
+
+        // The next session gets that same connection, usable and open.
+        await ExecAsync(db, "INSERT INTO t DEFAULT VALUES");
+        SqliteConnection next = await db.ExecuteAsync(async (s, ct) =>
+        {
+            await using SqliteCommand count = s.CreateCommand("SELECT COUNT(*) FROM t");
+            Assert.Equal(1L, await count.ExecuteScalarAsync(ct));
+            return (SqliteConnection)s.Connection;
+        });
+        Assert.Same(stale, next);
+    }
+
+    [Fact]
+    public void The_keywords_Open_turns_into_PRAGMAs_are_the_ones_a_kept_connection_runs_again()
+    {
+        // A kept connection replays what Microsoft.Data.Sqlite's Open runs for the connection string (Foreign Keys,
+        // Recursive Triggers; Password is applied once per native handle). A provider upgrade that adds a keyword (its main
+        // branch has one for PRAGMA synchronous) fails here, so SqliteConnectionCache.ResetPragmas is reviewed with it.
+        string[] known = ["Cache", "Data Source", "Default Timeout", "Foreign Keys", "Mode", "Password", "Pooling", "Recursive Triggers", "Vfs"];
+        Assert.Equal(known, new SqliteConnectionStringBuilder().Keys.Cast<string>().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task With_pooling_off_every_session_has_its_own_connection_closed_at_its_end()
     {
         await using Local db = CreateLocal("nopool", ";Pooling=False");
