@@ -122,6 +122,12 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>
+    /// Whether COMMIT's guard reads the transaction status Npgsql keeps (<see cref="ServerTransactionStatus"/>) instead of
+    /// sending its SAVEPOINT; false only in tests of the fallback.
+    /// </summary>
+    internal bool ReadsTransactionStatus { get; set; } = true;
+
     internal DbDataSource DataSource { get; }
 
     /// <summary>Where read-only sessions connect: a standby-preferring view of a multi-host source, else <see cref="DataSource"/>.</summary>

@@ -17,7 +17,7 @@ internal static class ThrowHelper
         => throw new ObjectDisposedException("DbSession", "The session was disposed. Open a new session for more work.");
 
     /// <summary>The exception for a COMMIT that PostgreSQL would have turned into a ROLLBACK.</summary>
-    public static TransactionAbortedException TransactionAborted(string name, string? firstError, Exception guard)
+    public static TransactionAbortedException TransactionAborted(string name, string? firstError, Exception? guard)
         => new(
             $"{name}: the transaction was aborted by an earlier statement that failed ({(firstError is null ? "its error was caught and not rethrown" : $"SQLSTATE {firstError}, caught and not rethrown")}), so PostgreSQL rolled it back and nothing was committed. Let the error propagate out of the unit of work, or recover from it with SAVEPOINT / ROLLBACK TO SAVEPOINT before going on.",
             guard,

@@ -45,6 +45,13 @@ public abstract class DatabaseAccessor : IAsyncDisposable, IDisposable
 
     private protected DatabaseEngine Engine { get; }
 
+    /// <summary>Tests of the COMMIT guard's SAVEPOINT fallback turn this off (see <see cref="DatabaseEngine.ReadsTransactionStatus"/>).</summary>
+    internal bool ReadsTransactionStatus
+    {
+        get => Engine.ReadsTransactionStatus;
+        set => Engine.ReadsTransactionStatus = value;
+    }
+
     /// <summary>Whether sessions share physical connections (Npgsql multiplexing); see <see cref="DatabaseEngine.IsMultiplexing"/>.</summary>
     internal bool IsMultiplexing => Engine.IsMultiplexing;
 

@@ -206,6 +206,7 @@ public abstract partial class DbSession
     {
         int affected = 0;
         bool guardSent = false;
+        bool commitSending = false;
         try
         {
             if (_connection is not NpgsqlConnection npgsql)
@@ -218,12 +219,25 @@ public abstract partial class DbSession
             }
             else if (!ProviderTransactionCompleted())
             {
-                // The guard travels in front of Npgsql's own COMMIT: SAVEPOINT is prepended (no round trip of its own) and
-                // fails with 25P02 in an aborted transaction (see GuardedCommit.Savepoint). Not cancellable: once COMMIT is
-                // on the wire, cancelling would only make a known outcome unknown.
+                // The guard: the server's last ReadyForQuery says whether an error (one the work caught) aborted the
+                // transaction, in which case COMMIT would be answered with ROLLBACK (ServerTransactionStatus; no statement).
+                // Where that status cannot be read, SAVEPOINT travels in front of Npgsql's own COMMIT instead (prepended, no
+                // round trip of its own) and fails with 25P02 in an aborted transaction (GuardedCommit.Savepoint). Not
+                // cancellable: once COMMIT is on the wire, cancelling would only make a known outcome unknown.
                 var transaction = (NpgsqlTransaction)_transaction!;
-                transaction.Save(GuardedCommit.Savepoint);
-                guardSent = true;
+                bool? aborted = _engine.ReadsTransactionStatus ? ServerTransactionStatus.IsAborted(npgsql) : null;
+                if (aborted == true)
+                {
+                    throw await AbortedAsync(null).ConfigureAwait(false);
+                }
+
+                if (aborted is null)
+                {
+                    transaction.Save(GuardedCommit.Savepoint);
+                    guardSent = true;
+                }
+
+                commitSending = true;
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
@@ -258,12 +272,12 @@ public abstract partial class DbSession
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when (_connection is NpgsqlConnection { FullState: not ConnectionState.Open } && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        catch (Exception ex) when ((commitSending || _connection is NpgsqlConnection { FullState: not ConnectionState.Open }) && _connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
-            // Any other failure that broke the connection with COMMIT on the wire (e.g. a protocol error while reading the
-            // answer, which Npgsql raises as InvalidOperationException): the server may have committed. With the connection
-            // intact nothing was lost (the guard's Save or a parameter failed before sending): the exception is rethrown as
-            // it is and the session, still open, rolls back at dispose.
+            // Any other failure once COMMIT was on its way, or that broke the connection (e.g. a protocol error while reading
+            // the answer, which Npgsql raises as InvalidOperationException, breaking the connection or not): the server may
+            // have committed. Before that, with the connection intact, nothing was lost (the guard's Save or a parameter
+            // failed before sending): the exception is rethrown as it is and the session, still open, rolls back at dispose.
             _state = SessionState.RolledBack;
             throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }
@@ -282,7 +296,7 @@ public abstract partial class DbSession
     internal string EngineName => _engine.Name;
 
     /// <summary>Rolls back the transaction the server aborted and builds the exception that says so.</summary>
-    private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException guard)
+    private async ValueTask<TransactionAbortedException> AbortedAsync(PostgresException? guard)
     {
         await RollBackAbortedAsync().ConfigureAwait(false);
         return ThrowHelper.TransactionAborted(_engine.Name, _firstError, guard);

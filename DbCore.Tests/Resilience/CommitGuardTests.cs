@@ -7,9 +7,10 @@ using Npgsql;
 namespace DbCore.Tests.Resilience;
 
 /// <summary>
-/// The COMMIT guard (<c>GuardedCommit.Savepoint</c>): <c>CommitAsync</c> prepends <c>SAVEPOINT dbcore</c> to
-/// Npgsql's own COMMIT. These tests pin the Npgsql behaviour the guard relies on, and show that the connection Npgsql closes
-/// when the guard is refused costs that one connection only: it is not taken for a server going away.
+/// The COMMIT guard: <c>CommitAsync</c> reads the transaction status of the server's last ReadyForQuery, which Npgsql keeps
+/// (<c>ServerTransactionStatus</c>), and where it cannot, prepends <c>SAVEPOINT dbcore</c> (<c>GuardedCommit.Savepoint</c>)
+/// to Npgsql's own COMMIT. These tests pin the Npgsql behaviour both rely on, and show what an aborted transaction costs:
+/// no connection with the status, the one connection Npgsql closes with the SAVEPOINT (not taken for a server going away).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class CommitGuardTests(PostgresServer server)
@@ -47,12 +48,23 @@ public sealed class CommitGuardTests(PostgresServer server)
     }
 
     [PostgresFact]
-    public async Task A_refused_guard_costs_its_own_connection_only_and_no_check_or_pool_clear_elsewhere()
+    public void Npgsql_exposes_the_transaction_status_the_guard_reads()
     {
-        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "guardcost", seed: "INSERT INTO orders VALUES (1)");
+        // If an Npgsql upgrade renamed the members, the guard would fall back to its SAVEPOINT (still correct, one more
+        // statement per commit): this test says so instead of a benchmark.
+        Assert.True(ServerTransactionStatus.IsAvailable);
+    }
+
+    [PostgresTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_aborted_transaction_costs_no_connection_or_at_most_its_own_and_no_check_or_pool_clear_elsewhere(bool readsStatus)
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "guardcost" + (readsStatus ? "s" : "p"), seed: "INSERT INTO orders VALUES (1)");
         var logs = new LogCollector();
         using var metrics = new MetricCapture();
         await using Pg db = Resilient.Pg(cs, logs);
+        db.ReadsTransactionStatus = readsStatus;
 
         // Five pooled connections, warm.
         PgSession[] warm = new PgSession[5];
@@ -93,7 +105,19 @@ public sealed class CommitGuardTests(PostgresServer server)
         });
 
         string[] survivors = [.. (await BackendsAsync(cs)).Split(',').Intersect(before.Split(','))];
-        Assert.Equal(4, survivors.Length); // the refused one was replaced, the other four are the same processes
+        if (readsStatus)
+        {
+            // Known aborted before COMMIT: DbCore sent ROLLBACK instead, and the connection went back to the pool.
+            Assert.Equal(5, survivors.Length);
+            Assert.DoesNotContain("COMMIT", statements.Keys);
+            Assert.DoesNotContain("SAVEPOINT " + GuardedCommit.Savepoint, statements.Keys);
+            Assert.Equal(1, statements["ROLLBACK"]);
+        }
+        else
+        {
+            Assert.Equal(4, survivors.Length); // the refused one was replaced, the other four are the same processes
+        }
+
         Assert.DoesNotContain("SELECT $1", statements.Keys); // no suspect check
         Assert.Empty(logs.Named("PoolCleared"));
         Assert.Empty(logs.Named("RollbackFailed"));
