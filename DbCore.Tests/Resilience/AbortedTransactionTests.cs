@@ -51,6 +51,36 @@ public sealed class AbortedTransactionTests(PostgresServer server)
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
+    [PostgresTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_error_in_a_later_statement_of_a_reader_disposed_early_still_aborts_the_commit(bool readsStatus)
+    {
+        // The failing statement is the second of a two-statement command whose reader the work disposes after the first
+        // result: the error arrives while Npgsql drains the reader (thrown there, and swallowed). Both guards must see it.
+        string cs = await OrdersAsync("swallowbatch" + (readsStatus ? "s" : "p"));
+        await using Pg db = Resilient.Pg(cs);
+        db.ReadsTransactionStatus = readsStatus;
+
+        await Assert.ThrowsAsync<TransactionAbortedException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (2)", ct);
+            try
+            {
+                await using DbCommand command = session.CreateCommand("SELECT 1; INSERT INTO orders VALUES (1)");
+                await using DbDataReader reader = await command.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
+            }
+            catch (DbException)
+            {
+                // swallowed
+            }
+        }));
+
+        Assert.Equal(0, await CountAsync(cs, "id = 2"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
     [PostgresFact]
     public async Task Scoped_session_commit_after_a_swallowed_error_throws_TransactionAborted()
     {
