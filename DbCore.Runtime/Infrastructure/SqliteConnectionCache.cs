@@ -158,7 +158,6 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     private readonly int _defaultTimeout;
     private ReusedCommand?[]? _commands;
     private int _nextReplaced;
-    private bool _retiring;
 
     internal ReusableSqliteConnection(string connectionString, SqliteConnectionCache owner)
         : base(connectionString)
@@ -192,7 +191,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     /// <summary>Closes and disposes the connection for good (the cache's own close, whoever holds it).</summary>
     internal void Retire()
     {
-        _retiring = true;
+        Leased = true;
         Dispose();
     }
 
@@ -213,7 +212,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     /// <inheritdoc/>
     public override void Close()
     {
-        if (Leased || _retiring)
+        if (Leased)
         {
             base.Close();
         }
@@ -222,7 +221,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (Leased || _retiring)
+        if (Leased)
         {
             base.Dispose(disposing);
         }
@@ -230,7 +229,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
 
     private void ThrowIfNotLeased()
     {
-        if (!Leased && !_retiring)
+        if (!Leased)
         {
             throw new InvalidOperationException("This SQLite connection belonged to a DbCore session that has ended and now waits to serve another session. Use session.Connection (and anything built on it, such as a DbContext) only inside its session.");
         }

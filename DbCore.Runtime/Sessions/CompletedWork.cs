@@ -39,9 +39,9 @@ internal static class CompletedWork
     }
 
     /// <summary>The unit's successfully completed work task, offered as the unit returns its result.</summary>
-    public static void Offer(long token, Task completedWork)
+    public static void Offer(long token, Task? completedWork)
     {
-        if (token != 0 && t_token == token)
+        if (token != 0 && completedWork is not null && t_token == token)
         {
             t_task = completedWork;
         }

@@ -287,6 +287,12 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     /// </summary>
     private Task<T> ToResultTask<T>(Func<TSession, CancellationToken, Task<T>> work, bool verifyCommit, bool readOnly, CancellationToken cancellationToken)
     {
+        if (Engine.SqliteConnectionString is null)
+        {
+            // PostgreSQL: a unit waits for the server, so it never completes synchronously; no slot to open.
+            return ExecuteCoreAsync(work, null, verifyCommit, readOnly, completedWorkToken: 0, cancellationToken).AsTask();
+        }
+
         long token = CompletedWork.Begin(out long enclosing);
         ValueTask<T> unit;
         Task<T>? own;
@@ -366,7 +372,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
                 }
 
                 await DisposeAfterCommitAsync(session).ConfigureAwait(false);
-                OfferCompletedWork(completedWorkToken, workTask);
+                CompletedWork.Offer(completedWorkToken, workTask); // see ToResultTask
                 return result;
             }
 
@@ -375,18 +381,9 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             bool nestedCommitted = outermost is { NestedCommitted: true };
             if (await HandleFailureAsync(session, failure, attempt, nestedCommitted ? attempt : maxAttempts, nestedCommitted, ticket, activity, cancellationToken).ConfigureAwait(false))
             {
-                OfferCompletedWork(completedWorkToken, workTask);
+                CompletedWork.Offer(completedWorkToken, workTask);
                 return result; // a broken COMMIT that verification proved applied
             }
-        }
-    }
-
-    /// <summary>The last step of a unit that succeeded: see <see cref="ToResultTask{T}"/>.</summary>
-    private static void OfferCompletedWork(long token, Task? workTask)
-    {
-        if (workTask is not null)
-        {
-            CompletedWork.Offer(token, workTask);
         }
     }
 

@@ -272,7 +272,7 @@ public abstract partial class DbSession
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when ((commitSending || _connection is NpgsqlConnection { FullState: not ConnectionState.Open }) && _connection is NpgsqlConnection && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        catch (Exception ex) when ((commitSending || _connection is NpgsqlConnection { FullState: not ConnectionState.Open }) && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
         {
             // Any other failure once COMMIT was on its way, or that broke the connection (e.g. a protocol error while reading
             // the answer, which Npgsql raises as InvalidOperationException, breaking the connection or not): the server may

@@ -52,7 +52,7 @@ internal static class Paired
             }
 
             ratios[block] = (double)baselineTicks / contenderTicks;
-            unitMedianRatios[block] = MedianTicks(baselineUnits) / MedianTicks(contenderUnits);
+            unitMedianRatios[block] = Throughput.Median(baselineUnits.Select(t => (double)t)) / Throughput.Median(contenderUnits.Select(t => (double)t));
             contenderTotal += contenderTicks;
             baselineTotal += baselineTicks;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  paired {contender.Provider} c={concurrency} {contender.Name} vs {baseline.Name} block {block + 1}: {ratios[block]:0.000}"));
@@ -63,11 +63,6 @@ internal static class Paired
         return new Result(contender.Name, baseline.Name, ratios, unitMedianRatios, perUnit(contenderTotal), perUnit(baselineTotal));
     }
 
-    private static double MedianTicks(long[] units)
-    {
-        Array.Sort(units);
-        return units.Length % 2 == 1 ? units[units.Length / 2] : (units[(units.Length / 2) - 1] + units[units.Length / 2]) / 2.0;
-    }
 
     private static async Task<(long Contender, long Baseline)> WorkerAsync(UnitOfWork contender, UnitOfWork baseline, int pairs, bool contenderFirst, Memory<long> contenderUnits, Memory<long> baselineUnits)
     {
