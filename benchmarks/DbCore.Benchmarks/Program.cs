@@ -26,8 +26,9 @@ namespace DbCore.Benchmarks;
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
 /// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c>,
 /// <c>startup-aot</c> (the startup part on a NativeAOT-published probe, benchmarks/DbCore.StartupProbe; the publish
-/// takes a minute or two), <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json)
-/// and <c>allocations</c> (sampled allocations by type per unit of work, to find what DbCore allocates over raw).
+/// takes a minute or two), <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json),
+/// <c>allocations</c> (sampled allocations by type per unit of work, to find what DbCore allocates over raw) and
+/// <c>instructions</c> (instructions per SQLite unit under callgrind: a count the machine's load does not move).
 /// <c>--quick</c> runs everything in under two minutes; <c>--out FILE</c> writes the markdown report.
 /// </summary>
 internal static class Program
@@ -37,6 +38,11 @@ internal static class Program
         if (args.Length == 4 && args[0] == "--startup-child")
         {
             return await StartupChild.RunAsync(args[1], args[2], args[3]).ConfigureAwait(false);
+        }
+
+        if (args.Length == 3 && args[0] == Instructions.ChildFlag)
+        {
+            return await Instructions.RunChildAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture)).ConfigureAwait(false);
         }
 
         Options options = Options.Parse(args);
@@ -166,6 +172,13 @@ internal static class Program
                         report.AppendLine(await Allocations.ProfileAsync(contender, concurrency, units, log).ConfigureAwait(false));
                     }
                 }
+            }
+
+            // Not in the default set (valgrind, minutes): instructions per SQLite unit, a count that load does not move.
+            if (options.Parts.Contains("instructions"))
+            {
+                report.AppendLine("## Instructions per unit (callgrind)").AppendLine();
+                report.AppendLine(await Instructions.RunAsync(options.Quick ? 500 : 2000, log).ConfigureAwait(false));
             }
 
             if (options.Parts.Contains("snapshot"))

@@ -71,6 +71,17 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An environment with the SQLite bench only (no PostgreSQL server): what the instruction-count child runs under
+    /// valgrind, where starting and seeding a server would only add setup time.
+    /// </summary>
+    public static BenchEnvironment CreateSqliteOnly()
+    {
+        var environment = new BenchEnvironment { PostgresUnavailableReason = "not started (SQLite only)" };
+        environment.InitializeSqlite();
+        return environment;
+    }
+
     /// <summary>Disposes the shared instance, if any (stops the server).</summary>
     public static async Task ShutdownAsync()
     {
