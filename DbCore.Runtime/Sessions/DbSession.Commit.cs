@@ -215,6 +215,8 @@ public abstract partial class DbSession
             }
             else if (last is not null)
             {
+                // The statement and COMMIT are written together: from here a failure may follow a commit.
+                commitSending = true;
                 affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, last, guard).ConfigureAwait(false);
             }
             else if (!ProviderTransactionCompleted())
@@ -272,12 +274,15 @@ public abstract partial class DbSession
             _state = SessionState.RolledBack;
             throw translated;
         }
-        catch (Exception ex) when ((commitSending || _connection is NpgsqlConnection { FullState: not ConnectionState.Open }) && ex is not (OperationCanceledException or NpgsqlOperationInProgressException))
+        catch (Exception ex) when (ex is not (DbCoreException or OperationCanceledException or NpgsqlOperationInProgressException)
+            && (_connection is NpgsqlConnection { FullState: not ConnectionState.Open } || (commitSending && !GuardedCommit.FailedBeforeSending(ex))))
         {
             // Any other failure once COMMIT was on its way, or that broke the connection (e.g. a protocol error while reading
             // the answer, which Npgsql raises as InvalidOperationException, breaking the connection or not): the server may
             // have committed. Before that, with the connection intact, nothing was lost (the guard's Save or a parameter
             // failed before sending): the exception is rethrown as it is and the session, still open, rolls back at dispose.
+            // DbCore's own errors are never wrapped: an aborted transaction whose ROLLBACK found the connection dead (the
+            // backend killed after the work swallowed an error) sent no COMMIT, so it stays a TransactionAbortedException.
             _state = SessionState.RolledBack;
             throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }

@@ -120,10 +120,11 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (ObjectDisposedException)
         {
-            // Npgsql disposes the transaction of a broken connection. Had the work committed it before, every later
+            // The work disposed the transaction (which rolled it back) on a connection still open: ended by the work. Else
+            // Npgsql disposed the transaction of a broken connection: not ended. Had the work committed it before, every later
             // command DbCore created failed with "Transaction is already completed"; what another library sent on the
             // connection after such a commit cannot be seen (docs/resilience.md says not to commit the session yourself).
-            return false;
+            return _connection!.State == ConnectionState.Open;
         }
     }
 

@@ -69,7 +69,14 @@ internal sealed class DroppingProxy : IAsyncDisposable
     public void CorruptNextCommitAnswer()
     {
         _corrupt = true;
-        Volatile.Write(ref _armed, 1);
+        DropNextAnswerTo(Commit);
+    }
+
+    /// <summary>Like <see cref="CorruptNextCommitAnswer"/>, for the next message that holds <paramref name="text"/> (a statement in autocommit, say).</summary>
+    public void CorruptNextAnswerTo(string text)
+    {
+        _corrupt = true;
+        DropNextAnswerTo(text);
     }
 
     /// <summary>Once a COMMIT answer was dropped, new connections are accepted but never reach the server.</summary>
