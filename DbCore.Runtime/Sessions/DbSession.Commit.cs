@@ -211,7 +211,10 @@ public abstract partial class DbSession
         {
             if (_connection is not NpgsqlConnection npgsql)
             {
-                await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                if (!ProviderTransactionCompleted())
+                {
+                    await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                }
             }
             else if (last is not null)
             {

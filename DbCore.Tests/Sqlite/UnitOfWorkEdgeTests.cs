@@ -69,6 +69,34 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
         Assert.Equal(0, await CountAsync(db));
     }
 
+    [Theory]
+    [InlineData("commit", 1)]
+    [InlineData("rollback", 0)]
+    [InlineData("dispose", 0)]
+    public async Task Work_that_ends_the_provider_transaction_itself_is_its_decision_as_on_PostgreSQL(string end, long expected)
+    {
+        // session.Transaction committed, rolled back or disposed by the work (or a library it calls): the unit ends with
+        // what the work decided, as on PostgreSQL. Before, CommitAsync threw "This SqliteTransaction has completed" after
+        // the work's own commit had been applied.
+        await using Database db = await CreateAsync();
+        int runs = 0;
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await InsertParentAsync(session, ct);
+            await (end switch
+            {
+                "commit" => session.Transaction.CommitAsync(ct),
+                "rollback" => session.Transaction.RollbackAsync(ct),
+                _ => session.Transaction.DisposeAsync().AsTask(),
+            });
+        });
+
+        Assert.Equal(1, runs);
+        Assert.Equal(expected, await CountAsync(db));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
     [Fact]
     public async Task Transient_failure_after_the_work_committed_is_never_retried()
     {
