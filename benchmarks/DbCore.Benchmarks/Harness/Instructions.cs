@@ -68,11 +68,12 @@ internal static partial class Instructions
         }
 
         var report = new StringBuilder();
-        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"SQLite, concurrency 1, callgrind, ({WarmUpUnits} warm-up units, then {units} and {3 * units}; per unit = difference / {2 * units}):")).AppendLine();
+        report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"SQLite, concurrency 1, callgrind, ({WarmUpUnits} warm-up units, then {units} and {3 * units}; per unit = difference / {2 * units}; each row against raw's unit of the same shape):")).AppendLine();
         report.AppendLine("| contender | instructions / unit | raw / contender |").AppendLine("|---|---|---|");
-        double raw = perUnit["raw-sqlite"];
         foreach (string name in names)
         {
+            // Each DbCore row against raw's unit of the same shape (-result: the work returns the scalar).
+            double raw = perUnit[name.EndsWith("-result", StringComparison.Ordinal) ? "raw-sqlite-result" : "raw-sqlite"];
             report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {perUnit[name]:F0} | {raw / perUnit[name]:F3} |"));
         }
 
