@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using DbCore.Diagnostics;
 using DbCore.Errors;
 using DbCore.Internal;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace DbCore;
@@ -211,9 +212,13 @@ public abstract partial class DbSession
         {
             if (_connection is not NpgsqlConnection npgsql)
             {
-                if (!ProviderTransactionCompleted())
+                // Microsoft.Data.Sqlite's async commit runs its synchronous one. A transaction the work ended through the
+                // provider's object is its decision; one that SQLite rolled back (an error the work caught) is not a success.
+                if (!ProviderTransactionCompleted() && !SqliteTransactions.TryCommit((SqliteConnection)_connection!, (SqliteTransaction)_transaction!))
                 {
-                    await _transaction!.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    _state = SessionState.RolledBack;
+                    CountRollback();
+                    throw ThrowHelper.SqliteTransactionRolledBack(_engine.Name);
                 }
             }
             else if (last is not null)

@@ -1,4 +1,5 @@
 using System;
+using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
@@ -7,6 +8,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace DbCore;
 
@@ -57,6 +59,45 @@ internal static class SqliteTransactions
     /// </summary>
     public static DbTransaction Begin(DbConnection connection, bool readOnly)
         => readOnly && connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : connection.BeginTransaction();
+
+    /// <summary>
+    /// Commits a SQLite session's transaction, telling apart what Microsoft.Data.Sqlite's transaction object cannot: whether
+    /// a statement ended the transaction behind it (the connection knows: <c>sqlite3_get_autocommit</c>). True when it is
+    /// committed, by this call or by a COMMIT statement the work sent. False when SQLite had rolled it back before: after
+    /// an error the work caught (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the
+    /// whole transaction, not only the statement), or a ROLLBACK statement the work sent; the provider's rollback hook
+    /// sees both alike, so both are "nothing was committed".
+    /// </summary>
+    public static bool TryCommit(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Commit();
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == raw.SQLITE_ERROR && InAutocommit(connection))
+        {
+            // "cannot commit - no transaction is active" with no rollback seen: a COMMIT (or END) statement of the work
+            // committed it. The provider's object still thinks it is open and would send ROLLBACK at dispose, and fail: an
+            // empty transaction lets it complete, so the connection stays reusable.
+            using (SqliteCommand begin = connection.CreateCommand())
+            {
+                begin.Transaction = transaction;
+                begin.CommandText = "BEGIN";
+                begin.ExecuteNonQuery();
+            }
+
+            transaction.Rollback();
+            return true;
+        }
+        catch (InvalidOperationException) when (connection.State == ConnectionState.Open && InAutocommit(connection))
+        {
+            return false; // "This SqliteTransaction has completed": the provider's rollback hook saw the transaction end
+        }
+    }
+
+    private static bool InAutocommit(SqliteConnection connection)
+        => connection.Handle is { } handle && raw.sqlite3_get_autocommit(handle) != 0;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<DbTransaction> WaitForWriteLockAsync(SqliteConnection sqlite, SqliteException busy, CancellationToken cancellationToken)

@@ -73,11 +73,13 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
     [InlineData("commit", 1)]
     [InlineData("rollback", 0)]
     [InlineData("dispose", 0)]
+    [InlineData("COMMIT", 1)]
     public async Task Work_that_ends_the_provider_transaction_itself_is_its_decision_as_on_PostgreSQL(string end, long expected)
     {
-        // session.Transaction committed, rolled back or disposed by the work (or a library it calls): the unit ends with
-        // what the work decided, as on PostgreSQL. Before, CommitAsync threw "This SqliteTransaction has completed" after
-        // the work's own commit had been applied.
+        // session.Transaction committed, rolled back or disposed by the work, or the transaction committed by a COMMIT
+        // statement (a library may send one): the unit ends with what the work decided, as on PostgreSQL. Before, CommitAsync
+        // threw "This SqliteTransaction has completed" (or SQLite's "cannot commit - no transaction is active") after the
+        // work's own commit had been applied.
         await using Database db = await CreateAsync();
         int runs = 0;
         await db.ExecuteAsync(async (session, ct) =>
@@ -88,13 +90,68 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
             {
                 "commit" => session.Transaction.CommitAsync(ct),
                 "rollback" => session.Transaction.RollbackAsync(ct),
-                _ => session.Transaction.DisposeAsync().AsTask(),
+                "dispose" => session.Transaction.DisposeAsync().AsTask(),
+                _ => ExecuteAsync(session, end, ct), // the statement itself, as a library may send it
             });
         });
 
         Assert.Equal(1, runs);
         Assert.Equal(expected, await CountAsync(db));
         Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [Fact]
+    public async Task A_transaction_SQLite_rolled_back_after_an_error_the_work_caught_is_aborted_not_committed()
+    {
+        // SQLITE_FULL (as SQLITE_IOERR, NOMEM, BUSY, INTERRUPT may) rolls back the whole transaction, not only the statement.
+        // The work swallows it and returns: the unit must not report success for the insert SQLite rolled back. Before, it
+        // threw Microsoft.Data.Sqlite's raw "This SqliteTransaction has completed".
+        await using Database db = await CreateAsync();
+        await db.ExecuteAsync((session, ct) => ExecuteAsync(session, "CREATE TABLE blobs (b BLOB)", ct));
+        int runs = 0;
+        Exception? swallowed = null;
+        await Assert.ThrowsAsync<TransactionAbortedException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await InsertParentAsync(session, ct);
+            await ExecuteAsync(session, "PRAGMA max_page_count = 8", ct);
+            try
+            {
+                await ExecuteAsync(session, "INSERT INTO blobs VALUES (randomblob(200000))", ct);
+            }
+            catch (SqliteException ex)
+            {
+                swallowed = ex;
+            }
+        }));
+
+        Assert.Equal(13, Assert.IsType<SqliteException>(swallowed).SqliteErrorCode); // SQLITE_FULL
+        Assert.Equal(1, runs); // not transient: not run again
+        Assert.Equal(0, await CountAsync(db));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [Fact]
+    public async Task A_ROLLBACK_statement_of_the_work_is_nothing_committed_not_a_success()
+    {
+        // The provider's rollback hook cannot tell the work's ROLLBACK statement from SQLite's own rollback after an error,
+        // so both are a TransactionAbortedException (on PostgreSQL a ROLLBACK statement is the work's decision).
+        await using Database db = await CreateAsync();
+        await Assert.ThrowsAsync<TransactionAbortedException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await InsertParentAsync(session, ct);
+            await ExecuteAsync(session, "ROLLBACK", ct);
+        }));
+
+        Assert.Equal(0, await CountAsync(db));
+        await db.ExecuteAsync(InsertParentAsync); // the connection is usable again
+        Assert.Equal(1, await CountAsync(db));
+    }
+
+    private static async Task ExecuteAsync(DbSession session, string sql, CancellationToken ct)
+    {
+        await using var command = session.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     [Fact]
