@@ -24,8 +24,8 @@ internal static class ThrowHelper
             firstError ?? "25P02");
 
     /// <summary>SQLite rolled the session's transaction back before COMMIT (an error the work caught, or its own ROLLBACK statement).</summary>
-    public static TransactionAbortedException SqliteTransactionRolledBack(string name)
-        => new($"{name}: SQLite had already rolled the transaction back when the unit committed, so nothing was committed: an error the work caught and did not rethrow (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the whole transaction, not only the statement), or a ROLLBACK statement the work sent. Let the error propagate out of the unit of work, and end the transaction through DbCore, not with a statement.");
+    public static TransactionAbortedException SqliteTransactionRolledBack(string name, Exception? innerException = null)
+        => new($"{name}: SQLite rolled the transaction back before the unit ended, so nothing was committed: an error the work caught and did not rethrow (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the whole transaction, not only the statement), or a ROLLBACK statement the work sent. Let the error propagate out of the unit of work, and end the transaction through DbCore, not with a statement.", innerException);
 
     /// <summary>A COMMIT whose connection broke for a reason the error translator does not know.</summary>
     public static CommitOutcomeUnknownException CommitOutcomeUnknown(string name, Exception exception)

@@ -409,6 +409,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     {
         // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
         bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
+        bool rolledBackBySqlite = exception is InvalidOperationException { Source: "Microsoft.Data.Sqlite" } && session.TransactionRolledBackBySqlite();
         try
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -420,7 +421,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
 
         // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
         ErrorPhase phase = CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
-        DbCoreException? failure = exception as DbCoreException ?? ErrorTranslator.Translate(exception, phase, Engine);
+        DbCoreException? failure = exception as DbCoreException
+            ?? (rolledBackBySqlite ? ThrowHelper.SqliteTransactionRolledBack(Engine.Name, exception) : ErrorTranslator.Translate(exception, phase, Engine));
         if (failure is null)
         {
             LogFailure(exception, attempt);

@@ -105,6 +105,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     internal bool TransactionEndedByProvider()
         => _state == SessionState.Open && _transaction is not null && !IsReadOnly && ProviderTransactionCompleted();
 
+    /// <summary>
+    /// Failure path only: whether SQLite rolled the session's transaction back behind the provider's object (an error the
+    /// work caught, SQLITE_FULL say, or a ROLLBACK statement); Microsoft.Data.Sqlite then refuses every later command with
+    /// "This SqliteTransaction has completed".
+    /// </summary>
+    internal bool TransactionRolledBackBySqlite()
+        => _state == SessionState.Open && _transaction is not null && _connection is SqliteConnection { State: ConnectionState.Open } sqlite
+            && !ProviderTransactionCompleted() && SqliteTransactions.InAutocommit(sqlite);
+
     /// <summary>Whether the provider's transaction object says it was committed or rolled back (not: its connection broke).</summary>
     private bool ProviderTransactionCompleted()
     {

@@ -96,7 +96,8 @@ internal static class SqliteTransactions
         }
     }
 
-    private static bool InAutocommit(SqliteConnection connection)
+    /// <summary>Whether the connection is in autocommit: no transaction is active on it, whatever its provider object says.</summary>
+    public static bool InAutocommit(SqliteConnection connection)
         => connection.Handle is { } handle && raw.sqlite3_get_autocommit(handle) != 0;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

@@ -132,6 +132,33 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Work_that_goes_on_after_SQLite_rolled_back_its_transaction_fails_typed_and_commits_nothing()
+    {
+        // After the rollback SQLite did itself, Microsoft.Data.Sqlite refuses the work's next statement with a raw
+        // InvalidOperationException ("This SqliteTransaction has completed"); the unit says why, typed.
+        await using Database db = await CreateAsync();
+        await db.ExecuteAsync((session, ct) => ExecuteAsync(session, "CREATE TABLE blobs (b BLOB)", ct));
+        var ex = await Assert.ThrowsAsync<TransactionAbortedException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await InsertParentAsync(session, ct);
+            await ExecuteAsync(session, "PRAGMA max_page_count = 8", ct);
+            try
+            {
+                await ExecuteAsync(session, "INSERT INTO blobs VALUES (randomblob(200000))", ct);
+            }
+            catch (SqliteException)
+            {
+                // swallowed: SQLITE_FULL, and SQLite rolled the transaction back
+            }
+
+            await InsertParentAsync(session, ct);
+        }));
+
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+        Assert.Equal(0, await CountAsync(db));
+    }
+
+    [Fact]
     public async Task A_ROLLBACK_statement_of_the_work_is_nothing_committed_not_a_success()
     {
         // The provider's rollback hook cannot tell the work's ROLLBACK statement from SQLite's own rollback after an error,
