@@ -76,6 +76,7 @@ internal sealed class SqliteConnectionCache : IDisposable
         try
         {
             opened.Open();
+            opened.CountCommits();
         }
         catch
         {
@@ -157,6 +158,8 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
 
     private readonly int _defaultTimeout;
     private ReusedCommand?[]? _commands;
+    private long _commits;
+    private long _commitsAtBegin;
     private int _nextReplaced;
 
     internal ReusableSqliteConnection(string connectionString, SqliteConnectionCache owner)
@@ -188,10 +191,33 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     /// </summary>
     internal bool Leased { get; set; }
 
+    /// <summary>
+    /// Whether a transaction was committed on this connection since the last <c>BeginTransaction</c>: by a COMMIT statement
+    /// the work sent, say (Microsoft.Data.Sqlite's transaction object cannot see one). SQLite's commit hook counts the
+    /// commits of write transactions; a session reads this only on its failure and end-of-unit paths.
+    /// </summary>
+    internal bool CommittedSinceBegin => _commits != _commitsAtBegin;
+
+    /// <summary>Installs the commit counter behind <see cref="CommittedSinceBegin"/> (once, after the first open).</summary>
+    internal void CountCommits()
+        => raw.sqlite3_commit_hook(Handle, static state => { ((ReusableSqliteConnection)state)._commits++; return 0; }, this);
+
     /// <summary>Closes and disposes the connection for good (the cache's own close, whoever holds it).</summary>
     internal void Retire()
     {
         Leased = true;
+        if (Handle is { } handle)
+        {
+            // A transaction a statement began and nobody ended must not reach Microsoft.Data.Sqlite's pool with the handle
+            // (its next owner would start inside it, holding the write lock); and the commit hook must not outlive this object.
+            if (raw.sqlite3_get_autocommit(handle) == 0)
+            {
+                _ = raw.sqlite3_exec(handle, "ROLLBACK");
+            }
+
+            raw.sqlite3_commit_hook(handle, null, null);
+        }
+
         Dispose();
     }
 
@@ -206,7 +232,9 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     public override SqliteTransaction BeginTransaction(IsolationLevel isolationLevel, bool deferred)
     {
         ThrowIfNotLeased();
-        return base.BeginTransaction(isolationLevel, deferred);
+        SqliteTransaction transaction = base.BeginTransaction(isolationLevel, deferred);
+        _commitsAtBegin = _commits;
+        return transaction;
     }
 
     /// <inheritdoc/>

@@ -27,6 +27,10 @@ internal static class ThrowHelper
     public static TransactionAbortedException SqliteTransactionRolledBack(string name, Exception? innerException = null)
         => new($"{name}: SQLite rolled the transaction back before the unit ended, so nothing was committed: an error the work caught and did not rethrow (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the whole transaction, not only the statement), or a ROLLBACK statement the work sent. Let the error propagate out of the unit of work, and end the transaction through DbCore, not with a statement.", innerException);
 
+    /// <summary>A SQLite transaction a statement ended on a connection that does not count commits: committed or rolled back.</summary>
+    public static CommitOutcomeUnknownException SqliteTransactionEndedUnseen(string name)
+        => new($"{name}: the transaction had already ended when the unit committed (a COMMIT or ROLLBACK statement the work sent, or SQLite's own rollback after an error the work caught), and this connection cannot tell which; it may or may not have been applied. Check before running it again, and end the transaction through DbCore, not with a statement.");
+
     /// <summary>A COMMIT whose connection broke for a reason the error translator does not know.</summary>
     public static CommitOutcomeUnknownException CommitOutcomeUnknown(string name, Exception exception)
         => new(Redaction.RedactText($"{name}: the connection failed during COMMIT ({exception.GetType().Name}); the transaction may or may not have been applied. {exception.Message}"), exception);

@@ -214,9 +214,14 @@ public abstract partial class DbSession
             {
                 // Microsoft.Data.Sqlite's async commit runs its synchronous one. A transaction the work ended through the
                 // provider's object is its decision; one that SQLite rolled back (an error the work caught) is not a success.
-                if (!ProviderTransactionCompleted() && !SqliteTransactions.TryCommit((SqliteConnection)_connection!, (SqliteTransaction)_transaction!))
+                if (!ProviderTransactionCompleted() && SqliteTransactions.TryCommit((SqliteConnection)_connection!, (SqliteTransaction)_transaction!) is not true and var committed)
                 {
                     _state = SessionState.RolledBack;
+                    if (committed is null)
+                    {
+                        throw ThrowHelper.SqliteTransactionEndedUnseen(_engine.Name);
+                    }
+
                     CountRollback();
                     throw ThrowHelper.SqliteTransactionRolledBack(_engine.Name);
                 }

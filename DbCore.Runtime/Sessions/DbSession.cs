@@ -103,7 +103,15 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// <see cref="Transaction"/>, SQL, or a library), so the unit must not run again. A broken connection is not "ended".
     /// </summary>
     internal bool TransactionEndedByProvider()
-        => _state == SessionState.Open && _transaction is not null && !IsReadOnly && ProviderTransactionCompleted();
+        => _state == SessionState.Open && _transaction is not null && !IsReadOnly && (ProviderTransactionCompleted() || MayHaveCommittedByStatement());
+
+    /// <summary>
+    /// SQLite: whether a statement may have committed the transaction behind the provider's object (a COMMIT the work sent):
+    /// the commit counter says so on a cached connection; on another, a transaction no longer active may have been.
+    /// </summary>
+    private bool MayHaveCommittedByStatement()
+        => _connection is SqliteConnection { State: ConnectionState.Open } sqlite
+            && (sqlite is ReusableSqliteConnection reusable ? reusable.CommittedSinceBegin : SqliteTransactions.InAutocommit(sqlite));
 
     /// <summary>
     /// Failure path only: whether SQLite rolled the session's transaction back behind the provider's object (an error the
@@ -111,7 +119,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// "This SqliteTransaction has completed".
     /// </summary>
     internal bool TransactionRolledBackBySqlite()
-        => _state == SessionState.Open && _transaction is not null && _connection is SqliteConnection { State: ConnectionState.Open } sqlite
+        => _state == SessionState.Open && _transaction is not null && _connection is ReusableSqliteConnection { State: ConnectionState.Open, CommittedSinceBegin: false } sqlite
             && !ProviderTransactionCompleted() && SqliteTransactions.InAutocommit(sqlite);
 
     /// <summary>Whether the provider's transaction object says it was committed or rolled back (not: its connection broke).</summary>
@@ -119,7 +127,8 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     {
         try
         {
-            // Both providers' IsolationLevel throws InvalidOperationException once the transaction completed.
+            // Npgsql's IsolationLevel throws InvalidOperationException once the transaction completed; Microsoft.Data.Sqlite's
+            // Connection is null once it completed (its IsolationLevel never throws).
             _ = _transaction!.IsolationLevel;
             return _transaction.Connection is null;
         }

@@ -76,10 +76,12 @@ internal static class GuardedCommit
     /// Whether <paramref name="exception"/> is one Npgsql throws before it writes anything of a command: its parameter checks
     /// (<c>ProcessParameters</c>: a value its type cannot take, an unknown type) and its SQL rewriting (<c>ProcessRawQuery</c>)
     /// run before the first byte is sent. A protocol error reading an answer is an <see cref="InvalidOperationException"/> or an
-    /// <see cref="NpgsqlException"/>, never one of these, so a batch with COMMIT that failed so was never sent.
+    /// <see cref="NpgsqlException"/>, never one of these, so a batch with COMMIT that failed so was never sent. Not
+    /// <see cref="OverflowException"/>: Npgsql throws it from <c>RecordsAffected</c> (over <see cref="int.MaxValue"/> rows),
+    /// after the COMMIT.
     /// </summary>
     public static bool FailedBeforeSending(Exception exception)
-        => exception is InvalidCastException or ArgumentException or NotSupportedException or FormatException or OverflowException;
+        => exception is InvalidCastException or ArgumentException or NotSupportedException or FormatException;
 
     /// <summary>Moves every parameter of <paramref name="from"/> to <paramref name="to"/> (a parameter belongs to one collection at a time).</summary>
     private static NpgsqlParameter[] Lend(NpgsqlParameterCollection from, NpgsqlParameterCollection to)

@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using DbCore.Infrastructure;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -62,13 +63,14 @@ internal static class SqliteTransactions
 
     /// <summary>
     /// Commits a SQLite session's transaction, telling apart what Microsoft.Data.Sqlite's transaction object cannot: whether
-    /// a statement ended the transaction behind it (the connection knows: <c>sqlite3_get_autocommit</c>). True when it is
-    /// committed, by this call or by a COMMIT statement the work sent. False when SQLite had rolled it back before: after
-    /// an error the work caught (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the
-    /// whole transaction, not only the statement), or a ROLLBACK statement the work sent; the provider's rollback hook
-    /// sees both alike, so both are "nothing was committed".
+    /// a statement ended the transaction behind it (the connection knows: <c>sqlite3_get_autocommit</c>, and the commit
+    /// counter of <see cref="ReusableSqliteConnection"/>). True when it is committed, by this call or by a COMMIT statement
+    /// the work sent. False when SQLite had rolled it back before: after an error the work caught (SQLITE_FULL,
+    /// SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY and SQLITE_INTERRUPT may roll back the whole transaction, not only the
+    /// statement), or a ROLLBACK statement the work sent; the provider's rollback hook sees both alike. Null when it ended
+    /// behind the provider's back on a connection that does not count commits (the cache is off), so either may be true.
     /// </summary>
-    public static bool TryCommit(SqliteConnection connection, SqliteTransaction transaction)
+    public static bool? TryCommit(SqliteConnection connection, SqliteTransaction transaction)
     {
         try
         {
@@ -77,9 +79,10 @@ internal static class SqliteTransactions
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == raw.SQLITE_ERROR && InAutocommit(connection))
         {
-            // "cannot commit - no transaction is active" with no rollback seen: a COMMIT (or END) statement of the work
-            // committed it. The provider's object still thinks it is open and would send ROLLBACK at dispose, and fail: an
-            // empty transaction lets it complete, so the connection stays reusable.
+            // "cannot commit - no transaction is active" and no rollback seen since BEGIN (the provider would have refused
+            // the commit as below): a COMMIT (or END) statement of the work committed it. The provider's object still thinks
+            // it is open and would send ROLLBACK at dispose, and fail: an empty transaction lets it complete, so the
+            // connection stays reusable.
             using (SqliteCommand begin = connection.CreateCommand())
             {
                 begin.Transaction = transaction;
@@ -92,7 +95,9 @@ internal static class SqliteTransactions
         }
         catch (InvalidOperationException) when (connection.State == ConnectionState.Open && InAutocommit(connection))
         {
-            return false; // "This SqliteTransaction has completed": the provider's rollback hook saw the transaction end
+            // "This SqliteTransaction has completed": the provider's rollback hook saw a rollback since BEGIN. Of the
+            // transaction, unless a COMMIT statement came first and the rollback was a later autocommit statement's.
+            return connection is ReusableSqliteConnection reusable ? reusable.CommittedSinceBegin : null;
         }
     }
 
