@@ -73,6 +73,29 @@ public sealed class CommitClassificationTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task A_COMMIT_statement_of_the_work_then_a_transient_failure_is_not_run_again()
+    {
+        // Npgsql reads the server's status after the work's own COMMIT statement, so the unit is ended by the work: never
+        // run again, and its error says so to an outer retry (the same rule on SQLite: StatementEndedTransactionTests).
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "stmtcommit");
+        await using Pg db = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 3);
+        int runs = 0;
+
+        var ex = await Assert.ThrowsAnyAsync<DbCoreException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.NonQueryAsync(session, $"INSERT INTO orders VALUES ({runs})", ct);
+            await Resilient.NonQueryAsync(session, "COMMIT", ct);
+            throw new PostgresException("could not serialize access", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+        }));
+
+        Assert.Equal(1, runs);
+        Assert.False(ex.IsTransient);
+        Assert.Equal(1, await Resilient.CountOrdersAsync(cs));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
     public async Task Protocol_error_after_a_last_statement_and_commit_batch_is_an_unknown_outcome()
     {
         string cs = await Resilient.CreateOrdersDatabaseAsync(server, "lastcorrupt");
