@@ -56,6 +56,11 @@ internal static partial class Load
         return results;
     }
 
+    /// <summary>Whether <c>wrk</c> is on the PATH.</summary>
+    public static bool IsWrkInstalled()
+        => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(directory => File.Exists(Path.Combine(directory, "wrk")));
+
     /// <summary>Runs wrk; returns requests/s and the count of non-2xx responses plus socket errors.</summary>
     private static async Task<(double Rps, long Errors)> WrkAsync(string url, int seconds)
     {

@@ -13,6 +13,13 @@ Options options = Options.Parse(args);
 CultureInfo c = CultureInfo.InvariantCulture;
 TextWriter log = Console.Out;
 
+// Checked before a server is started: the load generator is a Debian package, not a NuGet one.
+if (!Load.IsWrkInstalled())
+{
+    log.WriteLine("wrk is not installed: apt-get install -y wrk");
+    return 2;
+}
+
 var server = new PostgresServer();
 await server.InitializeAsync();
 if (!server.IsAvailable)
