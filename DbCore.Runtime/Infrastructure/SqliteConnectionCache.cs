@@ -210,7 +210,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
         {
             // A transaction a statement began and nobody ended must not reach Microsoft.Data.Sqlite's pool with the handle
             // (its next owner would start inside it, holding the write lock); and the commit hook must not outlive this object.
-            if (raw.sqlite3_get_autocommit(handle) == 0)
+            if (!SqliteTransactions.InAutocommit(this))
             {
                 _ = raw.sqlite3_exec(handle, "ROLLBACK");
             }
@@ -351,7 +351,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
         }
 
         DefaultTimeout = _defaultTimeout;
-        if (raw.sqlite3_get_autocommit(handle) == 0)
+        if (!SqliteTransactions.InAutocommit(this))
         {
             return false;
         }
