@@ -89,7 +89,11 @@ public sealed class PoolExhaustedException(string message, Exception? innerExcep
 public sealed class CommandTimeoutException(string message, Exception? innerException = null, string? sqlState = null)
     : DbCoreException(message, innerException, false, sqlState);
 
-/// <summary>SQLite reported BUSY or LOCKED after its busy timeout; transient.</summary>
+/// <summary>
+/// A lock was not granted in time: SQLite reported BUSY or LOCKED after its busy timeout, or PostgreSQL ended the statement
+/// with 55P03 lock_not_available (<c>lock_timeout</c> ran out, or <c>NOWAIT</c> met a held lock). Nothing of the
+/// transaction was applied; transient.
+/// </summary>
 public sealed class DatabaseBusyException(string message, Exception? innerException = null, string? sqlState = null)
     : DbCoreException(message, innerException, true, sqlState);
 

@@ -117,6 +117,10 @@ internal static class ErrorTranslator
                 return new SerializationFailureException(message, pg, state);
             case PostgresErrorCodes.DeadlockDetected:
                 return new DeadlockDetectedException(message, pg, state);
+            case PostgresErrorCodes.LockNotAvailable:
+                // 55P03: lock_timeout ran out, or NOWAIT met a lock another transaction holds. The server aborted this
+                // transaction, so nothing of it is applied (at COMMIT too); SQLite's BUSY after its busy wait, on PostgreSQL.
+                return new DatabaseBusyException(message, pg, state);
             case PostgresErrorCodes.InFailedSqlTransaction:
                 // 25P02: an earlier statement failed and the work went on; the server rolls the transaction back.
                 return new TransactionAbortedException(Message(name, "the transaction was aborted by an earlier statement that failed and whose error was caught; nothing will be committed. Let the error propagate, or recover with SAVEPOINT / ROLLBACK TO SAVEPOINT", null), pg, state);

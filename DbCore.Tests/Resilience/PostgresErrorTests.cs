@@ -122,6 +122,56 @@ public sealed class PostgresErrorTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task Lock_timeout_is_busy_and_transient_and_the_unit_runs_again_once_the_lock_is_free()
+    {
+        // lock_timeout (and NOWAIT) end the statement with 55P03 lock_not_available: another transaction held the lock, the
+        // server aborted this one, nothing of it was applied. The same situation as SQLite's BUSY after its busy wait.
+        string cs = await server.CreateDatabaseAsync("locktimeout");
+        await Resilient.AdminAsync(cs, "CREATE TABLE rows (id int PRIMARY KEY, n int NOT NULL); INSERT INTO rows VALUES (1, 0)");
+        await using var holder = new NpgsqlConnection(cs);
+        await holder.OpenAsync();
+        await using NpgsqlTransaction held = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT n FROM rows WHERE id = 1 FOR UPDATE", holder, held))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(cs, logs, s => s.Retry.MaxAttempts = 3);
+        int attempts = 0;
+        await db.ExecuteAsync(async (session, ct) =>
+        {
+            if (++attempts == 2)
+            {
+                await held.CommitAsync(ct); // the other transaction ends between the attempts
+            }
+
+            await Resilient.NonQueryAsync(session, "SET LOCAL lock_timeout = '100ms'", ct);
+            await Resilient.NonQueryAsync(session, "UPDATE rows SET n = n + 1 WHERE id = 1", ct);
+        });
+
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, await Resilient.AdminAsync(cs, "SELECT n FROM rows WHERE id = 1"));
+        Assert.Equal("55P03", Assert.Single(logs.Named("Retrying"))["SqlState"]);
+
+        // With no attempt left the error is typed: the caller can tell "locked, try later" from a failure.
+        await using NpgsqlTransaction heldAgain = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT n FROM rows WHERE id = 1 FOR UPDATE", holder, heldAgain))
+        {
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        await using Pg once = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
+        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(() => once.ExecuteAsync(
+            (session, ct) => Resilient.ScalarAsync<int>(session, "SELECT n FROM rows WHERE id = 1 FOR UPDATE NOWAIT", ct)));
+        Assert.Equal("55P03", ex.SqlState);
+        Assert.True(ex.IsTransient);
+        Assert.Equal("55P03", Assert.IsType<PostgresException>(ex.InnerException).SqlState);
+        Assert.DoesNotContain(server.Password, ex.ToString());
+        Assert.Equal(0, once.GetPoolStatistics().InUse);
+    }
+
+    [PostgresFact]
     public async Task Command_timeout_is_typed_and_not_retried()
     {
         string cs = await server.CreateDatabaseAsync("timeout");
