@@ -32,10 +32,17 @@ internal static class ErrorTranslator
         => Translate(exception, phase, engine.Name, engine);
 
     /// <summary>The translated exception, or <see langword="null"/> when <paramref name="exception"/> is no provider error.</summary>
-    public static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name)
-        => Translate(exception, phase, name, null);
+    /// <param name="exception">What the provider threw.</param>
+    /// <param name="phase">Where in the unit it was thrown.</param>
+    /// <param name="name">The accessor's name, for the message.</param>
+    /// <param name="unansweredCancel">
+    /// Npgsql closed the session's connection and would have sent a cancel request at a command timeout: a timeout then
+    /// means the server answered neither the statement nor the cancel, which is a dead connection, not a slow statement.
+    /// </param>
+    public static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, bool unansweredCancel = false)
+        => Translate(exception, phase, name, null, unansweredCancel);
 
-    private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
+    private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel = false)
     {
         if (exception is DbCoreException or OperationCanceledException)
         {
@@ -43,7 +50,7 @@ internal static class ErrorTranslator
             return null;
         }
 
-        if (TranslateDirect(exception, phase, name, engine) is { } direct)
+        if (TranslateDirect(exception, phase, name, engine, unansweredCancel) is { } direct)
         {
             return direct;
         }
@@ -58,7 +65,7 @@ internal static class ErrorTranslator
                 return null;
             }
 
-            if (IsProviderException(inner) && TranslateDirect(inner, phase, name, engine) is { } wrapped)
+            if (IsProviderException(inner) && TranslateDirect(inner, phase, name, engine, unansweredCancel) is { } wrapped)
             {
                 return wrapped;
             }
@@ -71,14 +78,14 @@ internal static class ErrorTranslator
 
     private static bool IsProviderException(Exception exception) => exception is NpgsqlException or SqliteException;
 
-    private static DbCoreException? TranslateDirect(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
+    private static DbCoreException? TranslateDirect(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel)
     {
         switch (exception)
         {
             case PostgresException pg:
                 return FromPostgres(pg, phase, name);
             case NpgsqlException npgsql:
-                return FromNpgsql(npgsql, phase, name, engine);
+                return FromNpgsql(npgsql, phase, name, engine, unansweredCancel);
             case SqliteException sqlite:
                 return FromSqlite(sqlite, phase, name);
             case IOException or SocketException when phase == ErrorPhase.Commit:
@@ -165,7 +172,7 @@ internal static class ErrorTranslator
         return new DbCoreException(message, pg, false, state, pg.ConstraintName, pg.TableName);
     }
 
-    private static DbCoreException? FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine)
+    private static DbCoreException? FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel)
     {
         if (npgsql is NpgsqlOperationInProgressException)
         {
@@ -203,6 +210,15 @@ internal static class ErrorTranslator
                 return IsPoolExhausted(npgsql, engine)
                     ? new PoolExhaustedException(PoolExhaustedMessage(name, engine, npgsql), npgsql)
                     : new ConnectionFailureException(ConnectTimeoutMessage(name, engine, npgsql), npgsql, isTransient: true);
+            }
+
+            if (unansweredCancel)
+            {
+                // A slow statement is cancelled at the timeout and the server answers 57014 on the same connection, which
+                // stays open. Here the server answered neither the statement nor the cancel request within Cancellation
+                // Timeout, and Npgsql closed the connection: what a connection that a NAT or firewall silently dropped
+                // looks like. The open transaction dies with the connection, so running the unit again is safe.
+                return new ConnectionFailureException(Message(name, "the server answered neither the command nor its cancel request within the command timeout, so the connection was closed (a connection the network dropped silently while idle looks like this)", npgsql), npgsql, isTransient: true);
             }
 
             return new CommandTimeoutException(Message(name, "the command did not finish within the command timeout (CommandTimeoutSeconds); it is not retried", npgsql), npgsql);

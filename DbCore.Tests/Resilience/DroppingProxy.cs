@@ -79,6 +79,23 @@ internal sealed class DroppingProxy : IAsyncDisposable
         DropNextAnswerTo(text);
     }
 
+    /// <summary>
+    /// From now on every connection open so far carries nothing either way and is never closed: what a client sees when a
+    /// NAT or load balancer forgot an idle connection (its packets vanish, no reset comes). New connections work.
+    /// </summary>
+    public void BlackholeOpenConnections()
+    {
+        lock (_pumps)
+        {
+            foreach (Link link in _links)
+            {
+                link.Blackholed = true;
+            }
+        }
+    }
+
+    private readonly List<Link> _links = [];
+
     /// <summary>Once a COMMIT answer was dropped, new connections are accepted but never reach the server.</summary>
     public bool StallAfterDrop { get; set; }
 
@@ -111,6 +128,7 @@ internal sealed class DroppingProxy : IAsyncDisposable
             var link = new Link(client, server);
             lock (_pumps)
             {
+                _links.Add(link);
                 _pumps.Add(PumpToServerAsync(link));
                 _pumps.Add(PumpToClientAsync(link));
             }
@@ -128,6 +146,11 @@ internal sealed class DroppingProxy : IAsyncDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (link.Blackholed)
+                {
+                    continue;
                 }
 
                 if (Volatile.Read(ref _armed) == 1 && buffer.AsSpan(0, read).IndexOf(_marker) >= 0 && Interlocked.Exchange(ref _armed, 0) == 1)
@@ -163,6 +186,11 @@ internal sealed class DroppingProxy : IAsyncDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (link.Blackholed)
+                {
+                    continue;
                 }
 
                 if (link.DropAnswer)
@@ -230,6 +258,8 @@ internal sealed class DroppingProxy : IAsyncDisposable
         public TcpClient Server { get; } = server;
 
         public volatile bool DropAnswer;
+
+        public volatile bool Blackholed;
 
         /// <summary>How much of the ReadyForQuery pattern the server's last bytes matched.</summary>
         /// <summary>Which side sent last: <see cref="ClientSide"/>, <see cref="ServerSide"/> or 0 (nothing yet).</summary>
