@@ -172,6 +172,15 @@ internal static class Program
                         report.AppendLine(await Allocations.ProfileAsync(contender, concurrency, units, log).ConfigureAwait(false));
                     }
                 }
+
+                // Issue 13's allocation target, by type: the typed query methods beside hand-written ADO.NET (both shapes, c=1).
+                foreach ((QueryShape _, QueryUnit[] pg, QueryUnit[] sqlite) in await environment.CreateQueryUnitsAsync().ConfigureAwait(false))
+                {
+                    foreach (QueryUnit contender in pg.Concat(sqlite).Where(u => options.RunsProvider(u.Provider) && u.Name is "raw-ado" or "dbcore-query" or "dbcore-query-vt"))
+                    {
+                        report.AppendLine(await Allocations.ProfileAsync(contender, 1, units, log).ConfigureAwait(false));
+                    }
+                }
             }
 
             // Not in the default set (valgrind, minutes): instructions per SQLite unit, a count that load does not move.
