@@ -32,17 +32,10 @@ internal static class ErrorTranslator
         => Translate(exception, phase, engine.Name, engine);
 
     /// <summary>The translated exception, or <see langword="null"/> when <paramref name="exception"/> is no provider error.</summary>
-    /// <param name="exception">What the provider threw.</param>
-    /// <param name="phase">Where in the unit it was thrown.</param>
-    /// <param name="name">The accessor's name, for the message.</param>
-    /// <param name="unansweredCancel">
-    /// Npgsql closed the session's connection and would have sent a cancel request at a command timeout: a timeout then
-    /// means the server answered neither the statement nor the cancel, which is a dead connection, not a slow statement.
-    /// </param>
-    public static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, bool unansweredCancel = false)
-        => Translate(exception, phase, name, null, unansweredCancel);
+    public static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name)
+        => Translate(exception, phase, name, null);
 
-    private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel = false)
+    private static DbCoreException? Translate(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
         if (exception is DbCoreException or OperationCanceledException)
         {
@@ -50,7 +43,7 @@ internal static class ErrorTranslator
             return null;
         }
 
-        if (TranslateDirect(exception, phase, name, engine, unansweredCancel) is { } direct)
+        if (TranslateDirect(exception, phase, name, engine) is { } direct)
         {
             return direct;
         }
@@ -65,7 +58,7 @@ internal static class ErrorTranslator
                 return null;
             }
 
-            if (IsProviderException(inner) && TranslateDirect(inner, phase, name, engine, unansweredCancel) is { } wrapped)
+            if (IsProviderException(inner) && TranslateDirect(inner, phase, name, engine) is { } wrapped)
             {
                 return wrapped;
             }
@@ -78,14 +71,14 @@ internal static class ErrorTranslator
 
     private static bool IsProviderException(Exception exception) => exception is NpgsqlException or SqliteException;
 
-    private static DbCoreException? TranslateDirect(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel)
+    private static DbCoreException? TranslateDirect(Exception exception, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
         switch (exception)
         {
             case PostgresException pg:
                 return FromPostgres(pg, phase, name);
             case NpgsqlException npgsql:
-                return FromNpgsql(npgsql, phase, name, engine, unansweredCancel);
+                return FromNpgsql(npgsql, phase, name, engine);
             case SqliteException sqlite:
                 return FromSqlite(sqlite, phase, name);
             case IOException or SocketException when phase == ErrorPhase.Commit:
@@ -124,9 +117,10 @@ internal static class ErrorTranslator
                 return new SerializationFailureException(message, pg, state);
             case PostgresErrorCodes.DeadlockDetected:
                 return new DeadlockDetectedException(message, pg, state);
-            case PostgresErrorCodes.LockNotAvailable:
-                // 55P03: lock_timeout ran out, or NOWAIT met a lock another transaction holds. The server aborted this
-                // transaction, so nothing of it is applied (at COMMIT too); SQLite's BUSY after its busy wait, on PostgreSQL.
+            case PostgresErrorCodes.LockNotAvailable when pg.Routine == LockTimeoutRoutine:
+                // 55P03 from lock_timeout: the lock's holder did not finish in time. The server aborted this transaction, so
+                // nothing of it is applied; SQLite's BUSY after its busy wait, on PostgreSQL. The same SQLSTATE from NOWAIT
+                // (raised where the lock is taken, not here) is the work's own "do not wait" and stays a plain error.
                 return new DatabaseBusyException(message, pg, state);
             case PostgresErrorCodes.InFailedSqlTransaction:
                 // 25P02: an earlier statement failed and the work went on; the server rolls the transaction back.
@@ -172,7 +166,7 @@ internal static class ErrorTranslator
         return new DbCoreException(message, pg, false, state, pg.ConstraintName, pg.TableName);
     }
 
-    private static DbCoreException? FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine, bool unansweredCancel)
+    private static DbCoreException? FromNpgsql(NpgsqlException npgsql, ErrorPhase phase, string name, DatabaseEngine? engine)
     {
         if (npgsql is NpgsqlOperationInProgressException)
         {
@@ -210,15 +204,6 @@ internal static class ErrorTranslator
                 return IsPoolExhausted(npgsql, engine)
                     ? new PoolExhaustedException(PoolExhaustedMessage(name, engine, npgsql), npgsql)
                     : new ConnectionFailureException(ConnectTimeoutMessage(name, engine, npgsql), npgsql, isTransient: true);
-            }
-
-            if (unansweredCancel)
-            {
-                // A slow statement is cancelled at the timeout and the server answers 57014 on the same connection, which
-                // stays open. Here the server answered neither the statement nor the cancel request within Cancellation
-                // Timeout, and Npgsql closed the connection: what a connection that a NAT or firewall silently dropped
-                // looks like. The open transaction dies with the connection, so running the unit again is safe.
-                return new ConnectionFailureException(Message(name, "the server answered neither the command nor its cancel request within the command timeout, so the connection was closed (a connection the network dropped silently while idle looks like this)", npgsql), npgsql, isTransient: true);
             }
 
             return new CommandTimeoutException(Message(name, "the command did not finish within the command timeout (CommandTimeoutSeconds); it is not retried", npgsql), npgsql);
@@ -275,6 +260,9 @@ internal static class ErrorTranslator
 
     /// <summary>idle_in_transaction_session_timeout ended the connection (not in Npgsql's PostgresErrorCodes).</summary>
     private const string IdleInTransactionSessionTimeout = "25P03";
+
+    /// <summary>The server function that raises lock_timeout's 55P03 (postgres.c); NOWAIT's 55P03 comes from the lock's own code.</summary>
+    private const string LockTimeoutRoutine = "ProcessInterrupts";
 
     /// <summary>
     /// Npgsql reports both a full pool and a connect timeout as a timeout. The pool is exhausted when every connection

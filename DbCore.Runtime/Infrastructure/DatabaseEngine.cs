@@ -73,7 +73,6 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
 
             Host = builder.ConnectionStringBuilder.Host ?? "";
             IsMultiplexing = builder.ConnectionStringBuilder.Multiplexing;
-            CancelsTimedOutCommands = builder.ConnectionStringBuilder.CancellationTimeout >= 0;
             DatabaseName = builder.ConnectionStringBuilder.Database ?? "";
         }
         else
@@ -150,12 +149,6 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     internal bool IsMultiplexing { get; }
 
     internal string Host { get; }
-
-    /// <summary>
-    /// PostgreSQL: Npgsql sends a cancel request when a command times out and waits <c>Cancellation Timeout</c> for its
-    /// answer (the default); <see langword="false"/> when <c>Cancellation Timeout=-1</c> closes the connection at once.
-    /// </summary>
-    internal bool CancelsTimedOutCommands { get; }
 
     internal string DatabaseName { get; }
 

@@ -21,7 +21,7 @@ public static class QuerySupport
     public static DbCoreException? Translate(DbSession session, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(session);
-        DbCoreException? translated = session.Translate(exception, ErrorPhase.Execute);
+        DbCoreException? translated = ErrorTranslator.Translate(exception, ErrorPhase.Execute, session.EngineName);
         if (translated is not null)
         {
             session.NoteError(translated);

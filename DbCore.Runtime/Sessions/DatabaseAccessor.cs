@@ -410,12 +410,6 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
         bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
         bool rolledBackBySqlite = exception is InvalidOperationException { Source: "Microsoft.Data.Sqlite" } && session.TransactionRolledBackBySqlite();
-
-        // Typed before the dispose, which drops the connection whose state tells a dead connection from a slow statement.
-        // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
-        ErrorPhase phase = CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
-        DbCoreException? failure = exception as DbCoreException
-            ?? (rolledBackBySqlite ? ThrowHelper.SqliteTransactionRolledBack(Engine.Name, exception) : session.Translate(exception, phase));
         try
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -425,6 +419,10 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             Log.RollbackFailed(Engine.Logger, Engine.Name, dispose);
         }
 
+        // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
+        ErrorPhase phase = CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
+        DbCoreException? failure = exception as DbCoreException
+            ?? (rolledBackBySqlite ? ThrowHelper.SqliteTransactionRolledBack(Engine.Name, exception) : ErrorTranslator.Translate(exception, phase, Engine));
         if (failure is null)
         {
             LogFailure(exception, attempt);

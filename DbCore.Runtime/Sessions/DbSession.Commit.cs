@@ -92,7 +92,7 @@ public abstract partial class DbSession
             {
                 affected = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (Translate(ex, ErrorPhase.Execute) is { } translated)
+            catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 NoteError(translated);
                 throw translated;
@@ -158,7 +158,7 @@ public abstract partial class DbSession
             // transaction, applied nothing (a server error, a statement timeout the server cancelled), or it was never sent
             // (parameters that cannot be written). Typed as an ordinary statement failure; the session is over either way.
             _state = SessionState.RolledBack;
-            if (Translate(ex, ErrorPhase.Execute) is { } translated)
+            if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 NoteError(translated);
                 throw translated;
@@ -166,7 +166,7 @@ public abstract partial class DbSession
 
             throw;
         }
-        catch (Exception ex) when (Translate(ex, ErrorPhase.Commit) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
             // The connection or the answer was lost with the statement in flight: it may have been applied.
             _state = SessionState.RolledBack;
@@ -264,7 +264,7 @@ public abstract partial class DbSession
             // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
             throw await AbortedAsync(ex).ConfigureAwait(false);
         }
-        catch (PostgresException ex) when (last is not null && Translate(ex, ErrorPhase.Commit) is { } translated)
+        catch (PostgresException ex) when (last is not null && ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
             // The server reported an error, so nothing was applied: either the last statement failed (the server skipped the
             // guard and COMMIT; the transaction is aborted and is rolled back here) or COMMIT did (a deferred constraint,
@@ -282,7 +282,7 @@ public abstract partial class DbSession
 
             throw translated;
         }
-        catch (Exception ex) when (Translate(ex, ErrorPhase.Commit) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
         {
             _state = SessionState.RolledBack;
             throw translated;
@@ -371,7 +371,7 @@ public abstract partial class DbSession
         {
             await _transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Translate(ex, ErrorPhase.Execute) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
         {
             throw translated;
         }

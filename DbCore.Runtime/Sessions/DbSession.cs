@@ -241,7 +241,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 ReadOnlyTransaction.Begin(_connection!, _transaction);
             }
         }
-        catch (Exception ex) when (Translate(ex, ErrorPhase.Execute) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
         {
             throw translated;
         }
@@ -280,7 +280,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             {
                 _transaction = await SqliteTransactions.BeginAsync(_connection, IsReadOnly, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (Translate(ex, ErrorPhase.Execute) is { } translated)
+            catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
             }
@@ -407,7 +407,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 _engine.OnReleased(start, _activeCounted);
             }
 
-            if (Translate(ex, ErrorPhase.Execute) is { } translated)
+            if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
             }
@@ -492,7 +492,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 _engine.OnReleased(start, _activeCounted);
             }
 
-            if (Translate(ex, ErrorPhase.Execute) is { } translated)
+            if (ErrorTranslator.Translate(ex, ErrorPhase.Execute, _engine.Name) is { } translated)
             {
                 throw translated;
             }
@@ -703,13 +703,6 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             ReturnSlot(broken, quarantine: !returned);
         }
     }
-
-    /// <summary>
-    /// The typed error for a provider exception of this session. A command timeout after which Npgsql closed the
-    /// connection is told from a slow statement here: the server answered neither the statement nor the cancel request.
-    /// </summary>
-    internal DbCoreException? Translate(Exception exception, ErrorPhase phase)
-        => ErrorTranslator.Translate(exception, phase, _engine.Name, unansweredCancel: _engine.CancelsTimedOutCommands && _connection is not null && ConnectionSlots.Slot.IsBroken(_connection));
 
     /// <summary>
     /// Whether the connection broke in a way that says something about the server: not when the guard's SAVEPOINT failed

@@ -162,12 +162,30 @@ public sealed class PostgresErrorTests(PostgresServer server)
         }
 
         await using Pg once = Resilient.Pg(cs, configure: s => s.Retry.MaxAttempts = 1);
-        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(() => once.ExecuteAsync(
-            (session, ct) => Resilient.ScalarAsync<int>(session, "SELECT n FROM rows WHERE id = 1 FOR UPDATE NOWAIT", ct)));
+        var ex = await Assert.ThrowsAsync<DatabaseBusyException>(() => once.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "SET LOCAL lock_timeout = '100ms'", ct);
+            await Resilient.NonQueryAsync(session, "UPDATE rows SET n = n + 1 WHERE id = 1", ct);
+        }));
         Assert.Equal("55P03", ex.SqlState);
         Assert.True(ex.IsTransient);
         Assert.Equal("55P03", Assert.IsType<PostgresException>(ex.InnerException).SqlState);
         Assert.DoesNotContain(server.Password, ex.ToString());
+
+        // NOWAIT is the work's own "do not wait": the same SQLSTATE, but not retried (a job queue skips the row instead).
+        var noWaitLogs = new LogCollector();
+        await using Pg retrying = Resilient.Pg(cs, noWaitLogs, s => s.Retry.MaxAttempts = 3);
+        int noWaitAttempts = 0;
+        var noWait = await Assert.ThrowsAnyAsync<DbCoreException>(() => retrying.ExecuteAsync(async (session, ct) =>
+        {
+            noWaitAttempts++;
+            await Resilient.ScalarAsync<int>(session, "SELECT n FROM rows WHERE id = 1 FOR UPDATE NOWAIT", ct);
+        }));
+        Assert.IsNotType<DatabaseBusyException>(noWait);
+        Assert.Equal("55P03", noWait.SqlState);
+        Assert.False(noWait.IsTransient);
+        Assert.Equal(1, noWaitAttempts);
+        Assert.Empty(noWaitLogs.Named("Retrying"));
         Assert.Equal(0, once.GetPoolStatistics().InUse);
     }
 
