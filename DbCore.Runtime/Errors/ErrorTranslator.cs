@@ -141,6 +141,10 @@ internal static class ErrorTranslator
                 // (idle_in_transaction_session_timeout) before this statement or COMMIT arrived: it rolled the transaction
                 // back itself, so nothing was applied, even at COMMIT. Safe to run the unit again on a new connection.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
+            case PostgresErrorCodes.ProtocolViolation when pg.MessageText == PgBouncerQueryWaitTimeout:
+                // PgBouncer's pool stayed full for its query_wait_timeout, so the statement never reached the server (in
+                // any phase). DbCore's own pool exhaustion one level down: not retried, another attempt waits as long again.
+                return new PoolExhaustedException(Message(name, $"PgBouncer's pool for this database stayed full for its query_wait_timeout (SQLSTATE {state}), so the statement never reached the server. Shorten the transactions that hold PgBouncer's server connections, or raise its default_pool_size or query_wait_timeout; not retried", null), pg);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
@@ -260,6 +264,9 @@ internal static class ErrorTranslator
 
     /// <summary>idle_in_transaction_session_timeout ended the connection (not in Npgsql's PostgresErrorCodes).</summary>
     private const string IdleInTransactionSessionTimeout = "25P03";
+
+    /// <summary>The whole message text of the error PgBouncer sends when a client waited query_wait_timeout for a server connection.</summary>
+    private const string PgBouncerQueryWaitTimeout = "query_wait_timeout";
 
     /// <summary>The server function that raises lock_timeout's 55P03 (postgres.c); NOWAIT's 55P03 comes from the lock's own code.</summary>
     private const string LockTimeoutRoutine = "ProcessInterrupts";

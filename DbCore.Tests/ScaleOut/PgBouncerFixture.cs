@@ -119,6 +119,7 @@ public sealed class PgBouncerFixture : IAsyncLifetime
             auth_file = {_root}/userlist.txt
             pool_mode = transaction
             default_pool_size = 1
+            query_wait_timeout = 2
             max_client_conn = 100
             logfile = {LogPath}
             pidfile = {_root}/pgbouncer.pid

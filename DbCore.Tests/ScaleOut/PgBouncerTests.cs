@@ -170,6 +170,37 @@ public sealed class PgBouncerTests(PgBouncerFixture bouncer)
         }
     }
 
+    [PgBouncerFact]
+    public async Task A_saturated_PgBouncer_pool_is_pool_exhaustion_named_after_PgBouncer_and_not_retried()
+    {
+        // The pooler's own pool is full (default_pool_size = 1, held by another client's open transaction) for its
+        // query_wait_timeout (2 s in the fixture): PgBouncer answers "query_wait_timeout" and closes the client connection.
+        // That is DbCore's pool exhaustion one level down: another attempt waits the whole timeout again on the same full pool.
+        var (first, second) = await TwoAccessorsAsync("querywait");
+        await using (first)
+        await using (second)
+        {
+            Assert.Equal(0, await CountAsync(second)); // both connected (and their types loaded) before the pool fills
+            await using PgSession holder = await first.OpenSessionAsync();
+            await NonQueryAsync(holder, "INSERT INTO items VALUES (1)"); // begins the transaction: the one server connection is taken
+
+            int attempts = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<PoolExhaustedException>(() => second.ExecuteAsync(async (session, ct) =>
+            {
+                attempts++;
+                await NonQueryAsync(session, "INSERT INTO items VALUES (2)", ct);
+            }));
+
+            Assert.Equal(1, attempts);
+            Assert.False(ex.IsTransient);
+            Assert.Contains("PgBouncer", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("query_wait_timeout", ex.Message, StringComparison.Ordinal);
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(4)); // one wait, not three
+            await holder.CommitAsync();
+        }
+    }
+
     private static async Task InsertAsync(PgSession session, int id, CancellationToken ct)
     {
         await using NpgsqlCommand command = session.CreateCommand("INSERT INTO items VALUES (@id)");
