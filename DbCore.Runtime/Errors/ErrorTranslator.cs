@@ -144,7 +144,7 @@ internal static class ErrorTranslator
             case PostgresErrorCodes.ProtocolViolation when pg.MessageText == PgBouncerQueryWaitTimeout:
                 // PgBouncer's pool stayed full for its query_wait_timeout, so the statement never reached the server (in
                 // any phase). DbCore's own pool exhaustion one level down: not retried, another attempt waits as long again.
-                return new PoolExhaustedException(Message(name, $"PgBouncer's pool for this database stayed full for its query_wait_timeout (SQLSTATE {state}), so the statement never reached the server. Shorten the transactions that hold PgBouncer's server connections, or raise its default_pool_size or query_wait_timeout; not retried", null), pg);
+                return new PoolExhaustedException(Message(name, $"PgBouncer found no free server connection for this database within its query_wait_timeout (SQLSTATE {state}): its pool stayed full (or it could not reach the server), so the statement never reached the server. Shorten the transactions that hold PgBouncer's server connections, or raise its default_pool_size or query_wait_timeout; not retried", null), pg);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
