@@ -90,9 +90,9 @@ public sealed class CommandTimeoutException(string message, Exception? innerExce
     : DbCoreException(message, innerException, false, sqlState);
 
 /// <summary>
-/// A lock was not granted in time: SQLite reported BUSY or LOCKED after its busy timeout, or PostgreSQL ended the statement
-/// with 55P03 lock_not_available (<c>lock_timeout</c> ran out, or <c>NOWAIT</c> met a held lock). Nothing of the
-/// transaction was applied; transient.
+/// A lock was not granted in time: SQLite reported BUSY or LOCKED after its busy timeout, or PostgreSQL's
+/// <c>lock_timeout</c> ran out (55P03). Nothing of the transaction was applied; transient. (55P03 from <c>NOWAIT</c>, the
+/// work's own choice not to wait, stays a plain <see cref="DbCoreException"/> and is not retried.)
 /// </summary>
 public sealed class DatabaseBusyException(string message, Exception? innerException = null, string? sqlState = null)
     : DbCoreException(message, innerException, true, sqlState);
