@@ -409,7 +409,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
     {
         // Work that committed (or ended) its transaction itself must never run again, whatever failed afterwards.
         bool endedByWork = session.IsCommitted || session.TransactionEndedByProvider();
-        bool rolledBackBySqlite = exception is InvalidOperationException { Source: "Microsoft.Data.Sqlite" } && session.TransactionRolledBackBySqlite();
+        bool rolledBackBySqlite = SqliteTransactions.IsProviderRefusal(exception) && session.TransactionRolledBackBySqlite();
         try
         {
             await session.DisposeAsync().ConfigureAwait(false);

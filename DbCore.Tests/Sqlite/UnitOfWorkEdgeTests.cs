@@ -132,6 +132,39 @@ public sealed class UnitOfWorkEdgeTests : IDisposable
     }
 
     [Fact]
+    public async Task The_providers_refusal_is_recognised_when_dynamic_PGO_moved_its_throw_into_System_Data_Common()
+    {
+        // Seen in CI (2026-12-04 21:43): the previous test failed once with the raw refusal, whose stack began in
+        // DbCommand.ExecuteNonQueryAsync. Dynamic PGO had inlined SqliteCommand.ExecuteNonQuery there (guarded
+        // devirtualization), so the exception's Source was System.Data.Common, not Microsoft.Data.Sqlite.
+        InvalidOperationException refusal;
+        await using (var connection = new SqliteConnection("Data Source=:memory:"))
+        {
+            connection.Open();
+            using (SqliteCommand create = connection.CreateCommand())
+            {
+                create.CommandText = "CREATE TABLE blobs (b BLOB)";
+                create.ExecuteNonQuery();
+            }
+
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "PRAGMA max_page_count = 8";
+            command.ExecuteNonQuery();
+            command.CommandText = "INSERT INTO blobs VALUES (randomblob(200000))";
+            Assert.Equal(13, Assert.Throws<SqliteException>(() => command.ExecuteNonQuery()).SqliteErrorCode); // SQLITE_FULL: SQLite rolled back
+            command.CommandText = "SELECT 1";
+            refusal = Assert.Throws<InvalidOperationException>(() => command.ExecuteNonQuery());
+        }
+
+        Assert.True(SqliteTransactions.IsProviderRefusal(refusal), refusal.GetType() + ": " + refusal.Message + " from " + refusal.Source);
+        refusal.Source = "System.Data.Common"; // what the inlined throw reports
+        Assert.True(SqliteTransactions.IsProviderRefusal(refusal), refusal.Message);
+        Assert.False(SqliteTransactions.IsProviderRefusal(new InvalidOperationException("the work's own error") { Source = "System.Data.Common" }));
+    }
+
+    [Fact]
     public async Task Work_that_goes_on_after_SQLite_rolled_back_its_transaction_fails_typed_and_commits_nothing()
     {
         // After the rollback SQLite did itself, Microsoft.Data.Sqlite refuses the work's next statement with a raw
