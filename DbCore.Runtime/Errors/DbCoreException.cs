@@ -91,8 +91,8 @@ public sealed class CommandTimeoutException(string message, Exception? innerExce
 
 /// <summary>
 /// A lock was not granted in time: SQLite reported BUSY or LOCKED after its busy timeout, or PostgreSQL's
-/// <c>lock_timeout</c> ran out (55P03). Nothing of the transaction was applied; transient. (55P03 from <c>NOWAIT</c>, the
-/// work's own choice not to wait, stays a plain <see cref="DbCoreException"/> and is not retried.)
+/// <c>lock_timeout</c> ran out (55P03). Nothing of the transaction was applied; transient. (55P03 raised by <c>NOWAIT</c>
+/// itself, the work's own choice not to wait, stays a plain <see cref="DbCoreException"/> and is not retried.)
 /// </summary>
 public sealed class DatabaseBusyException(string message, Exception? innerException = null, string? sqlState = null)
     : DbCoreException(message, innerException, true, sqlState);

@@ -142,9 +142,16 @@ internal static class ErrorTranslator
                 // back itself, so nothing was applied, even at COMMIT. Safe to run the unit again on a new connection.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
             case PostgresErrorCodes.ProtocolViolation when pg.MessageText == PgBouncerQueryWaitTimeout:
-                // PgBouncer's pool stayed full for its query_wait_timeout, so the statement never reached the server (in
-                // any phase). DbCore's own pool exhaustion one level down: not retried, another attempt waits as long again.
+                // The client waited query_wait_timeout in PgBouncer's queue for a server connection: its pool stayed full
+                // (or was paused, or PgBouncer could not reach the server yet), so the statement never reached the server,
+                // in any phase. DbCore's own pool exhaustion one level down: not retried, another attempt waits as long again.
                 return new PoolExhaustedException(Message(name, $"PgBouncer found no free server connection for this database within its query_wait_timeout (SQLSTATE {state}): its pool stayed full (or it could not reach the server), so the statement never reached the server. Shorten the transactions that hold PgBouncer's server connections, or raise its default_pool_size or query_wait_timeout; not retried", null), pg);
+            case PostgresErrorCodes.ProtocolViolation when pg.MessageText is PgBouncerQueryTimeout or "query_timeout":
+                // PgBouncer's query_timeout ended a statement that ran too long (and closed the connection): DbCore's
+                // command timeout one level down, not retried. During COMMIT the COMMIT may have been applied.
+                return phase == ErrorPhase.Commit
+                    ? new CommitOutcomeUnknownException(Message(name, $"PgBouncer's query_timeout ended the connection during COMMIT (SQLSTATE {state}); the transaction may or may not have been applied", null), pg, state)
+                    : new CommandTimeoutException(Message(name, $"PgBouncer's query_timeout ended the statement (SQLSTATE {state}); raise query_timeout or make the statement faster; not retried", null), pg, state);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
@@ -267,6 +274,9 @@ internal static class ErrorTranslator
 
     /// <summary>The whole message text of the error PgBouncer sends when a client waited query_wait_timeout for a server connection.</summary>
     private const string PgBouncerQueryWaitTimeout = "query_wait_timeout";
+
+    /// <summary>The whole message text of the error PgBouncer (1.18) sends when a statement ran longer than its query_timeout.</summary>
+    private const string PgBouncerQueryTimeout = "query timeout";
 
     /// <summary>The server function that raises lock_timeout's 55P03 (postgres.c); NOWAIT's 55P03 comes from the lock's own code.</summary>
     private const string LockTimeoutRoutine = "ProcessInterrupts";

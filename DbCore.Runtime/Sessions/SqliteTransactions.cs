@@ -38,14 +38,14 @@ internal static class SqliteTransactions
 
     /// <summary>
     /// Whether <paramref name="exception"/> is Microsoft.Data.Sqlite refusing a statement because its transaction is over
-    /// ("This SqliteTransaction has completed"), as it does after SQLite rolled the transaction back itself. Not by
-    /// <see cref="Exception.Source"/> alone: once dynamic PGO inlines <c>SqliteCommand.ExecuteNonQuery</c> into
+    /// ("This SqliteTransaction has completed"), as it does after SQLite rolled the transaction back itself. By its message,
+    /// not by <see cref="Exception.Source"/>: once dynamic PGO inlines <c>SqliteCommand.ExecuteNonQuery</c> into
     /// <c>DbCommand.ExecuteNonQueryAsync</c> (guarded devirtualization), the throwing frame, and so the Source, is
-    /// System.Data.Common's. Microsoft.Data.Sqlite ships no translated messages.
+    /// System.Data.Common's, so a Source check would depend on the JIT. Microsoft.Data.Sqlite ships no translated messages.
     /// </summary>
     public static bool IsProviderRefusal(Exception exception)
         => exception.GetType() == typeof(InvalidOperationException)
-            && (exception.Source == "Microsoft.Data.Sqlite" || exception.Message.StartsWith(TransactionCompletedMessage, StringComparison.Ordinal));
+            && exception.Message.StartsWith(TransactionCompletedMessage, StringComparison.Ordinal);
 
     /// <summary>The start of Microsoft.Data.Sqlite's <c>TransactionCompleted</c> message.</summary>
     private const string TransactionCompletedMessage = "This SqliteTransaction has completed";

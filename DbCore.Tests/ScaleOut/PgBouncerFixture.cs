@@ -120,6 +120,7 @@ public sealed class PgBouncerFixture : IAsyncLifetime
             pool_mode = transaction
             default_pool_size = 1
             query_wait_timeout = 2
+            query_timeout = 3
             max_client_conn = 100
             logfile = {LogPath}
             pidfile = {_root}/pgbouncer.pid

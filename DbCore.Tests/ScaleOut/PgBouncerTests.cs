@@ -201,6 +201,33 @@ public sealed class PgBouncerTests(PgBouncerFixture bouncer)
         }
     }
 
+    [PgBouncerFact]
+    public async Task PgBouncers_query_timeout_is_a_command_timeout_and_not_retried()
+    {
+        // query_timeout (3 s in the fixture) is PgBouncer's statement timeout: it ends a statement that ran too long and
+        // closes the client connection. Like DbCore's own command timeout, running it again would most likely time out again.
+        var (first, second) = await TwoAccessorsAsync("querytimeout");
+        await using (first)
+        await using (second)
+        {
+            int attempts = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<CommandTimeoutException>(() => first.ExecuteAsync(async (session, ct) =>
+            {
+                attempts++;
+                await NonQueryAsync(session, "SELECT pg_sleep(6)", ct);
+            }));
+
+            Assert.Equal(1, attempts);
+            Assert.False(ex.IsTransient);
+            Assert.Equal("08P01", ex.SqlState);
+            Assert.Contains("query_timeout", ex.Message, StringComparison.Ordinal);
+            Assert.Equal("query timeout", Assert.IsType<PostgresException>(ex.InnerException).MessageText); // PgBouncer 1.18's text
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(5.5)); // one timeout, not three
+            Assert.Equal(0, await CountAsync(second)); // PgBouncer and its server connection still serve the next client
+        }
+    }
+
     private static async Task InsertAsync(PgSession session, int id, CancellationToken ct)
     {
         await using NpgsqlCommand command = session.CreateCommand("INSERT INTO items VALUES (@id)");
