@@ -99,7 +99,7 @@ namespace DbCore.ConnectionStrings
             }
 
             var suggestion = SuggestKeyword(key, kind);
-            if (previousKey is not null && IsPasswordKeyword(previousKey))
+            if ((previousKey is not null && IsPasswordKeyword(previousKey)) || FollowsPasswordSegment(text, key))
             {
                 // "Password=ab;cd=ef": the "keyword" may be the rest of a password containing ';'. Never echo it, even
                 // when it looks like a typo of a real keyword; the suggestion is a canonical name, not the user's text.

@@ -41,7 +41,7 @@ namespace DbCore.ConnectionStrings
                     // Unknown keyword: its value may be anything, and right after a password the "keyword" is
                     // probably the rest of a password that contains ';'.
                     value = Mask;
-                    if (previousWasPassword)
+                    if (previousWasPassword || FollowsPasswordSegment(text, pair.Key))
                     {
                         key = Mask;
                     }
@@ -119,6 +119,39 @@ namespace DbCore.ConnectionStrings
                    squashed.IndexOf("psw", StringComparison.Ordinal) >= 0 ||
                    squashed.IndexOf("secret", StringComparison.Ordinal) >= 0 ||
                    squashed.IndexOf("token", StringComparison.Ordinal) >= 0;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="key"/> is written right after a password segment in <paramref name="text"/>, so it may be
+        /// the rest of a password containing ';'. Read from the text, not from the tokenized pairs: the tokenizer drops a
+        /// segment with an empty value ("Password=;x=y"), and the pair before would then be another keyword.
+        /// </summary>
+        private static bool FollowsPasswordSegment(string text, string key)
+        {
+            for (var found = text.IndexOf(key, StringComparison.OrdinalIgnoreCase); found >= 0 && key.Length > 0;
+                 found = text.IndexOf(key, found + key.Length, StringComparison.OrdinalIgnoreCase))
+            {
+                var separator = found - 1;
+                while (separator >= 0 && char.IsWhiteSpace(text[separator]))
+                {
+                    separator--;
+                }
+
+                if (separator <= 0 || text[separator] != ';')
+                {
+                    continue;
+                }
+
+                var start = text.LastIndexOf(';', separator - 1) + 1;
+                var segment = text.Substring(start, separator - start);
+                var equals = segment.IndexOf('=');
+                if (equals > 0 && IsPasswordKeyword(segment.Substring(0, equals).Trim()))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private static bool IsPasswordKeyword(string key)

@@ -194,6 +194,14 @@ namespace DbCore.ConnectionStrings
                 }
             }
 
+            if (userInfo is null && query is not null && query.IndexOf('@') >= 0)
+            {
+                // No user info was found because the part before the '@' holds a '?' (a ':' mistyped, or an unencoded '?' in
+                // the password), so what reads as the query starts with the password: nothing of it may be echoed.
+                return UrlFailure("The PostgreSQL URL has an '@' after its '?'. If that '@' ends the user info, percent-encode a '?' " +
+                                  "in the user name or password as %3F (and check the ':' between them); an '@' in a query value must be %40.", Kind);
+            }
+
             if (hostsText.Length == 0)
             {
                 return UrlFailure("The PostgreSQL URL has no host. Write postgresql://user:password@host:5432/database.", Kind);

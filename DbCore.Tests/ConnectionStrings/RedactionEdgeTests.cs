@@ -15,4 +15,30 @@ public sealed class RedactionEdgeTests
         Assert.Contains("Database", parsed.Error);
         Assert.Contains("double quotes", parsed.Error);
     }
+
+    [Theory]
+    [InlineData("postgresql+asyncpg://app?Kq9vXw3Zq9&vXw3Zt7Lm@[::1]:5432/shop?options=-c%20search_path%3Dapp")] // CsCheck seed dHYb8ZJqVl81
+    [InlineData("postgresql://app?Kq9vXw3Zq9@db.internal/shop")]
+    public void A_question_mark_between_user_and_password_never_puts_the_password_in_the_error(string url)
+    {
+        // The ':' between user and password was mistyped as '?', so no user info is found and the password's text
+        // reads as the URL's query: its first "parameter" is the password.
+        ParsedConnectionString parsed = ConnectionStringParser.Parse(url);
+        Assert.NotNull(parsed.Error);
+        Assert.DoesNotContain("Kq9vXw", parsed.Error);
+        Assert.Contains("%3F", parsed.Error);
+    }
+
+    [Fact]
+    public void An_unknown_keyword_after_an_empty_password_segment_is_never_echoed_or_logged()
+    {
+        // CsCheck seed 0wdZ34fAMQR1: "Password=;Kq9vXw=..." (a ';' and '=' inside an unquoted password). The tokenizer
+        // drops the empty Password, so "the keyword before" was Username and the fragment was quoted.
+        const string text = "Host=127.0.0.1;Username=app;Password=;Kq9vXw=Kq9vXw3Zt7Lm;Database=shop";
+        ParsedConnectionString parsed = ConnectionStringParser.Parse(text);
+        Assert.NotNull(parsed.Error);
+        Assert.DoesNotContain("Kq9vXw", parsed.Error);
+        Assert.Contains("right after the password", parsed.Error);
+        Assert.DoesNotContain("Kq9vXw", ConnectionStringParser.Redact(text));
+    }
 }
