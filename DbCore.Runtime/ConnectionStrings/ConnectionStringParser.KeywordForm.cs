@@ -205,9 +205,23 @@ namespace DbCore.ConnectionStrings
         // DbConnectionStringBuilder lower-cases keywords; find the spelling the user wrote for messages.
         private static string OriginalSpelling(string text, string key)
         {
+            foreach (var (start, _) in KeywordOccurrences(text, key))
+            {
+                return text.Substring(start, key.Length);
+            }
+
+            return key;
+        }
+
+        /// <summary>
+        /// Where <paramref name="key"/> is written as a keyword in <paramref name="text"/> (at the start or after ';', with
+        /// '=' after it, whitespace allowed around), with the index of the ';' before it (-1 at the start).
+        /// </summary>
+        private static IEnumerable<(int Start, int Separator)> KeywordOccurrences(string text, string key)
+        {
             if (key.Length == 0)
             {
-                return key;
+                yield break;
             }
 
             var index = 0;
@@ -216,7 +230,7 @@ namespace DbCore.ConnectionStrings
                 var found = text.IndexOf(key, index, StringComparison.OrdinalIgnoreCase);
                 if (found < 0)
                 {
-                    break;
+                    yield break;
                 }
 
                 var before = found - 1;
@@ -233,13 +247,11 @@ namespace DbCore.ConnectionStrings
 
                 if ((before < 0 || text[before] == ';') && after < text.Length && text[after] == '=')
                 {
-                    return text.Substring(found, key.Length);
+                    yield return (found, before);
                 }
 
                 index = found + 1;
             }
-
-            return key;
         }
 
         private static void AddOnce(List<string> list, string item)

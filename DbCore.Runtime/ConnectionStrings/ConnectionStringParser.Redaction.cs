@@ -128,24 +128,16 @@ namespace DbCore.ConnectionStrings
         /// </summary>
         private static bool FollowsPasswordSegment(string text, string key)
         {
-            for (var found = text.IndexOf(key, StringComparison.OrdinalIgnoreCase); found >= 0 && key.Length > 0;
-                 found = text.IndexOf(key, found + key.Length, StringComparison.OrdinalIgnoreCase))
+            foreach (var (_, separator) in KeywordOccurrences(text, key))
             {
-                var separator = found - 1;
-                while (separator >= 0 && char.IsWhiteSpace(text[separator]))
-                {
-                    separator--;
-                }
-
-                if (separator <= 0 || text[separator] != ';')
+                if (separator <= 0)
                 {
                     continue;
                 }
 
                 var start = text.LastIndexOf(';', separator - 1) + 1;
-                var segment = text.Substring(start, separator - start);
-                var equals = segment.IndexOf('=');
-                if (equals > 0 && IsPasswordKeyword(segment.Substring(0, equals).Trim()))
+                var equals = text.IndexOf('=', start, separator - start);
+                if (equals > start && IsPasswordKeyword(text.Substring(start, equals - start).Trim()))
                 {
                     return true;
                 }
