@@ -111,4 +111,12 @@ public sealed class TransactionAbortedException(string message, Exception? inner
 /// The connection broke while COMMIT was in flight: the transaction may or may not have been applied. Never retried blindly.
 /// </summary>
 public sealed class CommitOutcomeUnknownException(string message, Exception? innerException = null, string? sqlState = null)
-    : DbCoreException(message, innerException, false, sqlState);
+    : DbCoreException(message, innerException, false, sqlState)
+{
+    /// <summary>
+    /// The server committed locally, but its wait for a synchronous standby was cancelled (<see cref="SynchronousReplicationWatch"/>):
+    /// asking the server (verified mode) would find the transaction committed, which is not the durability the caller asked
+    /// for, so such an outcome is not verified.
+    /// </summary>
+    internal bool NotReplicated { get; init; }
+}

@@ -42,6 +42,23 @@ internal static class ThrowHelper
     public static CommitOutcomeUnknownException LastStatementOutcomeUnknown(string name, Exception exception, string? sqlState = null)
         => new(Redaction.RedactText($"{name}: the connection was lost while the unit's last statement ran in autocommit (it commits itself; {exception.GetType().Name}); it may or may not have been applied. Check before running it again. {exception.Message}"), exception, sqlState);
 
+    /// <summary>
+    /// The server answered COMMIT (or an autocommit last statement) with success after cancelling its wait for a synchronous
+    /// standby (<see cref="SynchronousReplicationWatch"/>): committed on this server, confirmed by no synchronous standby.
+    /// </summary>
+    public static CommitOutcomeUnknownException CommitNotReplicated(string name)
+        => new($"{name}: the server cancelled COMMIT's wait for a synchronous standby (its warning: canceling wait for synchronous replication; the command timeout or a cancel request ended the wait). PostgreSQL keeps such a transaction committed on this server, but no synchronous standby confirmed it, so a failover may lose it: its outcome is unknown. Check the synchronous standbys (pg_stat_replication, synchronous_standby_names), and whether the transaction is there, before running it again; not retried, not verified.", innerException: null, SynchronousReplicationWatch.CancelledSqlState)
+        {
+            NotReplicated = true,
+        };
+
+    /// <summary>
+    /// A read-only unit's COMMIT failed in a way the error translator does not know. Its transaction is READ ONLY, so it applied
+    /// nothing: an ordinary connection failure, safe to run again.
+    /// </summary>
+    public static ConnectionFailureException ReadOnlyCommitFailed(string name, Exception exception)
+        => new(Redaction.RedactText($"{name}: the connection failed while a read-only unit committed ({exception.GetType().Name}); its transaction is READ ONLY, so nothing was applied. {exception.Message}"), exception, isTransient: true);
+
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)
         => new($"{name}: the connection broke earlier in this unit of work (an error that was caught and not rethrown), so the server rolled the transaction back; nothing was committed.", innerException: null, isTransient: true);

@@ -420,7 +420,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         }
 
         // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
-        ErrorPhase phase = CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
+        // (Not in a read-only unit: its transaction is READ ONLY and applies nothing.)
+        ErrorPhase phase = !session.IsReadOnly && CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
         DbCoreException? failure = exception as DbCoreException
             ?? (rolledBackBySqlite ? ThrowHelper.SqliteTransactionRolledBack(Engine.Name, exception) : ErrorTranslator.Translate(exception, phase, Engine));
         if (failure is null)
@@ -430,7 +431,7 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
             ExceptionDispatchInfo.Throw(exception);
         }
 
-        if (failure is CommitOutcomeUnknownException unknown && ticket.IsSet)
+        if (failure is CommitOutcomeUnknownException { NotReplicated: false } unknown && ticket.IsSet)
         {
             CommitStatus status = await VerifyCommitAsync(ticket, cancellationToken).ConfigureAwait(false);
             if (status == CommitStatus.Committed)

@@ -147,10 +147,13 @@ public abstract partial class DbSession
         ThrowIfBrokenBeforeCommit();
         cancellationToken.ThrowIfCancellationRequested();
         int affected;
+        bool notReplicated;
         try
         {
             // Not cancellable once sent, as COMMIT: the statement commits itself, so cancelling would make its outcome unknown.
+            using SynchronousReplicationWatch watch = SynchronousReplicationWatch.Start(npgsql);
             affected = await autocommit.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            notReplicated = watch.WaitWasCancelled();
         }
         catch (Exception ex) when (npgsql.FullState == ConnectionState.Open)
         {
@@ -177,6 +180,13 @@ public abstract partial class DbSession
             // Any other failure that broke the connection (a protocol error reading the answer): it may have been applied.
             _state = SessionState.RolledBack;
             throw ThrowHelper.LastStatementOutcomeUnknown(_engine.Name, ex);
+        }
+
+        if (notReplicated)
+        {
+            // The statement committed itself on this server, but its wait for a synchronous standby was cancelled.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitNotReplicated(_engine.Name);
         }
 
         _state = SessionState.Committed;
@@ -208,6 +218,9 @@ public abstract partial class DbSession
         int affected = 0;
         bool guardSent = false;
         bool commitSending = false;
+        bool notReplicated = false;
+        // A READ ONLY transaction applies nothing, so a COMMIT that broke on its way is an ordinary connection failure there.
+        ErrorPhase commitPhase = IsReadOnly ? ErrorPhase.Execute : ErrorPhase.Commit;
         try
         {
             if (_connection is not NpgsqlConnection npgsql)
@@ -230,7 +243,9 @@ public abstract partial class DbSession
             {
                 // The statement and COMMIT are written together: from here a failure may follow a commit.
                 commitSending = true;
+                using SynchronousReplicationWatch watch = SynchronousReplicationWatch.Start(npgsql);
                 affected = await GuardedCommit.ExecuteAndCommitAsync(npgsql, last, guard).ConfigureAwait(false);
+                notReplicated = watch.WaitWasCancelled();
             }
             else if (!ProviderTransactionCompleted())
             {
@@ -253,7 +268,9 @@ public abstract partial class DbSession
                 }
 
                 commitSending = true;
+                using SynchronousReplicationWatch watch = SynchronousReplicationWatch.Start(npgsql);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                notReplicated = watch.WaitWasCancelled();
             }
 
             // Else the work ended the transaction itself (through the raw transaction or SQL): there is nothing to commit.
@@ -264,7 +281,7 @@ public abstract partial class DbSession
             // PostgreSQL would have answered this COMMIT with ROLLBACK: an earlier statement failed and the work went on.
             throw await AbortedAsync(ex).ConfigureAwait(false);
         }
-        catch (PostgresException ex) when (last is not null && ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        catch (PostgresException ex) when (last is not null && ErrorTranslator.Translate(ex, commitPhase, _engine.Name) is { } translated)
         {
             // The server reported an error, so nothing was applied: either the last statement failed (the server skipped the
             // guard and COMMIT; the transaction is aborted and is rolled back here) or COMMIT did (a deferred constraint,
@@ -282,7 +299,7 @@ public abstract partial class DbSession
 
             throw translated;
         }
-        catch (Exception ex) when (ErrorTranslator.Translate(ex, ErrorPhase.Commit, _engine.Name) is { } translated)
+        catch (Exception ex) when (ErrorTranslator.Translate(ex, commitPhase, _engine.Name) is { } translated)
         {
             _state = SessionState.RolledBack;
             throw translated;
@@ -297,7 +314,14 @@ public abstract partial class DbSession
             // DbCore's own errors are never wrapped: an aborted transaction whose ROLLBACK found the connection dead (the
             // backend killed after the work swallowed an error) sent no COMMIT, so it stays a TransactionAbortedException.
             _state = SessionState.RolledBack;
-            throw ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+            throw IsReadOnly ? ThrowHelper.ReadOnlyCommitFailed(_engine.Name, ex) : ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+        }
+
+        if (notReplicated)
+        {
+            // Committed on this server, but the wait for a synchronous standby was cancelled: not the success it looks like.
+            _state = SessionState.RolledBack;
+            throw ThrowHelper.CommitNotReplicated(_engine.Name);
         }
 
         _state = SessionState.Committed;

@@ -140,5 +140,40 @@ public sealed class CommitOutcomeTests(PostgresServer server)
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
+    /// <summary>
+    /// A read-only unit that needs one snapshot for several reads begins its transaction explicitly (docs/sessions.md), so
+    /// DbCore sends COMMIT at its end. Its transaction is READ ONLY: PostgreSQL refuses every write in it (25006), so a lost
+    /// answer to that COMMIT (a proxy or load balancer cut, a standby restarted) leaves nothing applied, and the unit is an
+    /// ordinary connection failure of a read, run again. Before, it was a <see cref="CommitOutcomeUnknownException"/> ("may or
+    /// may not have been applied"), logged at Error and not retried (this test failed so).
+    /// </summary>
+    [PostgresFact]
+    public async Task A_read_only_unit_whose_COMMIT_answer_is_lost_is_a_connection_failure_and_runs_again()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "rocommit", "INSERT INTO orders VALUES (1), (2)");
+        await using var proxy = new DroppingProxy(server.Port);
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(Proxied(cs, proxy), logs, s => s.Retry.MaxAttempts = 3);
+        int attempts = 0;
+
+        proxy.DropNextCommitAnswer();
+        long count = await db.ExecuteReadOnlyAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", ct);
+            long first = await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM orders", ct);
+            long second = await Resilient.ScalarAsync<long>(session, "SELECT count(*) FROM orders WHERE id > 0", ct);
+            Assert.Equal(first, second);
+            return first;
+        });
+
+        Assert.Equal(1, proxy.Dropped);
+        Assert.Equal(2L, count);
+        Assert.Equal(2, attempts);
+        Assert.DoesNotContain(logs.Records, r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.Single(logs.Named("Retrying"));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
     private static string Proxied(string cs, DroppingProxy proxy) => Resilient.Proxied(cs, proxy);
 }
