@@ -134,13 +134,13 @@ internal static partial class Load
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine("| endpoint | dbcore req/s per round | raw req/s per round | ratio per round | median ratio | min..max | >= 0.97 | errors |");
-        text.AppendLine("|---|---|---|---|---:|---|---|---:|");
+        text.AppendLine("| endpoint | dbcore req/s per round | raw req/s per round | ratio per round | median ratio | middle half | min..max | >= 0.97 | errors |");
+        text.AppendLine("|---|---|---|---|---:|---|---|---|---:|");
         foreach (EndpointResult result in results)
         {
             double[] ratios = [.. result.Rounds.Select(r => r.Ratio)];
             double median = Median(ratios);
-            text.AppendLine(c, $"| `{result.Endpoint}` | {Join(result.Rounds.Select(r => r.DbCore), "0")} | {Join(result.Rounds.Select(r => r.Raw), "0")} | {Join(ratios, "0.000")} | **{median:0.000}** | {ratios.Min():0.000}..{ratios.Max():0.000} | {(median >= 0.97 ? "yes" : "**no**")} | {result.Rounds.Sum(r => r.Errors)} |");
+            text.AppendLine(c, $"| `{result.Endpoint}` | {Join(result.Rounds.Select(r => r.DbCore), "0")} | {Join(result.Rounds.Select(r => r.Raw), "0")} | {Join(ratios, "0.000")} | **{median:0.000}** | {Quantile(ratios, 0.25):0.000}..{Quantile(ratios, 0.75):0.000} | {ratios.Min():0.000}..{ratios.Max():0.000} | {(median >= 0.97 ? "yes" : "**no**")} | {result.Rounds.Sum(r => r.Errors)} |");
         }
 
         text.AppendLine();
@@ -208,6 +208,16 @@ internal static partial class Load
     {
         double[] sorted = [.. values.Order()];
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>The <paramref name="q"/> quantile, interpolated between the two nearest ranks.</summary>
+    private static double Quantile(double[] values, double q)
+    {
+        double[] sorted = [.. values.Order()];
+        double rank = q * (sorted.Length - 1);
+        int low = (int)Math.Floor(rank);
+        int high = Math.Min(low + 1, sorted.Length - 1);
+        return sorted[low] + ((rank - low) * (sorted[high] - sorted[low]));
     }
 
     [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
