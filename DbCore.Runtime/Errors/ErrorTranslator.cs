@@ -336,6 +336,11 @@ internal static class ErrorTranslator
                 return new NotNullViolationException(message, sqlite, state, tableName: SqliteTable(sqlite.Message));
             case 275: // SQLITE_CONSTRAINT_CHECK: "CHECK constraint failed: name-or-expression"
                 return new CheckViolationException(message, sqlite, state, constraintName: SqliteDetail(sqlite.Message));
+            case SqliteBusySnapshot:
+                // Not busy: this connection's own read (an open reader, typically a streamed query on the read path) holds
+                // a WAL snapshot older than another connection's commit, and SQLite cannot make an old snapshot a writer.
+                // Waiting cannot help while that reader is open, and the reader waits for this write.
+                return new DbCoreException(Message(name, "SQLite cannot begin the write on this connection because the session's own open reader (a streamed query or a data reader not yet disposed, which ran before the session's first write, outside its transaction) holds a snapshot older than another connection's commit (SQLITE_BUSY_SNAPSHOT); waiting cannot help. Read the rows to the end (or into a list) before writing, or begin the transaction before reading (session.Transaction, or ExecuteAsync, which begins it when it opens); not retried", null), sqlite, false, state);
         }
 
         switch (code)
@@ -354,6 +359,9 @@ internal static class ErrorTranslator
 
         return new DbCoreException(message, sqlite, false, state);
     }
+
+    /// <summary>SQLITE_BUSY_SNAPSHOT: a read snapshot older than the last commit cannot become a write transaction.</summary>
+    internal const int SqliteBusySnapshot = 517;
 
     /// <summary>The text after "constraint failed: " in a SQLite message (up to the closing quote), or null.</summary>
     private static string? SqliteDetail(string message)

@@ -69,11 +69,40 @@ internal static class SqliteTransactions
     }
 
     /// <summary>
-    /// The synchronous API's BEGIN: read-only SQLite sessions are deferred as in <see cref="BeginAsync"/>; a writer uses
-    /// Microsoft.Data.Sqlite's own (blocking) busy wait, which is what a synchronous caller asked for.
+    /// The synchronous API's BEGIN: read-only SQLite sessions are deferred as in <see cref="BeginAsync"/>; a writer waits for
+    /// the write lock blocking this thread (<see cref="Thread.Sleep(TimeSpan)"/> between tries, as Microsoft.Data.Sqlite's
+    /// own busy wait does), which is what a synchronous caller asked for. The same tries as <see cref="BeginAsync"/>, so a
+    /// BUSY that waiting cannot end (SQLITE_BUSY_SNAPSHOT) fails at once here too, not after the busy timeout.
     /// </summary>
     public static DbTransaction Begin(DbConnection connection, bool readOnly)
-        => readOnly && connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : connection.BeginTransaction();
+    {
+        if (connection is not SqliteConnection sqlite)
+        {
+            return connection.BeginTransaction();
+        }
+
+        if (readOnly)
+        {
+            return sqlite.BeginTransaction(deferred: true);
+        }
+
+        if (TryBeginImmediate(sqlite, out SqliteTransaction? transaction, out SqliteException? busy))
+        {
+            return transaction;
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
+        {
+            Thread.Sleep(NextDelay(sqlite, busy, start, attempt));
+            if (TryBeginImmediate(sqlite, out transaction, out SqliteException? again))
+            {
+                return transaction;
+            }
+
+            busy = again;
+        }
+    }
 
     /// <summary>
     /// Commits a SQLite session's transaction, telling apart what Microsoft.Data.Sqlite's transaction object cannot: whether
@@ -122,24 +151,10 @@ internal static class SqliteTransactions
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<DbTransaction> WaitForWriteLockAsync(SqliteConnection sqlite, SqliteException busy, CancellationToken cancellationToken)
     {
-        int timeoutSeconds = sqlite.DefaultTimeout;
-        TimeSpan timeout = timeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(timeoutSeconds);
         long start = Stopwatch.GetTimestamp();
         for (int attempt = 1; ; attempt++)
         {
-            TimeSpan delay = Delay(attempt);
-            if (timeout != Timeout.InfiniteTimeSpan)
-            {
-                TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(start);
-                if (remaining <= TimeSpan.Zero)
-                {
-                    ExceptionDispatchInfo.Throw(busy);
-                }
-
-                delay = remaining < delay ? remaining : delay;
-            }
-
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(NextDelay(sqlite, busy, start, attempt), cancellationToken).ConfigureAwait(false);
             if (TryBeginImmediate(sqlite, out SqliteTransaction? transaction, out SqliteException? again))
             {
                 return transaction;
@@ -147,6 +162,28 @@ internal static class SqliteTransactions
 
             busy = again;
         }
+    }
+
+    /// <summary>
+    /// The wait before try <paramref name="attempt"/> + 1: <see cref="Delay"/>, cut to what is left of the connection's
+    /// <c>Default Timeout</c> (0 = no limit); throws the last <paramref name="busy"/> as it is when nothing is left.
+    /// </summary>
+    private static TimeSpan NextDelay(SqliteConnection sqlite, SqliteException busy, long start, int attempt)
+    {
+        TimeSpan delay = Delay(attempt);
+        int timeoutSeconds = sqlite.DefaultTimeout;
+        if (timeoutSeconds == 0)
+        {
+            return delay;
+        }
+
+        TimeSpan remaining = TimeSpan.FromSeconds(timeoutSeconds) - Stopwatch.GetElapsedTime(start);
+        if (remaining <= TimeSpan.Zero)
+        {
+            ExceptionDispatchInfo.Throw(busy);
+        }
+
+        return remaining < delay ? remaining : delay;
     }
 
     /// <summary>1, 2, 4 ... ms up to 50 ms, each between half and all of it, so waiting writers do not poll in step.</summary>
@@ -167,8 +204,10 @@ internal static class SqliteTransactions
             busy = null;
             return true;
         }
-        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is 5 or 6) // SQLITE_BUSY, SQLITE_LOCKED (shared cache)
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is 5 or 6 && ex.SqliteExtendedErrorCode != Errors.ErrorTranslator.SqliteBusySnapshot)
         {
+            // SQLITE_BUSY, SQLITE_LOCKED (shared cache): another connection holds the write lock, so waiting helps. Not
+            // SQLITE_BUSY_SNAPSHOT, which this connection's own open reader causes: thrown at once, waiting cannot end it.
             transaction = null;
             busy = ex;
             return false;
