@@ -192,4 +192,45 @@ public sealed class ConnectionReuseTests : IDisposable
         Todo again = await db.ExecuteAsync((s, ct) => s.InsertAsync("two", false, Priority.Low, null, ct));
         Assert.Equal("two", again.Title);
     }
+
+    /// <summary>
+    /// Restoring a backup into a running app: replacing the file under open connections is not supported by SQLite (the
+    /// kept connections, like any open handle, go on writing into the unlinked file, and in WAL mode nothing refuses it).
+    /// The backup API restores through SQLite's own locking instead, so every connection DbCore keeps open, read-write
+    /// and read-only, reads the restored data from its next session on, and the next write lands in the file at the path.
+    /// </summary>
+    [Fact]
+    public async Task A_backup_restored_with_the_backup_API_is_what_kept_connections_read_and_write_next()
+    {
+        await using Local db = CreateLocal("restore");
+        await ExecAsync(db, "CREATE TABLE t (v INTEGER NOT NULL); INSERT INTO t VALUES (1)");
+        Task<long> MaxAsync() => db.ExecuteReadOnlyAsync(static async (s, ct) =>
+        {
+            await using SqliteCommand read = s.CreateCommand("SELECT max(v) FROM t");
+            return (long)(await read.ExecuteScalarAsync(ct))!;
+        });
+        Assert.Equal(1L, await MaxAsync());
+
+        using (var backup = new SqliteConnection($"Data Source={File("restore-backup")};Pooling=False"))
+        using (var live = new SqliteConnection($"Data Source={File("restore")};Pooling=False"))
+        {
+            backup.Open();
+            using (SqliteCommand create = backup.CreateCommand())
+            {
+                create.CommandText = "CREATE TABLE t (v INTEGER NOT NULL); INSERT INTO t VALUES (100)";
+                create.ExecuteNonQuery();
+            }
+
+            live.Open();
+            backup.BackupDatabase(live);
+        }
+
+        Assert.Equal(100L, await MaxAsync());
+        await ExecAsync(db, "INSERT INTO t VALUES (101)");
+        using var fresh = new SqliteConnection($"Data Source={File("restore")};Pooling=False");
+        fresh.Open();
+        using SqliteCommand all = fresh.CreateCommand();
+        all.CommandText = "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY v)";
+        Assert.Equal("100,101", (string)all.ExecuteScalar()!);
+    }
 }
