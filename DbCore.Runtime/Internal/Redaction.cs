@@ -18,7 +18,9 @@ internal static partial class Redaction
         return UrlPassword().Replace(result, "${prefix}" + Mask + "@");
     }
 
-    [GeneratedRegex(@"(?<key>\b(?:password|pwd|pass)\s*)=\s*(?:""[^""]*""|'[^']*'|[^;\s]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // A value as a connection string has it: quoted, with a doubled quote standing for one, or unquoted up to the next ';'
+    // (spaces included; in free text the end of the line ends it too).
+    [GeneratedRegex(@"(?<key>\b(?:password|pwd|pass)\s*)=\s*(?:""(?:[^""]|"""")*""|'(?:[^']|'')*'|[^;\r\n]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeywordPassword();
 
     [GeneratedRegex(@"(?<prefix>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -41,4 +41,29 @@ public sealed class RedactionEdgeTests
         Assert.Contains("right after the password", parsed.Error);
         Assert.DoesNotContain("Kq9vXw", ConnectionStringParser.Redact(text));
     }
+
+    /// <summary>
+    /// Free text that quotes a connection string (a provider's or the work's exception message, a health-check reason):
+    /// an unquoted value runs to the next ';' and may hold spaces, and a quoted one may hold doubled quotes. The masking
+    /// stopped at the first space and at the first doubled quote, leaving the rest of the password visible (found by
+    /// review helper-30; these cases failed before).
+    /// </summary>
+    [Theory]
+    [InlineData("could not connect with Host=db;Password=Kq9v Xw3Z t7Lm;Database=shop", "Kq9v", "Xw3Z", "t7Lm")]
+    [InlineData("could not connect with Host=db;Password=\"Kq9v\"\"Xw3Z;t7Lm\";Database=shop", "Kq9v", "Xw3Z", "t7Lm")]
+    [InlineData("could not connect with Host=db;Pwd='Kq9v''Xw3Z t7Lm';Database=shop", "Kq9v", "Xw3Z", "t7Lm")]
+    [InlineData("Password = Kq9v Xw3Z\nnext line t7Lm-is-not-a-secret", "Kq9v", "Xw3Z", null)]
+    public void A_password_with_spaces_or_doubled_quotes_is_masked_whole_in_free_text(string text, string first, string second, string? third)
+    {
+        string redacted = DbCore.Internal.Redaction.RedactText(text);
+        Assert.DoesNotContain(first, redacted);
+        Assert.DoesNotContain(second, redacted);
+        if (third is not null)
+        {
+            Assert.DoesNotContain(third, redacted);
+        }
+
+        Assert.Contains("***", redacted);
+        Assert.Contains(text.Contains("Database=shop", StringComparison.Ordinal) ? "Database=shop" : "next line", redacted);
+    }
 }
