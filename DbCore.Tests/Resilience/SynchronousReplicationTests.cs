@@ -115,6 +115,26 @@ public sealed class SynchronousReplicationTests(MissingSynchronousStandby standb
     }
 
     /// <summary>
+    /// With <c>Multiplexing=true</c> a transaction binds its connection to one physical connection, so the COMMIT's warning
+    /// reaches the session's connection as without multiplexing. (A statement outside a transaction does not: see
+    /// docs/resilience.md.)
+    /// </summary>
+    [PostgresFact]
+    public async Task With_multiplexing_a_unit_whose_COMMIT_wait_for_the_standby_hit_the_command_timeout_is_an_unknown_outcome()
+    {
+        await using Pg db = Resilient.Pg(ConnectionString + ";Multiplexing=true", configure: s => s.CommandTimeoutSeconds = 2);
+        int attempts = 0;
+        var unknown = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (7)", ct);
+        }));
+
+        AssertNotReplicated(unknown, attempts);
+        Assert.Equal(1L, await Resilient.CountOrdersAsync(ConnectionString, "id = 7"));
+    }
+
+    /// <summary>
     /// An operator cancels the backends stuck on the standby (<c>pg_cancel_backend</c> on those waiting for <c>SyncRep</c>),
     /// long before DbCore's command timeout: no client timeout is involved, only the server's warning tells.
     /// (<c>statement_timeout</c> never ends this wait: PostgreSQL disables it before it commits.)
