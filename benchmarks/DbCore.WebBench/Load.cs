@@ -26,7 +26,8 @@ internal static partial class Load
 
     public static async Task<List<EndpointResult>> RunRoundsAsync(string baseUrl, Options options, TextWriter log)
     {
-        string[] endpoints = Endpoints(options.Queries);
+        // --endpoints: the named ones only (by path, e.g. /updates), for a longer look at one of them.
+        string[] endpoints = [.. Endpoints(options.Queries).Where(e => options.Only is null || options.Only.Contains(e.Split('?')[0]))];
         foreach (string endpoint in endpoints)
         {
             foreach (string variant in s_variants)

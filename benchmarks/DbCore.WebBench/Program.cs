@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 
 // The TechEmpower database tests against DbCore's scoped session and raw Npgsql, in one Kestrel app, loaded with wrk.
-// dotnet run -c Release --project benchmarks/DbCore.WebBench -- [--seconds 5] [--rounds 5] [--multiplexing] [--out file.md]
+// dotnet run -c Release --project benchmarks/DbCore.WebBench -- [--seconds 5] [--rounds 5] [--multiplexing] [--endpoints /db,/updates] [--out file.md]
 Options options = Options.Parse(args);
 CultureInfo c = CultureInfo.InvariantCulture;
 TextWriter log = Console.Out;
@@ -89,13 +89,14 @@ finally
 }
 
 /// <summary>Command line of the web benchmark.</summary>
-internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, string? Out, int Queries, int WarmUpSeconds)
+internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, string? Out, int Queries, int WarmUpSeconds, string[]? Only = null)
 {
     public static Options Parse(string[] args)
     {
         int seconds = 5, rounds = 5, queries = 20, warmUp = 3;
         bool multiplexing = false;
         string? output = null;
+        string[]? only = null;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException(args[i] + " needs a value");
@@ -107,10 +108,11 @@ internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, strin
                 case "--warmup": warmUp = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--multiplexing": multiplexing = true; break;
                 case "--out": output = Next(); break;
-                default: throw new ArgumentException("unknown option " + args[i] + "; use [--seconds 5] [--rounds 5] [--queries 20] [--warmup 3] [--multiplexing] [--out file.md]");
+                case "--endpoints": only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                default: throw new ArgumentException("unknown option " + args[i] + "; use [--seconds 5] [--rounds 5] [--queries 20] [--warmup 3] [--multiplexing] [--endpoints /db,/updates] [--out file.md]");
             }
         }
 
-        return new Options(seconds, rounds, multiplexing, output, queries, warmUp);
+        return new Options(seconds, rounds, multiplexing, output, queries, warmUp, only);
     }
 }
