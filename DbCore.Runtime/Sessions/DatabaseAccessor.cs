@@ -420,8 +420,8 @@ public abstract partial class DatabaseAccessor<TSession> : DatabaseAccessor
         }
 
         // A COMMIT the work sent itself through the provider's transaction is a commit, not an ordinary statement.
-        // (Not in a read-only unit: its transaction is READ ONLY and applies nothing.)
-        ErrorPhase phase = !session.IsReadOnly && CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
+        // (Not in a read-only unit whose COMMIT applies nothing.)
+        ErrorPhase phase = !session.CommitAppliesNothing && CommitFrames.IsProviderCommit(exception) ? ErrorPhase.Commit : ErrorPhase.Execute;
         DbCoreException? failure = exception as DbCoreException
             ?? (rolledBackBySqlite ? ThrowHelper.SqliteTransactionRolledBack(Engine.Name, exception) : ErrorTranslator.Translate(exception, phase, Engine));
         if (failure is null)

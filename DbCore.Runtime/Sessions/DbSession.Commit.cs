@@ -219,8 +219,9 @@ public abstract partial class DbSession
         bool guardSent = false;
         bool commitSending = false;
         bool notReplicated = false;
-        // A READ ONLY transaction applies nothing, so a COMMIT that broke on its way is an ordinary connection failure there.
-        ErrorPhase commitPhase = IsReadOnly ? ErrorPhase.Execute : ErrorPhase.Commit;
+        // A READ ONLY transaction that sent nothing with an effect at COMMIT applies nothing, so a COMMIT that broke on its way
+        // is an ordinary connection failure there.
+        ErrorPhase commitPhase = CommitAppliesNothing ? ErrorPhase.Execute : ErrorPhase.Commit;
         try
         {
             if (_connection is not NpgsqlConnection npgsql)
@@ -314,7 +315,7 @@ public abstract partial class DbSession
             // DbCore's own errors are never wrapped: an aborted transaction whose ROLLBACK found the connection dead (the
             // backend killed after the work swallowed an error) sent no COMMIT, so it stays a TransactionAbortedException.
             _state = SessionState.RolledBack;
-            throw IsReadOnly ? ThrowHelper.ReadOnlyCommitFailed(_engine.Name, ex) : ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
+            throw CommitAppliesNothing ? ThrowHelper.ReadOnlyCommitFailed(_engine.Name, ex) : ThrowHelper.CommitOutcomeUnknown(_engine.Name, ex);
         }
 
         if (notReplicated)

@@ -77,6 +77,18 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     internal bool IsReadOnly { get; set; }
 
     /// <summary>
+    /// Whether this read-only session's COMMIT can have had no effect at all: its transaction is READ ONLY, which refuses every
+    /// write, and the work sent nothing that a READ ONLY transaction still lets through with an effect at COMMIT
+    /// (<c>NOTIFY</c> / <c>pg_notify</c>, delivered when it commits; <c>dblink</c>, another server's writes), and nothing DbCore
+    /// did not see (<see cref="Connection"/> or <see cref="Transaction"/> used directly: Dapper, EF Core, raw commands).
+    /// Then a COMMIT that broke on its way is an ordinary connection failure, not an unknown outcome.
+    /// </summary>
+    internal bool CommitAppliesNothing => IsReadOnly && !_effectsUnseen;
+
+    /// <summary>Set in a read-only session by a statement or a use that <see cref="CommitAppliesNothing"/> cannot vouch for.</summary>
+    private bool _effectsUnseen;
+
+    /// <summary>
     /// Set by the accessor for its retrying write units (<c>ExecuteAsync</c>): on PostgreSQL the transaction begins at open
     /// (Npgsql sends the BEGIN with the first statement), not at the first write, so a statement DbCore takes for a read
     /// (a SELECT calling a function that writes) is inside the transaction and never committed by a unit that is retried.
@@ -154,13 +166,21 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     {
         get
         {
+            _effectsUnseen = true;
             EnsureTransaction();
             return _connection!;
         }
     }
 
     /// <summary>The session's transaction. Opens the session synchronously when it is not open yet, and begins the transaction.</summary>
-    public DbTransaction Transaction => EnsureTransaction();
+    public DbTransaction Transaction
+    {
+        get
+        {
+            _effectsUnseen = true;
+            return EnsureTransaction();
+        }
+    }
 
     /// <summary>Begins the transaction (if not yet) for DbCore's own use, without handing it to the work.</summary>
     internal void EnsureTransactionBegun() => EnsureTransaction();
@@ -204,9 +224,18 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         return command;
     }
 
+    /// <summary>Whether <paramref name="sql"/> may do what a READ ONLY transaction allows with an effect at COMMIT: NOTIFY, dblink.</summary>
+    private static bool HasEffectAtCommit(string sql)
+        => sql.Contains("notify", StringComparison.OrdinalIgnoreCase) || sql.Contains("dblink", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Opens the session, and begins the transaction before a statement that may write.</summary>
     private void OpenFor(string sql)
     {
+        if (IsReadOnly && !_effectsUnseen && HasEffectAtCommit(sql))
+        {
+            _effectsUnseen = true;
+        }
+
         EnsureOpen();
         if (_transaction is null && !SqlClassifier.IsRead(sql))
         {

@@ -53,6 +53,8 @@ public sealed class RedactionEdgeTests
     [InlineData("could not connect with Host=db;Password=\"Kq9v\"\"Xw3Z;t7Lm\";Database=shop", "Kq9v", "Xw3Z", "t7Lm")]
     [InlineData("could not connect with Host=db;Pwd='Kq9v''Xw3Z t7Lm';Database=shop", "Kq9v", "Xw3Z", "t7Lm")]
     [InlineData("Password = Kq9v Xw3Z\nnext line t7Lm-is-not-a-secret", "Kq9v", "Xw3Z", null)]
+    [InlineData("could not connect with Password=\"Kq9v\"\"Xw3Z", "Kq9v", "Xw3Z", null)] // a quoted value cut short (review helper-31)
+    [InlineData("could not connect with Password=\"Kq9v\"Xw3Z t7Lm;Database=shop", "Kq9v", "Xw3Z", "t7Lm")] // text glued after the closing quote
     public void A_password_with_spaces_or_doubled_quotes_is_masked_whole_in_free_text(string text, string first, string second, string? third)
     {
         string redacted = DbCore.Internal.Redaction.RedactText(text);
@@ -64,6 +66,9 @@ public sealed class RedactionEdgeTests
         }
 
         Assert.Contains("***", redacted);
-        Assert.Contains(text.Contains("Database=shop", StringComparison.Ordinal) ? "Database=shop" : "next line", redacted);
+        if (text.Contains("Database=shop", StringComparison.Ordinal) || text.Contains("next line", StringComparison.Ordinal))
+        {
+            Assert.Contains(text.Contains("Database=shop", StringComparison.Ordinal) ? "Database=shop" : "next line", redacted);
+        }
     }
 }

@@ -175,5 +175,43 @@ public sealed class CommitOutcomeTests(PostgresServer server)
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
+    /// <summary>
+    /// A READ ONLY transaction still lets <c>NOTIFY</c> through, delivered at COMMIT: a read-only unit that notified and lost its
+    /// COMMIT's answer may have notified, so it stays an unknown outcome and is not run again (found by review helper-31: the
+    /// listener got the notification twice).
+    /// </summary>
+    [PostgresFact]
+    public async Task A_read_only_unit_that_notified_and_lost_its_COMMIT_answer_is_an_unknown_outcome_and_notifies_once()
+    {
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "ronotify");
+        await using var listener = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString);
+        await listener.OpenAsync();
+        int received = 0;
+        listener.Notification += (_, _) => Interlocked.Increment(ref received);
+        await using (var listen = new NpgsqlCommand("LISTEN dbcore_review", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        await using var proxy = new DroppingProxy(server.Port);
+        await using Pg db = Resilient.Pg(Proxied(cs, proxy), configure: s => s.Retry.MaxAttempts = 3);
+        int attempts = 0;
+        proxy.DropNextCommitAnswer();
+        await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => db.ExecuteReadOnlyAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "NOTIFY dbcore_review, 'payment 42 settled'", ct);
+            return 0L;
+        }));
+
+        while (await listener.WaitAsync(TimeSpan.FromMilliseconds(700)))
+        {
+        }
+
+        Assert.Equal(1, proxy.Dropped);
+        Assert.Equal(1, attempts);
+        Assert.Equal(1, received);
+    }
+
     private static string Proxied(string cs, DroppingProxy proxy) => Resilient.Proxied(cs, proxy);
 }

@@ -116,8 +116,7 @@ public sealed class SynchronousReplicationTests(MissingSynchronousStandby standb
 
     /// <summary>
     /// With <c>Multiplexing=true</c> a transaction binds its connection to one physical connection, so the COMMIT's warning
-    /// reaches the session's connection as without multiplexing. (A statement outside a transaction does not: see
-    /// docs/resilience.md.)
+    /// reaches the session's connection as without multiplexing.
     /// </summary>
     [PostgresFact]
     public async Task With_multiplexing_a_unit_whose_COMMIT_wait_for_the_standby_hit_the_command_timeout_is_an_unknown_outcome()
@@ -132,6 +131,45 @@ public sealed class SynchronousReplicationTests(MissingSynchronousStandby standb
 
         AssertNotReplicated(unknown, attempts);
         Assert.Equal(1L, await Resilient.CountOrdersAsync(ConnectionString, "id = 7"));
+    }
+
+    /// <summary>
+    /// With <c>Multiplexing=true</c> an autocommit last statement runs on a physical connection Npgsql shares, bound to the
+    /// session's connection while its results are read, so the warning reaches it too.
+    /// </summary>
+    [PostgresFact]
+    public async Task With_multiplexing_an_autocommit_last_statement_whose_wait_for_the_standby_was_cancelled_is_an_unknown_outcome()
+    {
+        await using Pg db = Resilient.Pg(ConnectionString + ";Multiplexing=true", configure: s => s.CommandTimeoutSeconds = 2);
+        Assert.True(db.IsMultiplexing);
+        await using PgSession session = await db.OpenSessionAsync();
+        var unknown = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(async () =>
+            await session.ExecuteAndCommitAsync("INSERT INTO orders VALUES (8)", 0, static (_, _) => { }));
+
+        AssertNotReplicated(unknown, attempts: 1);
+        Assert.Equal(1L, await Resilient.CountOrdersAsync(ConnectionString, "id = 8"));
+    }
+
+    /// <summary>
+    /// Verified mode's bypass, where it matters: the unit asks for synchronous commit itself (<c>SET LOCAL</c>) and the
+    /// connection's default is <c>local</c>, so the verifier's own barrier does not wait for the standby and would find the
+    /// transaction committed (on the primary). (Found by review helper-31; with the default on, the barrier waits too and
+    /// the outcome stays unknown either way.)
+    /// </summary>
+    [PostgresFact]
+    public async Task Verified_mode_with_the_units_own_synchronous_commit_does_not_verify_a_COMMIT_the_standby_never_confirmed()
+    {
+        await using Pg db = Resilient.Pg(ConnectionString + ";Options=-c synchronous_commit=local", configure: s => s.CommandTimeoutSeconds = 2);
+        int attempts = 0;
+        var unknown = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => db.ExecuteVerifiedAsync(async (session, ct) =>
+        {
+            attempts++;
+            await Resilient.NonQueryAsync(session, "SET LOCAL synchronous_commit = on", ct);
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (9)", ct);
+        }));
+
+        AssertNotReplicated(unknown, attempts);
+        Assert.Equal(1L, await Resilient.CountOrdersAsync(ConnectionString, "id = 9"));
     }
 
     /// <summary>
@@ -161,7 +199,10 @@ public sealed class SynchronousReplicationTests(MissingSynchronousStandby standb
         Assert.Equal(1L, await Resilient.CountOrdersAsync(ConnectionString, "id = 2"));
     }
 
-    /// <summary>Verified mode asks the server, which says "committed": true on the primary, and not the durability asked for.</summary>
+    /// <summary>
+    /// Verified mode with synchronous commit on for every connection: the verifier's barrier waits for the missing standby
+    /// too and is cancelled in turn, so the outcome stays unknown (the bypass is shown by the test above).
+    /// </summary>
     [PostgresFact]
     public async Task Verified_mode_does_not_turn_a_COMMIT_the_standby_never_confirmed_into_a_success()
     {
