@@ -23,7 +23,9 @@ for entry in lib/net8.0/DbCore.Runtime.dll lib/net10.0/DbCore.Runtime.dll analyz
 done
 [ -f "$work/feed/DbCore.$version.snupkg" ] || { echo "symbols package missing"; exit 1; }
 dotnet pack "$root/DbCore.AspNetCore/DbCore.AspNetCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
-unzip -l "$work/feed/DbCore.AspNetCore.$version.nupkg" | grep -q " lib/net10.0/DbCore.AspNetCore.dll\$" || { echo "DbCore.AspNetCore package is missing its assembly"; exit 1; }
+# Listings are captured before grep: with pipefail, `unzip | grep -q` fails at random when grep exits first (SIGPIPE).
+listing=$(unzip -l "$work/feed/DbCore.AspNetCore.$version.nupkg")
+grep -q " lib/net10.0/DbCore.AspNetCore.dll\$" <<<"$listing" || { echo "DbCore.AspNetCore package is missing its assembly"; exit 1; }
 
 echo "== pack DbCore.EntityFrameworkCore $version"
 dotnet pack "$root/DbCore.EntityFrameworkCore/DbCore.EntityFrameworkCore.csproj" -c Release -o "$work/feed" -p:Version="$version" -nologo -v quiet -warnaserror
@@ -32,7 +34,8 @@ listing=$(unzip -l "$efpkg")
 for entry in lib/net10.0/DbCore.EntityFrameworkCore.dll lib/net10.0/DbCore.EntityFrameworkCore.xml README.md; do
   grep -q " $entry\$" <<<"$listing" || { echo "EF package is missing $entry"; exit 1; }
 done
-unzip -p "$efpkg" DbCore.EntityFrameworkCore.nuspec | grep -q "id=\"DbCore\" version=\"$version\"" || { echo "EF package does not depend on DbCore $version"; exit 1; }
+nuspec=$(unzip -p "$efpkg" DbCore.EntityFrameworkCore.nuspec)
+grep -q "id=\"DbCore\" version=\"$version\"" <<<"$nuspec" || { echo "EF package does not depend on DbCore $version"; exit 1; }
 
 cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
