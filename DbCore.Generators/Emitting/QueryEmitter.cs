@@ -33,7 +33,13 @@ internal static class QueryEmitter
 
     private static string HintName(string ns, string className, string method, EquatableArray<SignatureParameterSpec> signature)
     {
-        // Overloads share a name: a short hash of the parameter types tells them apart.
+        string name = (ns.Length == 0 ? string.Empty : ns + ".") + className + "." + method + "." + SignatureHash(signature) + ".Query.g.cs";
+        return name.Replace("@", string.Empty);
+    }
+
+    /// <summary>Overloads share a name: a short hash of the parameter types tells them apart.</summary>
+    private static string SignatureHash(EquatableArray<SignatureParameterSpec> signature)
+    {
         uint hash = 2166136261;
         foreach (SignatureParameterSpec parameter in signature)
         {
@@ -43,8 +49,7 @@ internal static class QueryEmitter
             }
         }
 
-        string name = (ns.Length == 0 ? string.Empty : ns + ".") + className + "." + method + "." + hash.ToString("x8", CultureInfo.InvariantCulture) + ".Query.g.cs";
-        return name.Replace("@", string.Empty);
+        return hash.ToString("x8", CultureInfo.InvariantCulture);
     }
 
     private sealed class Provider
@@ -79,6 +84,18 @@ internal static class QueryEmitter
         w.WriteLine("{");
         w.Indent++;
         bool positional = providerKind == ProviderKind.PostgreSql && spec.UsesPositional;
+        // PostgreSQL, but not a stream (whose reader outlives the call): the command and its parameters are kept in a
+        // per-thread field for the next call on that thread (DbSession.RentCommand).
+        string? slot = providerKind == ProviderKind.PostgreSql && spec.Shape != ResultShape.Stream
+            ? "__" + spec.MethodName + "_" + SignatureHash(spec.Signature) + "_Command"
+            : null;
+        if (slot is not null)
+        {
+            w.WriteLine("[global::System.ThreadStaticAttribute]");
+            w.WriteLine($"private static global::Npgsql.NpgsqlCommand? {slot};");
+            w.WriteLineNoTabs(string.Empty);
+        }
+
         string sql = positional ? spec.PositionalSql : spec.Sql;
         // A local constant, not a field: overloads of one method name each declare their own.
         const string sqlField = "__sql";
@@ -120,6 +137,49 @@ internal static class QueryEmitter
         if (spec.Shape == ResultShape.Stream)
         {
             WriteStreamBody(w, spec, provider, sqlField, token, positional);
+        }
+        else if (slot is not null)
+        {
+            w.WriteLine("global::Npgsql.NpgsqlCommand? __command = null;");
+            w.WriteLine("try");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine($"__command = RentCommand(ref {slot}, {sqlField});");
+            WriteReusedParameters(w, spec, positional);
+            WriteExecution(w, spec, provider, token);
+            w.Indent--;
+            w.WriteLine("}");
+            // Never entered (the filter returns false); the throw tells the compiler so.
+            w.WriteLine($"catch (global::System.Exception) when ({Support}.Forget(ref __command))");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine("throw;");
+            w.Indent--;
+            w.WriteLine("}");
+            WriteCatch(w);
+            w.WriteLine("finally");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine("if (__command is not null)");
+            w.WriteLine("{");
+            w.Indent++;
+            // The slot keeps no reference to the call's arguments.
+            for (int i = 0; i < spec.Parameters.Count; i++)
+            {
+                QueryParameterSpec parameter = spec.Parameters[i];
+                if (!parameter.Value.IsValueType)
+                {
+                    w.WriteLine(parameter.Value.TypeName == "object"
+                        ? $"__command.Parameters[{i}].Value = null;"
+                        : $"((global::Npgsql.NpgsqlParameter<{ParameterType(parameter)}>)__command.Parameters[{i}]).TypedValue = default;");
+                }
+            }
+
+            w.WriteLine($"ReturnCommand(ref {slot}, __command);");
+            w.Indent--;
+            w.WriteLine("}");
+            w.Indent--;
+            w.WriteLine("}");
         }
         else
         {
@@ -176,14 +236,12 @@ internal static class QueryEmitter
 
         foreach (QueryParameterSpec parameter in spec.Parameters)
         {
-            string value = parameter.Value.EnumUnderlying is { } underlying
-                ? $"({underlying}{(parameter.Value.IsNullable ? "?" : string.Empty)}){parameter.Name}"
-                : parameter.Name;
+            string value = ParameterValue(parameter);
             string placeholder = SymbolDisplay.FormatLiteral("@" + parameter.Placeholder, quote: true);
             switch (provider.Kind)
             {
                 case ProviderKind.PostgreSql when parameter.Value.TypeName != "object":
-                    string type = (parameter.Value.EnumUnderlying ?? parameter.Value.TypeName) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
+                    string type = ParameterType(parameter);
                     w.WriteLine(positional
                         ? $"__command.Parameters.Add(new global::Npgsql.NpgsqlParameter<{type}> {{ TypedValue = {value} }});"
                         : $"__command.Parameters.Add(new global::Npgsql.NpgsqlParameter<{type}>({placeholder}, {value}));");
@@ -200,6 +258,47 @@ internal static class QueryEmitter
                     w.WriteLine($"{Support}.AddParameter(__command, {placeholder}, {value});");
                     break;
             }
+        }
+    }
+
+    /// <summary>PostgreSQL's typed parameter type for a value (an enum binds as its underlying type).</summary>
+    private static string ParameterType(QueryParameterSpec parameter)
+        => (parameter.Value.EnumUnderlying ?? parameter.Value.TypeName) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
+
+    private static string ParameterValue(QueryParameterSpec parameter)
+        => parameter.Value.EnumUnderlying is { } underlying
+            ? $"({underlying}{(parameter.Value.IsNullable ? "?" : string.Empty)}){parameter.Name}"
+            : parameter.Name;
+
+    /// <summary>
+    /// A kept PostgreSQL command: its parameters are added on its first call (the slot belongs to this method, so a kept
+    /// command has exactly these), and every call sets their values.
+    /// </summary>
+    private static void WriteReusedParameters(IndentedTextWriter w, QueryMethodSpec spec, bool positional)
+    {
+        if (spec.Parameters.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine("if (__command.Parameters.Count == 0)");
+        w.WriteLine("{");
+        w.Indent++;
+        foreach (QueryParameterSpec parameter in spec.Parameters)
+        {
+            string type = parameter.Value.TypeName == "object" ? "global::Npgsql.NpgsqlParameter" : $"global::Npgsql.NpgsqlParameter<{ParameterType(parameter)}>";
+            string name = positional ? string.Empty : $" {{ ParameterName = {SymbolDisplay.FormatLiteral("@" + parameter.Placeholder, quote: true)} }}";
+            w.WriteLine(positional ? $"__command.Parameters.Add(new {type}());" : $"__command.Parameters.Add(new {type}{name});");
+        }
+
+        w.Indent--;
+        w.WriteLine("}");
+        for (int i = 0; i < spec.Parameters.Count; i++)
+        {
+            QueryParameterSpec parameter = spec.Parameters[i];
+            w.WriteLine(parameter.Value.TypeName == "object"
+                ? $"__command.Parameters[{i}].Value = (object?){ParameterValue(parameter)} ?? global::System.DBNull.Value;"
+                : $"((global::Npgsql.NpgsqlParameter<{ParameterType(parameter)}>)__command.Parameters[{i}]).TypedValue = {ParameterValue(parameter)};");
         }
     }
 

@@ -31,6 +31,21 @@ public static class QuerySupport
     }
 
     /// <summary>
+    /// An exception filter that never catches: a failed call forgets the command it rented (sets <paramref name="command"/>
+    /// to <see langword="null"/>), so that the <c>finally</c> after it does not keep a command whose state the failure may
+    /// have left behind. Filters run before <c>finally</c> blocks.
+    /// </summary>
+    /// <typeparam name="T">The command type.</typeparam>
+    /// <param name="command">The generated method's command local.</param>
+    /// <returns>Always <see langword="false"/>.</returns>
+    public static bool Forget<T>(ref T? command)
+        where T : class
+    {
+        command = null;
+        return false;
+    }
+
+    /// <summary>
     /// Whether a column name matches a member or parameter name: ASCII case-insensitive, underscores ignored
     /// (<c>user_id</c>, <c>UserId</c> and <c>userid</c> match). A trailing <c>!</c> of the column, the NOT NULL override of
     /// <c>VerifyQueriesAsync</c> (<c>AS "title!"</c>), is ignored.

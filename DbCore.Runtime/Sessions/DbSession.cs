@@ -202,28 +202,6 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         return command;
     }
 
-    /// <summary>
-    /// Used by generated SQLite query methods: like <see cref="CreateCommand"/>, but on a SQLite file the connection keeps
-    /// the command, and its statement stays prepared for the next call with the same SQL in any session on that connection
-    /// (connections stay open between sessions). The command comes with no parameters; do not dispose it.
-    /// </summary>
-    /// <param name="sql">The command text (the generated method's constant).</param>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-    protected SqliteCommand CreateReusableCommand(string sql)
-    {
-        OpenFor(sql);
-        if (_connection is ReusableSqliteConnection reusable)
-        {
-            return reusable.ReusedCommand(sql, (SqliteTransaction?)_transaction);
-        }
-
-        // Not kept between sessions (in-memory, Pooling=False): closing the connection at the session's end disposes it.
-        SqliteCommand command = ((SqliteConnection)_connection!).CreateCommand();
-        command.Transaction = (SqliteTransaction?)_transaction;
-        command.CommandText = sql;
-        return command;
-    }
-
     /// <summary>Whether <paramref name="sql"/> may do what a READ ONLY transaction allows with an effect at COMMIT: NOTIFY, dblink.</summary>
     private static bool HasEffectAtCommit(string sql)
         => sql.Contains("notify", StringComparison.OrdinalIgnoreCase) || sql.Contains("dblink", StringComparison.OrdinalIgnoreCase);

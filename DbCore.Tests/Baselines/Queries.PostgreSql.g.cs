@@ -6,6 +6,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ByPriorityAsync_61e388cf_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
             => __ByPriorityAsync_Core(priority, cancellationToken).AsTask();
@@ -16,10 +19,15 @@ namespace App
         {
             const string __sql = "SELECT id, title FROM todos WHERE priority = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<int> { TypedValue = (int)priority });
+                __command = RentCommand(ref __ByPriorityAsync_61e388cf_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<int>());
+                }
+                ((global::Npgsql.NpgsqlParameter<int>)__command.Parameters[0]).TypedValue = (int)priority;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -77,9 +85,20 @@ namespace App
                     return __rows.ToArray();
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ByPriorityAsync_61e388cf_Command, __command);
+                }
             }
         }
     }
@@ -94,6 +113,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __CountAsync_2b0ab1d6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
             => __CountAsync_Core(title, cancellationToken).AsTask();
@@ -104,10 +126,15 @@ namespace App
         {
             const string __sql = "SELECT count(*) FROM todos WHERE title = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
+                __command = RentCommand(ref __CountAsync_2b0ab1d6_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string>());
+                }
+                ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = title;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -139,9 +166,21 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = default;
+                    ReturnCommand(ref __CountAsync_2b0ab1d6_Command, __command);
+                }
             }
         }
     }
@@ -156,6 +195,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __DeleteTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __DeleteTodoAsync_Core(id, cancellationToken).AsTask();
@@ -166,15 +208,31 @@ namespace App
         {
             const string __sql = "DELETE FROM todos WHERE id = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
+                __command = RentCommand(ref __DeleteTodoAsync_602feb89_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long>());
+                }
+                ((global::Npgsql.NpgsqlParameter<long>)__command.Parameters[0]).TypedValue = id;
                 return await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __DeleteTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -189,6 +247,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __FindTitleAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTitleAsync_Core(id, cancellationToken).AsTask();
@@ -199,10 +260,15 @@ namespace App
         {
             const string __sql = "SELECT title FROM todos WHERE id = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
+                __command = RentCommand(ref __FindTitleAsync_602feb89_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long>());
+                }
+                ((global::Npgsql.NpgsqlParameter<long>)__command.Parameters[0]).TypedValue = id;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -223,9 +289,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __FindTitleAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -240,6 +317,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __FindTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTodoAsync_Core(id, cancellationToken).AsTask();
@@ -250,10 +330,15 @@ namespace App
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
+                __command = RentCommand(ref __FindTodoAsync_602feb89_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long>());
+                }
+                ((global::Npgsql.NpgsqlParameter<long>)__command.Parameters[0]).TypedValue = id;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -325,9 +410,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __FindTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -342,16 +438,24 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __GetTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async partial global::System.Threading.Tasks.ValueTask<global::App.Todo> GetTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = $1";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
+                __command = RentCommand(ref __GetTodoAsync_602feb89_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long>());
+                }
+                ((global::Npgsql.NpgsqlParameter<long>)__command.Parameters[0]).TypedValue = id;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -423,9 +527,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __GetTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -440,6 +555,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __InsertTodoAsync_8f6aa9a6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
             => __InsertTodoAsync_Core(title, done, cancellationToken).AsTask();
@@ -450,11 +568,17 @@ namespace App
         {
             const string __sql = "INSERT INTO todos (title, done) VALUES ($1, $2) RETURNING id, title, done";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool> { TypedValue = done });
+                __command = RentCommand(ref __InsertTodoAsync_8f6aa9a6_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string>());
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool>());
+                }
+                ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = title;
+                ((global::Npgsql.NpgsqlParameter<bool>)__command.Parameters[1]).TypedValue = done;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -526,9 +650,21 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = default;
+                    ReturnCommand(ref __InsertTodoAsync_8f6aa9a6_Command, __command);
+                }
             }
         }
     }
@@ -543,6 +679,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ListByIdsAsync_05a151fd_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListByIdsAsync(long[] ids, global::System.Threading.CancellationToken cancellationToken)
             => __ListByIdsAsync_Core(ids, cancellationToken).AsTask();
@@ -553,10 +692,15 @@ namespace App
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = ANY($1) ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long[]> { TypedValue = ids });
+                __command = RentCommand(ref __ListByIdsAsync_05a151fd_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long[]>());
+                }
+                ((global::Npgsql.NpgsqlParameter<long[]>)__command.Parameters[0]).TypedValue = ids;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -629,9 +773,21 @@ namespace App
                     return __rows;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ((global::Npgsql.NpgsqlParameter<long[]>)__command.Parameters[0]).TypedValue = default;
+                    ReturnCommand(ref __ListByIdsAsync_05a151fd_Command, __command);
+                }
             }
         }
     }
@@ -646,6 +802,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ListSummariesAsync_6648d79b_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
             => __ListSummariesAsync_Core(cancellationToken).AsTask();
@@ -656,9 +815,10 @@ namespace App
         {
             const string __sql = "SELECT id, title, due_at FROM todos ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
+                __command = RentCommand(ref __ListSummariesAsync_6648d79b_Command, __sql);
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -727,9 +887,20 @@ namespace App
                     return __rows;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ListSummariesAsync_6648d79b_Command, __command);
+                }
             }
         }
     }
@@ -744,6 +915,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ListTodosAsync_837193c3_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
             => __ListTodosAsync_Core(done, cancellationToken).AsTask();
@@ -754,10 +928,15 @@ namespace App
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE done = $1 ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool> { TypedValue = done });
+                __command = RentCommand(ref __ListTodosAsync_837193c3_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<bool>());
+                }
+                ((global::Npgsql.NpgsqlParameter<bool>)__command.Parameters[0]).TypedValue = done;
                 global::Npgsql.NpgsqlDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -830,9 +1009,20 @@ namespace App
                     return __rows;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ListTodosAsync_837193c3_Command, __command);
+                }
             }
         }
     }
@@ -847,6 +1037,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __RenameAsync_0dcf46f6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
             => __RenameAsync_Core(id, title, dueAt, cancellationToken).AsTask();
@@ -857,17 +1050,36 @@ namespace App
         {
             const string __sql = "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::Npgsql.NpgsqlCommand? __command = null;
             try
             {
-                using global::Npgsql.NpgsqlCommand __command = CreateCommand(__sql);
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string> { TypedValue = title });
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<global::System.DateTimeOffset?> { TypedValue = dueAt });
-                __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long> { TypedValue = id });
+                __command = RentCommand(ref __RenameAsync_0dcf46f6_Command, __sql);
+                if (__command.Parameters.Count == 0)
+                {
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<string>());
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<global::System.DateTimeOffset?>());
+                    __command.Parameters.Add(new global::Npgsql.NpgsqlParameter<long>());
+                }
+                ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = title;
+                ((global::Npgsql.NpgsqlParameter<global::System.DateTimeOffset?>)__command.Parameters[1]).TypedValue = dueAt;
+                ((global::Npgsql.NpgsqlParameter<long>)__command.Parameters[2]).TypedValue = id;
                 await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ((global::Npgsql.NpgsqlParameter<string>)__command.Parameters[0]).TypedValue = default;
+                    ReturnCommand(ref __RenameAsync_0dcf46f6_Command, __command);
+                }
             }
         }
     }
