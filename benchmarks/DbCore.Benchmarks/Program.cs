@@ -25,6 +25,7 @@ namespace DbCore.Benchmarks;
 /// Dapper.AOT and EF Core: lookup and 20-row list, all interleaved; concurrency 1 unless <c>--concurrency</c>), <c>roundtrips</c> (server-side statement count),
 /// <c>warmup</c> (first-request latency), <c>startup</c> (fresh processes: BuildServiceProvider to the first unit),
 /// <c>bdn</c> (BenchmarkDotNet: units of work and the generator). Opt-in, only when named: <c>queries-ablation</c>,
+/// <c>startup-r2r</c> (the same on the probe published with ReadyToRun, beside a plain publish of it),
 /// <c>startup-aot</c> (the startup part on a NativeAOT-published probe, benchmarks/DbCore.StartupProbe; the publish
 /// takes a minute or two), <c>snapshot</c> (the generator and the analyzer with 200 queries and their dbcore.queries.json),
 /// <c>allocations</c> (sampled allocations by type per unit of work, to find what DbCore allocates over raw) and
@@ -37,7 +38,10 @@ internal static class Program
     {
         if (args.Length == 4 && args[0] == "--startup-child")
         {
-            return await StartupChild.RunAsync(args[1], args[2], args[3]).ConfigureAwait(false);
+            using JitProfile? jit = JitProfile.StartIfAsked();
+            int exitCode = await StartupChild.RunAsync(args[1], args[2], args[3]).ConfigureAwait(false);
+            jit?.Print();
+            return exitCode;
         }
 
         if (args.Length == 3 && args[0] == Instructions.ChildFlag)
@@ -156,6 +160,13 @@ internal static class Program
             {
                 report.AppendLine("## Startup, NativeAOT").AppendLine();
                 report.AppendLine(await Startup.RunAotAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
+            }
+
+            // Not in the default set either (two publishes first): the same samples on a ReadyToRun probe beside a plain one.
+            if (options.Parts.Contains("startup-r2r"))
+            {
+                report.AppendLine("## Startup, ReadyToRun").AppendLine();
+                report.AppendLine(await Startup.RunReadyToRunAsync(environment, options.Quick ? 3 : 7, log).ConfigureAwait(false));
             }
 
             if (options.Parts.Contains("allocations"))
@@ -425,7 +436,7 @@ internal static class Program
                         i = args.Length;
                         break;
                     default:
-                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, snapshot, allocations), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --pg-keywords \"Max Auto Prepare=20\", --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
+                        throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only throughput,paired,queries,roundtrips,warmup,startup,bdn (opt-in, only when named: queries-ablation, startup-aot, startup-r2r, snapshot, allocations), --rounds N, --seconds S, --concurrency 1,32, --provider postgresql|sqlite, --pg-keywords \"Max Auto Prepare=20\", --out FILE, --bdn-artifacts DIR, -- <BenchmarkDotNet args such as --filter>.");
                 }
             }
 

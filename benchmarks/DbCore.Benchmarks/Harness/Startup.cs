@@ -21,7 +21,7 @@ internal static class Startup
 {
     private const string BreakdownNote = "Breakdown rows: `dbcore-resolve` = BuildServiceProvider and the accessor resolved, no unit; `dbcore-direct` = no DI container, the accessor made with `new`, then the same first unit.";
 
-    private static readonly Dictionary<bool, (string Binary, string Note)> s_probes = [];
+    private static readonly Dictionary<(string Kind, bool RawOnly), (string Binary, string Note)> s_probes = [];
 
     public static async Task<string> RunAsync(BenchEnvironment environment, int samples, TextWriter log)
     {
@@ -37,8 +37,8 @@ internal static class Startup
     /// </summary>
     public static async Task<string> RunAotAsync(BenchEnvironment environment, int samples, TextWriter log)
     {
-        (string probe, string probeNote) = await PublishProbeAsync(rawOnly: false, log).ConfigureAwait(false);
-        (string rawProbe, string rawNote) = await PublishProbeAsync(rawOnly: true, log).ConfigureAwait(false);
+        (string probe, string probeNote) = await PublishProbeAsync("aot", rawOnly: false, log).ConfigureAwait(false);
+        (string rawProbe, string rawNote) = await PublishProbeAsync("aot", rawOnly: true, log).ConfigureAwait(false);
         const string rawOnlySide = "raw, raw-only binary";
         List<(string Provider, string Side, string ConnectionString)> cases = Cases(environment, StartupChild.Sides);
         foreach (string provider in cases.Select(c => c.Provider).Distinct().ToArray())
@@ -55,6 +55,35 @@ internal static class Startup
         notes.AppendLine("- Both are linux-x64 NativeAOT, published with `-p:PublishAot=true -warnaserror`; `libe_sqlite3.so` (SQLitePCLRaw's native SQLite) ships beside each binary and is not in the binary's size.");
         notes.AppendLine("- " + BreakdownNote);
         return Format($"### Startup, NativeAOT (median of {samples} fresh processes, ms; min..max)", results, notes.ToString());
+    }
+
+    /// <summary>
+    /// ReadyToRun: the probe published framework-dependent twice, plain (JIT) and with <c>PublishReadyToRun=true</c>
+    /// (crossgen2 precompiles every assembly of the app, DbCore's included), then the same interleaved samples on both: what
+    /// an application that cares about JIT startup but does not publish NativeAOT gets.
+    /// </summary>
+    public static async Task<string> RunReadyToRunAsync(BenchEnvironment environment, int samples, TextWriter log)
+    {
+        (string jit, string jitNote) = await PublishProbeAsync("jit", rawOnly: false, log).ConfigureAwait(false);
+        (string r2r, string r2rNote) = await PublishProbeAsync("r2r", rawOnly: false, log).ConfigureAwait(false);
+        const string suffix = ", ReadyToRun";
+        List<(string Provider, string Side, string ConnectionString)> cases = [];
+        foreach ((string provider, string side, string connectionString) in Cases(environment, StartupChild.Sides))
+        {
+            cases.Add((provider, side, connectionString));
+            cases.Add((provider, side + suffix, connectionString));
+        }
+
+        (string, string[], string)[] programs = [(jit, [], ""), .. StartupChild.Sides.Select(side => (r2r, Array.Empty<string>(), side + suffix))];
+        Dictionary<(string, string), (List<double> Unit, List<double> Process)> results =
+            await MeasureAsync(programs, cases, samples, "r2r", log).ConfigureAwait(false);
+        var notes = new StringBuilder();
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        notes.AppendLine(ci, $"- Plain (JIT) probe, the rows without \"{suffix.TrimStart(',', ' ')}\": {jitNote}");
+        notes.AppendLine(ci, $"- ReadyToRun probe: {r2rNote}");
+        notes.AppendLine("- Both linux-x64, framework-dependent (`--self-contained false`), the same code as the JIT part's child.");
+        notes.AppendLine("- " + BreakdownNote);
+        return Format($"### Startup, ReadyToRun beside JIT (median of {samples} fresh processes, ms; min..max)", results, notes.ToString());
     }
 
     private static List<(string Provider, string Side, string ConnectionString)> Cases(BenchEnvironment environment, string[] sides)
@@ -142,19 +171,25 @@ internal static class Startup
     /// artifacts path (the worktree's obj/bin folders are not touched, so a solution build beside it is unaffected).
     /// Returns the binary and a line with its size, the publish time and the warning count.
     /// </summary>
-    private static async Task<(string Binary, string Note)> PublishProbeAsync(bool rawOnly, TextWriter log)
+    private static async Task<(string Binary, string Note)> PublishProbeAsync(string kind, bool rawOnly, TextWriter log)
     {
-        if (s_probes.TryGetValue(rawOnly, out (string Binary, string Note) known) && File.Exists(known.Binary))
+        if (s_probes.TryGetValue((kind, rawOnly), out (string Binary, string Note) known) && File.Exists(known.Binary))
         {
             return known;
         }
 
         string project = FindProbeProject();
         string name = rawOnly ? "DbCore.StartupProbe.Raw" : "DbCore.StartupProbe";
-        string root = Path.Combine(Path.GetTempPath(), "dbcore-startup-probe-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture), name);
+        string root = Path.Combine(Path.GetTempPath(), "dbcore-startup-probe-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture), kind + "-" + name);
         string output = Path.Combine(root, "out");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        var arguments = new List<string> { "publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-warnaserror", "-nologo", "-o", output, "--artifacts-path", Path.Combine(root, "artifacts") };
+        string[] mode = kind switch
+        {
+            "aot" => ["-p:PublishAot=true"],
+            "r2r" => ["--self-contained", "false", "-p:PublishReadyToRun=true"],
+            _ => ["--self-contained", "false"],
+        };
+        List<string> arguments = ["publish", project, "-c", "Release", "-r", "linux-x64", .. mode, "-warnaserror", "-nologo", "-o", output, "--artifacts-path", Path.Combine(root, "artifacts")];
         if (rawOnly)
         {
             arguments.Add("-p:StartupProbeRawOnly=true");
@@ -165,7 +200,7 @@ internal static class Startup
             start.ArgumentList.Add(a);
         }
 
-        log.WriteLine("  startup-aot: dotnet " + string.Join(' ', arguments));
+        log.WriteLine($"  startup-{kind}: dotnet " + string.Join(' ', arguments));
         var wall = Stopwatch.StartNew();
         using Process process = Process.Start(start)!;
         Task<string> error = process.StandardError.ReadToEndAsync();
@@ -174,17 +209,19 @@ internal static class Startup
         string binary = Path.Combine(output, name);
         if (process.ExitCode != 0 || !File.Exists(binary))
         {
-            throw new InvalidOperationException($"NativeAOT publish of {name} failed ({process.ExitCode}): {stdout} {await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"{kind} publish of {name} failed ({process.ExitCode}): {stdout} {await error.ConfigureAwait(false)}");
         }
 
         // Distinct: MSBuild repeats each warning in its summary.
         int warnings = stdout.Split('\n').Where(l => l.Contains(": warning ", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct(StringComparer.Ordinal).Count();
-        long size = new FileInfo(binary).Length;
+        // NativeAOT: the one binary; otherwise the apphost is a stub and DbCore's assembly is what ReadyToRun grows.
+        string sized = kind == "aot" ? binary : Path.Combine(output, "DbCore.Runtime.dll");
+        long size = new FileInfo(sized).Length;
         string sqlite = Path.Combine(output, "libe_sqlite3.so");
         string native = File.Exists(sqlite) ? string.Create(CultureInfo.InvariantCulture, $" + libe_sqlite3.so {new FileInfo(sqlite).Length} bytes beside it") : "";
-        string note = string.Create(CultureInfo.InvariantCulture, $"`{name}` {size / (1024.0 * 1024.0):0.00} MiB ({size} bytes){native}, published in {wall.Elapsed.TotalSeconds:0} s with {warnings} warnings.");
-        log.WriteLine("  startup-aot: " + note);
-        s_probes[rawOnly] = (binary, note);
+        string note = string.Create(CultureInfo.InvariantCulture, $"`{Path.GetFileName(sized)}` {size / (1024.0 * 1024.0):0.00} MiB ({size} bytes){native}, published in {wall.Elapsed.TotalSeconds:0} s with {warnings} warnings.");
+        log.WriteLine($"  startup-{kind}: " + note);
+        s_probes[(kind, rawOnly)] = (binary, note);
         return (binary, note);
     }
 
