@@ -28,7 +28,7 @@ internal static class Startup
         string self = typeof(Startup).Assembly.Location;
         Dictionary<(string, string), (List<double> Unit, List<double> Process)> results =
             await MeasureAsync([("dotnet", [self, "--startup-child"], "")], Cases(environment, StartupChild.Sides), samples, "jit", log).ConfigureAwait(false);
-        return Format($"### Startup, JIT (median of {samples} fresh processes, ms; min..max)", results, BreakdownNote + Environment.NewLine);
+        return Format($"### Startup, JIT (median of {samples} fresh processes, ms; min..max)", results);
     }
 
     /// <summary>
@@ -48,13 +48,12 @@ internal static class Startup
 
         Dictionary<(string, string), (List<double> Unit, List<double> Process)> results =
             await MeasureAsync([(probe, [], ""), (rawProbe, [], rawOnlySide)], cases, samples, "aot", log).ConfigureAwait(false);
-        var notes = new StringBuilder();
-        CultureInfo ci = CultureInfo.InvariantCulture;
-        notes.AppendLine(ci, $"- Full probe (raw and DbCore sides; every row but the raw-only one): {probeNote}");
-        notes.AppendLine(ci, $"- Raw-only probe (no DbCore, no DI container; the `{rawOnlySide}` rows): {rawNote}");
-        notes.AppendLine("- Both are linux-x64 NativeAOT, published with `-p:PublishAot=true -warnaserror`; `libe_sqlite3.so` (SQLitePCLRaw's native SQLite) ships beside each binary and is not in the binary's size.");
-        notes.AppendLine("- " + BreakdownNote);
-        return Format($"### Startup, NativeAOT (median of {samples} fresh processes, ms; min..max)", results, notes.ToString());
+        return Format(
+            $"### Startup, NativeAOT (median of {samples} fresh processes, ms; min..max)",
+            results,
+            $"Full probe (raw and DbCore sides; every row but the raw-only one): {probeNote}",
+            $"Raw-only probe (no DbCore, no DI container; the `{rawOnlySide}` rows): {rawNote}",
+            "Both are linux-x64 NativeAOT, published with `-p:PublishAot=true -warnaserror`; `libe_sqlite3.so` (SQLitePCLRaw's native SQLite) ships beside each binary and is not in the binary's size.");
     }
 
     /// <summary>
@@ -77,13 +76,12 @@ internal static class Startup
         (string, string[], string)[] programs = [(jit, [], ""), .. StartupChild.Sides.Select(side => (r2r, Array.Empty<string>(), side + suffix))];
         Dictionary<(string, string), (List<double> Unit, List<double> Process)> results =
             await MeasureAsync(programs, cases, samples, "r2r", log).ConfigureAwait(false);
-        var notes = new StringBuilder();
-        CultureInfo ci = CultureInfo.InvariantCulture;
-        notes.AppendLine(ci, $"- Plain (JIT) probe, the rows without \"{suffix.TrimStart(',', ' ')}\": {jitNote}");
-        notes.AppendLine(ci, $"- ReadyToRun probe: {r2rNote}");
-        notes.AppendLine("- Both linux-x64, framework-dependent (`--self-contained false`), the same code as the JIT part's child.");
-        notes.AppendLine("- " + BreakdownNote);
-        return Format($"### Startup, ReadyToRun beside JIT (median of {samples} fresh processes, ms; min..max)", results, notes.ToString());
+        return Format(
+            $"### Startup, ReadyToRun beside JIT (median of {samples} fresh processes, ms; min..max)",
+            results,
+            $"Plain (JIT) probe, the rows without \"{suffix.TrimStart(',', ' ')}\": {jitNote}",
+            $"ReadyToRun probe: {r2rNote}",
+            "Both linux-x64, framework-dependent (`--self-contained false`), the same code as the JIT part's child.");
     }
 
     private static List<(string Provider, string Side, string ConnectionString)> Cases(BenchEnvironment environment, string[] sides)
@@ -146,7 +144,8 @@ internal static class Startup
         return results;
     }
 
-    private static string Format(string title, Dictionary<(string, string), (List<double> Unit, List<double> Process)> results, string? notes)
+    /// <summary>The table, then <paramref name="notes"/> and the breakdown note as bullets.</summary>
+    private static string Format(string title, Dictionary<(string, string), (List<double> Unit, List<double> Process)> results, params string[] notes)
     {
         var text = new StringBuilder();
         CultureInfo ci = CultureInfo.InvariantCulture;
@@ -158,9 +157,10 @@ internal static class Startup
             text.AppendLine(ci, $"| {provider} | {side} | {Throughput.Median(unit):0.0} ({unit.Min():0.0}..{unit.Max():0.0}) | {Throughput.Median(proc):0} ({proc.Min():0}..{proc.Max():0}) |");
         }
 
-        if (notes is not null)
+        text.AppendLine();
+        foreach (string note in notes.Append(BreakdownNote))
         {
-            text.AppendLine().Append(notes);
+            text.AppendLine("- " + note);
         }
 
         return text.AppendLine().ToString();
