@@ -84,9 +84,10 @@ internal static class QueryEmitter
         w.WriteLine("{");
         w.Indent++;
         bool positional = providerKind == ProviderKind.PostgreSql && spec.UsesPositional;
-        // PostgreSQL, but not a stream (whose reader outlives the call): the command and its parameters are kept in a
-        // per-thread field for the next call on that thread (DbSession.RentCommand).
-        string? slot = providerKind == ProviderKind.PostgreSql && spec.Shape != ResultShape.Stream
+        // PostgreSQL, pinned or chosen at run time, but not a stream (whose reader outlives the call): the command and its
+        // parameters are kept in a per-thread field for the next call on that thread (DbSession.RentCommand). On SQLite an
+        // Auto method's command stays with the connection, like a pinned one's.
+        string? slot = providerKind != ProviderKind.Sqlite && spec.Shape != ResultShape.Stream
             ? "__" + spec.MethodName + "_" + SignatureHash(spec.Signature) + "_Command"
             : null;
         if (slot is not null)
@@ -140,46 +141,7 @@ internal static class QueryEmitter
         }
         else if (slot is not null)
         {
-            w.WriteLine("global::Npgsql.NpgsqlCommand? __command = null;");
-            w.WriteLine("try");
-            w.WriteLine("{");
-            w.Indent++;
-            w.WriteLine($"__command = RentCommand(ref {slot}, {sqlField});");
-            WriteReusedParameters(w, spec, positional);
-            WriteExecution(w, spec, provider, token);
-            w.Indent--;
-            w.WriteLine("}");
-            // Never entered (the filter returns false); the throw tells the compiler so.
-            w.WriteLine($"catch (global::System.Exception) when ({Support}.Forget(ref __command))");
-            w.WriteLine("{");
-            w.Indent++;
-            w.WriteLine("throw;");
-            w.Indent--;
-            w.WriteLine("}");
-            WriteCatch(w);
-            w.WriteLine("finally");
-            w.WriteLine("{");
-            w.Indent++;
-            w.WriteLine("if (__command is not null)");
-            w.WriteLine("{");
-            w.Indent++;
-            // The slot keeps no reference to the call's arguments.
-            for (int i = 0; i < spec.Parameters.Count; i++)
-            {
-                QueryParameterSpec parameter = spec.Parameters[i];
-                if (!parameter.Value.IsValueType)
-                {
-                    w.WriteLine(parameter.Value.TypeName == "object"
-                        ? $"__command.Parameters[{i}].Value = null;"
-                        : $"((global::Npgsql.NpgsqlParameter<{ParameterType(parameter)}>)__command.Parameters[{i}]).TypedValue = default;");
-                }
-            }
-
-            w.WriteLine($"ReturnCommand(ref {slot}, __command);");
-            w.Indent--;
-            w.WriteLine("}");
-            w.Indent--;
-            w.WriteLine("}");
+            WriteKeptCommandBody(w, spec, provider, slot, sqlField, token);
         }
         else
         {
@@ -199,6 +161,106 @@ internal static class QueryEmitter
         w.WriteLine("}");
         GeneratedSource.End(w, hasNamespace);
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The body of a method whose command is kept between calls: rented from the slot (or, for an Auto method on SQLite,
+    /// from the connection), its parameters added on the first call and set on every call, and put back in <c>finally</c>
+    /// unless the call failed: an always-false exception filter forgets the command first (filters run before
+    /// <c>finally</c>), so a command in whatever state a failure left it is dropped.
+    /// </summary>
+    private static void WriteKeptCommandBody(IndentedTextWriter w, QueryMethodSpec spec, Provider provider, string slot, string sqlField, string token)
+    {
+        bool pinned = provider.Kind == ProviderKind.PostgreSql;
+        w.WriteLine($"{provider.Command}? __command = null;");
+        w.WriteLine("try");
+        w.WriteLine("{");
+        w.Indent++;
+        if (pinned)
+        {
+            w.WriteLine($"__command = RentCommand(ref {slot}, {sqlField});");
+            WriteReusedParameters(w, spec, spec.UsesPositional);
+        }
+        else
+        {
+            string postgresSql = spec.UsesPositional ? SymbolDisplay.FormatLiteral(spec.PositionalSql, quote: true) : sqlField;
+            w.WriteLine($"__command = RentCommand(ref {slot}, {sqlField}, {postgresSql});");
+            WriteAutoParameters(w, spec);
+        }
+
+        WriteExecution(w, spec, provider, token);
+        w.Indent--;
+        w.WriteLine("}");
+        // Never entered (the filter returns false); the throw tells the compiler so.
+        w.WriteLine($"catch (global::System.Exception) when ({Support}.Forget(ref __command))");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("throw;");
+        w.Indent--;
+        w.WriteLine("}");
+        WriteCatch(w);
+        w.WriteLine("finally");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("if (__command is not null)");
+        w.WriteLine("{");
+        w.Indent++;
+        // The slot keeps no reference to the call's arguments.
+        for (int i = 0; i < spec.Parameters.Count; i++)
+        {
+            QueryParameterSpec parameter = spec.Parameters[i];
+            string index = i.ToString(CultureInfo.InvariantCulture);
+            if (parameter.Value.IsValueType)
+            {
+                continue;
+            }
+
+            if (!pinned)
+            {
+                w.WriteLine($"{Support}.ClearParameter<{ParameterType(parameter)}>(__command, {index});");
+            }
+            else
+            {
+                w.WriteLine(parameter.Value.TypeName == "object"
+                    ? $"__command.Parameters[{index}].Value = null;"
+                    : $"((global::Npgsql.NpgsqlParameter<{ParameterType(parameter)}>)__command.Parameters[{index}]).TypedValue = default;");
+            }
+        }
+
+        w.WriteLine($"ReturnCommand(ref {slot}, __command);");
+        w.Indent--;
+        w.WriteLine("}");
+        w.Indent--;
+        w.WriteLine("}");
+    }
+
+    /// <summary>
+    /// An Auto method's parameters: added once per kept command (every call on SQLite, whose kept command comes without
+    /// parameters), typed on PostgreSQL and boxed on SQLite by <c>QuerySupport</c>, which looks at the command it gets.
+    /// </summary>
+    private static void WriteAutoParameters(IndentedTextWriter w, QueryMethodSpec spec)
+    {
+        if (spec.Parameters.Count == 0)
+        {
+            return;
+        }
+
+        string positional = spec.UsesPositional ? "true" : "false";
+        w.WriteLine("if (__command.Parameters.Count == 0)");
+        w.WriteLine("{");
+        w.Indent++;
+        foreach (QueryParameterSpec parameter in spec.Parameters)
+        {
+            w.WriteLine($"{Support}.AddParameter<{ParameterType(parameter)}>(__command, {SymbolDisplay.FormatLiteral("@" + parameter.Placeholder, quote: true)}, {positional});");
+        }
+
+        w.Indent--;
+        w.WriteLine("}");
+        for (int i = 0; i < spec.Parameters.Count; i++)
+        {
+            QueryParameterSpec parameter = spec.Parameters[i];
+            w.WriteLine($"{Support}.SetParameter<{ParameterType(parameter)}>(__command, {i.ToString(CultureInfo.InvariantCulture)}, {ParameterValue(parameter)});");
+        }
     }
 
     private const string TaskType = "global::System.Threading.Tasks.Task";
@@ -255,7 +317,8 @@ internal static class QueryEmitter
                     w.WriteLine($"__command.Parameters.AddWithValue({placeholder}, (object?){value} ?? global::System.DBNull.Value);");
                     break;
                 default:
-                    w.WriteLine($"{Support}.AddParameter(__command, {placeholder}, {value});");
+                    w.WriteLine($"{Support}.AddParameter<{ParameterType(parameter)}>(__command, {placeholder}, false);");
+                    w.WriteLine($"{Support}.SetParameter<{ParameterType(parameter)}>(__command, __command.Parameters.Count - 1, {value});");
                     break;
             }
         }

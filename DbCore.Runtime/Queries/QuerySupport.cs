@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Data.Common;
 using DbCore.Errors;
+using Npgsql;
 
 namespace DbCore.Infrastructure;
 
@@ -85,17 +86,67 @@ public static class QuerySupport
 
     private static char ToUpper(char c) => c is >= 'a' and <= 'z' ? (char)(c - 32) : char.ToUpperInvariant(c);
 
-    /// <summary>Adds a named parameter (the provider-neutral path, when the provider is not pinned).</summary>
+    /// <summary>
+    /// Adds the parameter of a method whose provider is chosen at run time (<c>Auto</c>), once per kept command: on
+    /// PostgreSQL a typed <see cref="NpgsqlParameter{T}"/> (a plain <see cref="NpgsqlParameter"/> for <see cref="object"/>),
+    /// unnamed when the command text is positional; on SQLite the provider's parameter named <paramref name="name"/>.
+    /// </summary>
+    /// <typeparam name="T">The value's type as bound (an enum's underlying type).</typeparam>
     /// <param name="command">The command.</param>
-    /// <param name="name">The placeholder, e.g. <c>@id</c>.</param>
-    /// <param name="value">The value; <see langword="null"/> becomes <see cref="DBNull.Value"/>.</param>
-    public static void AddParameter(DbCommand command, string name, object? value)
+    /// <param name="name">The placeholder, <c>@name</c>.</param>
+    /// <param name="positional">Whether the PostgreSQL command text uses <c>$n</c> placeholders.</param>
+    public static void AddParameter<T>(DbCommand command, string name, bool positional)
     {
         ArgumentNullException.ThrowIfNull(command);
-        DbParameter parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
+        DbParameter parameter = command is NpgsqlCommand
+            ? (typeof(T) == typeof(object) ? new NpgsqlParameter() : new NpgsqlParameter<T>())
+            : command.CreateParameter();
+        if (!positional || command is not NpgsqlCommand)
+        {
+            parameter.ParameterName = name;
+        }
+
         command.Parameters.Add(parameter);
+    }
+
+    /// <summary>Sets the value of the parameter at <paramref name="index"/> (see <see cref="AddParameter{T}"/>): typed on PostgreSQL, boxed elsewhere; <see langword="null"/> is SQL NULL.</summary>
+    /// <typeparam name="T">The value's type as bound.</typeparam>
+    /// <param name="command">The command.</param>
+    /// <param name="index">The parameter's position.</param>
+    /// <param name="value">The value.</param>
+    public static void SetParameter<T>(DbCommand command, int index, T? value)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        DbParameter parameter = command.Parameters[index];
+        if (parameter is NpgsqlParameter<T> typed)
+        {
+            typed.TypedValue = value;
+        }
+        else
+        {
+            parameter.Value = (object?)value ?? DBNull.Value;
+        }
+    }
+
+    /// <summary>Clears a reference-typed value from a kept PostgreSQL command's parameter, so that the command keeps no argument alive.</summary>
+    /// <typeparam name="T">The value's type as bound.</typeparam>
+    /// <param name="command">The command.</param>
+    /// <param name="index">The parameter's position.</param>
+    public static void ClearParameter<T>(DbCommand command, int index)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command is NpgsqlCommand)
+        {
+            DbParameter parameter = command.Parameters[index];
+            if (parameter is NpgsqlParameter<T> typed)
+            {
+                typed.TypedValue = default;
+            }
+            else
+            {
+                parameter.Value = null;
+            }
+        }
     }
 
     /// <summary>A one-row method got no row.</summary>

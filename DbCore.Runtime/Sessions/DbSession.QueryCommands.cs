@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Data.Common;
 using DbCore.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -45,13 +46,30 @@ public abstract partial class DbSession
     /// <param name="slot">The generated method's <c>[ThreadStatic]</c> field.</param>
     /// <param name="sql">The command text (the generated method's constant; the same for every call with this slot).</param>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected NpgsqlCommand RentCommand(ref NpgsqlCommand? slot, string sql)
+    protected NpgsqlCommand RentCommand(ref NpgsqlCommand? slot, string sql) => RentNpgsqlCommand(ref slot, sql, sql);
+
+    /// <summary>
+    /// Used by generated query methods whose provider is chosen at run time (<c>Auto</c>): on PostgreSQL what
+    /// <see cref="RentCommand(ref NpgsqlCommand?, string)"/> does, with <paramref name="postgresSql"/> as the command text;
+    /// on SQLite what <see cref="CreateReusableCommand"/> does (the connection keeps the command, the slot stays unused).
+    /// </summary>
+    /// <param name="slot">The generated method's <c>[ThreadStatic]</c> field (PostgreSQL only).</param>
+    /// <param name="sql">The statement as written, with <c>@name</c> placeholders (SQLite's command text, and what the session classifies).</param>
+    /// <param name="postgresSql">The command text on PostgreSQL: the statement with positional <c>$n</c> placeholders, or <paramref name="sql"/>.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected DbCommand RentCommand(ref NpgsqlCommand? slot, string sql, string postgresSql)
+    {
+        EnsureOpen();
+        return _connection is NpgsqlConnection ? RentNpgsqlCommand(ref slot, sql, postgresSql) : CreateReusableCommand(sql);
+    }
+
+    private NpgsqlCommand RentNpgsqlCommand(ref NpgsqlCommand? slot, string sql, string commandText)
     {
         OpenFor(sql);
         NpgsqlCommand? command = slot;
         if (command is null)
         {
-            command = new NpgsqlCommand(sql);
+            command = new NpgsqlCommand(commandText);
         }
         else
         {
@@ -64,17 +82,25 @@ public abstract partial class DbSession
     }
 
     /// <summary>
-    /// Puts a command of <see cref="RentCommand"/> back into <paramref name="slot"/> after a call that succeeded (its reader is
-    /// closed), detached from the session's connection and transaction so that the slot holds neither. The generated code
-    /// clears parameter values that hold references first.
+    /// Puts a command of RentCommand back into <paramref name="slot"/> after a call that succeeded (its reader is closed),
+    /// detached from everything of this session: its connection and transaction, and the physical connection its statement
+    /// was prepared on, if Npgsql's auto-preparation prepared it (setting the command text resets that; otherwise a kept
+    /// command would keep that connector and its data source alive, skip auto-preparation once its statement was evicted
+    /// there, and bind a statement a schema change invalidated once more). Not kept with <c>Multiplexing=true</c>, where
+    /// Npgsql keeps the connector in the command's completion source with no way to clear it. The generated code clears
+    /// parameter values that hold references first.
     /// </summary>
     /// <param name="slot">The generated method's <c>[ThreadStatic]</c> field, on the thread the call ends on.</param>
-    /// <param name="command">The command the call rented.</param>
+    /// <param name="command">The command the call rented; a SQLite command (of an <c>Auto</c> method) stays with its connection.</param>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected static void ReturnCommand(ref NpgsqlCommand? slot, NpgsqlCommand command)
+    protected void ReturnCommand(ref NpgsqlCommand? slot, DbCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        command.Connection = null;
-        slot = command;
+        if (command is NpgsqlCommand npgsql && !_engine.IsMultiplexing)
+        {
+            npgsql.Connection = null;
+            npgsql.CommandText = npgsql.CommandText;
+            slot = npgsql;
+        }
     }
 }

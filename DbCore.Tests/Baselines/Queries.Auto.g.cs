@@ -6,6 +6,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ByPriorityAsync_61e388cf_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<(long Id, string Title)[]> ByPriorityAsync(global::App.Priority priority, global::System.Threading.CancellationToken cancellationToken)
             => __ByPriorityAsync_Core(priority, cancellationToken).AsTask();
@@ -16,10 +19,15 @@ namespace App
         {
             const string __sql = "SELECT id, title FROM todos WHERE priority = @priority";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@priority", (int)priority);
+                __command = RentCommand(ref __ByPriorityAsync_61e388cf_Command, __sql, "SELECT id, title FROM todos WHERE priority = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<int>(__command, "@priority", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<int>(__command, 0, (int)priority);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -77,9 +85,20 @@ namespace App
                     return __rows.ToArray();
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ByPriorityAsync_61e388cf_Command, __command);
+                }
             }
         }
     }
@@ -94,6 +113,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __CountAsync_2b0ab1d6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<long> CountAsync(string title, global::System.Threading.CancellationToken cancellationToken)
             => __CountAsync_Core(title, cancellationToken).AsTask();
@@ -104,10 +126,15 @@ namespace App
         {
             const string __sql = "SELECT count(*) FROM todos WHERE title = @title";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@title", title);
+                __command = RentCommand(ref __CountAsync_2b0ab1d6_Command, __sql, "SELECT count(*) FROM todos WHERE title = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<string>(__command, "@title", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<string>(__command, 0, title);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -139,9 +166,21 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.ClearParameter<string>(__command, 0);
+                    ReturnCommand(ref __CountAsync_2b0ab1d6_Command, __command);
+                }
             }
         }
     }
@@ -156,6 +195,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __DeleteTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<int> DeleteTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __DeleteTodoAsync_Core(id, cancellationToken).AsTask();
@@ -166,15 +208,31 @@ namespace App
         {
             const string __sql = "DELETE FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@id", id);
+                __command = RentCommand(ref __DeleteTodoAsync_602feb89_Command, __sql, "DELETE FROM todos WHERE id = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<long>(__command, "@id", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<long>(__command, 0, id);
                 return await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __DeleteTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -189,6 +247,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __FindTitleAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<string?> FindTitleAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTitleAsync_Core(id, cancellationToken).AsTask();
@@ -199,10 +260,15 @@ namespace App
         {
             const string __sql = "SELECT title FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@id", id);
+                __command = RentCommand(ref __FindTitleAsync_602feb89_Command, __sql, "SELECT title FROM todos WHERE id = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<long>(__command, "@id", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<long>(__command, 0, id);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -223,9 +289,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __FindTitleAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -240,6 +317,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __FindTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo?> FindTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
             => __FindTodoAsync_Core(id, cancellationToken).AsTask();
@@ -250,10 +330,15 @@ namespace App
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@id", id);
+                __command = RentCommand(ref __FindTodoAsync_602feb89_Command, __sql, "SELECT id, title, done FROM todos WHERE id = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<long>(__command, "@id", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<long>(__command, 0, id);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -325,9 +410,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __FindTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -342,16 +438,24 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __GetTodoAsync_602feb89_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         [global::System.Runtime.CompilerServices.AsyncMethodBuilderAttribute(typeof(global::System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
         public async partial global::System.Threading.Tasks.ValueTask<global::App.Todo> GetTodoAsync(long id, global::System.Threading.CancellationToken cancellationToken)
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@id", id);
+                __command = RentCommand(ref __GetTodoAsync_602feb89_Command, __sql, "SELECT id, title, done FROM todos WHERE id = $1");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<long>(__command, "@id", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<long>(__command, 0, id);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -423,9 +527,20 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __GetTodoAsync_602feb89_Command, __command);
+                }
             }
         }
     }
@@ -440,6 +555,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __InsertTodoAsync_8f6aa9a6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::App.Todo> InsertTodoAsync(string title, bool done, global::System.Threading.CancellationToken cancellationToken)
             => __InsertTodoAsync_Core(title, done, cancellationToken).AsTask();
@@ -450,11 +568,17 @@ namespace App
         {
             const string __sql = "INSERT INTO todos (title, done) VALUES (@title, @done) RETURNING id, title, done";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@title", title);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@done", done);
+                __command = RentCommand(ref __InsertTodoAsync_8f6aa9a6_Command, __sql, "INSERT INTO todos (title, done) VALUES ($1, $2) RETURNING id, title, done");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<string>(__command, "@title", true);
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<bool>(__command, "@done", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<string>(__command, 0, title);
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<bool>(__command, 1, done);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -526,9 +650,21 @@ namespace App
                     return __row;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.ClearParameter<string>(__command, 0);
+                    ReturnCommand(ref __InsertTodoAsync_8f6aa9a6_Command, __command);
+                }
             }
         }
     }
@@ -543,6 +679,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ListSummariesAsync_6648d79b_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::App.TodoSummary>> ListSummariesAsync(global::System.Threading.CancellationToken cancellationToken)
             => __ListSummariesAsync_Core(cancellationToken).AsTask();
@@ -553,9 +692,10 @@ namespace App
         {
             const string __sql = "SELECT id, title, due_at FROM todos ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
+                __command = RentCommand(ref __ListSummariesAsync_6648d79b_Command, __sql, "SELECT id, title, due_at FROM todos ORDER BY id");
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -624,9 +764,20 @@ namespace App
                     return __rows;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ListSummariesAsync_6648d79b_Command, __command);
+                }
             }
         }
     }
@@ -641,6 +792,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __ListTodosAsync_837193c3_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::App.Todo>> ListTodosAsync(bool done, global::System.Threading.CancellationToken cancellationToken)
             => __ListTodosAsync_Core(done, cancellationToken).AsTask();
@@ -651,10 +805,15 @@ namespace App
         {
             const string __sql = "SELECT id, title, done FROM todos WHERE done = @done ORDER BY id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@done", done);
+                __command = RentCommand(ref __ListTodosAsync_837193c3_Command, __sql, "SELECT id, title, done FROM todos WHERE done = $1 ORDER BY id");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<bool>(__command, "@done", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<bool>(__command, 0, done);
                 global::System.Data.Common.DbDataReader __reader = await __command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
                 {
@@ -727,9 +886,20 @@ namespace App
                     return __rows;
                 }
             }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
+            }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    ReturnCommand(ref __ListTodosAsync_837193c3_Command, __command);
+                }
             }
         }
     }
@@ -744,6 +914,9 @@ namespace App
 {
     partial class DatabaseSession
     {
+        [global::System.ThreadStaticAttribute]
+        private static global::Npgsql.NpgsqlCommand? __RenameAsync_0dcf46f6_Command;
+
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("DbCore.Generators", "VERSION")]
         public partial global::System.Threading.Tasks.Task RenameAsync(long id, string? title, global::System.DateTimeOffset? dueAt, global::System.Threading.CancellationToken cancellationToken)
             => __RenameAsync_Core(id, title, dueAt, cancellationToken).AsTask();
@@ -754,17 +927,36 @@ namespace App
         {
             const string __sql = "UPDATE todos SET title = @title, due_at = @due_at WHERE id = @id";
             await OpenForStatementAsync(__sql, cancellationToken).ConfigureAwait(false);
+            global::System.Data.Common.DbCommand? __command = null;
             try
             {
-                using global::System.Data.Common.DbCommand __command = CreateCommand(__sql);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@title", title);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@due_at", dueAt);
-                global::DbCore.Infrastructure.QuerySupport.AddParameter(__command, "@id", id);
+                __command = RentCommand(ref __RenameAsync_0dcf46f6_Command, __sql, "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3");
+                if (__command.Parameters.Count == 0)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<string>(__command, "@title", true);
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<global::System.DateTimeOffset?>(__command, "@due_at", true);
+                    global::DbCore.Infrastructure.QuerySupport.AddParameter<long>(__command, "@id", true);
+                }
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<string>(__command, 0, title);
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<global::System.DateTimeOffset?>(__command, 1, dueAt);
+                global::DbCore.Infrastructure.QuerySupport.SetParameter<long>(__command, 2, id);
                 await __command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (global::System.Exception) when (global::DbCore.Infrastructure.QuerySupport.Forget(ref __command))
+            {
+                throw;
             }
             catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
             {
                 throw __translated;
+            }
+            finally
+            {
+                if (__command is not null)
+                {
+                    global::DbCore.Infrastructure.QuerySupport.ClearParameter<string>(__command, 0);
+                    ReturnCommand(ref __RenameAsync_0dcf46f6_Command, __command);
+                }
             }
         }
     }

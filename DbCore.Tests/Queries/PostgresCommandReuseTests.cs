@@ -25,37 +25,18 @@ public sealed class PostgresCommandReuseTests(PostgresServer server)
     public async Task Concurrent_calls_on_new_sessions_each_read_their_own_arguments(string options)
     {
         await using QueryPg db = await CreateAsync("reuse" + (options.Length == 0 ? "plain" : "mux"), options);
-        var todos = new List<Todo>();
-        for (int i = 0; i < 40; i++)
+        List<Todo> todos = await ReuseScenario.InsertAsync((title, done) => db.ExecuteAsync((s, ct) => s.InsertAsync(title, done, Priority.Low, null, ct)));
+
+        // Two methods with one and two parameters, the first on the scoped session.
+        await ReuseScenario.AssertEveryCallReadsItsOwnAsync(todos, async expected =>
         {
-            todos.Add(await db.ExecuteAsync((s, ct) => s.InsertAsync("t" + i, i % 2 == 0, Priority.Low, null, ct)));
-        }
-
-        // 32 workers, each on a new session per call, interleaving two methods with one and two parameters: a kept command
-        // that two calls shared, or that kept an earlier call's value or connection, returns another call's row or fails.
-        int mismatches = 0;
-        await Task.WhenAll(Enumerable.Range(0, 32).Select(worker => Task.Run(async () =>
+            await using QueryPgSession session = db.CreateSession();
+            return await session.FindAsync(expected.Id) == expected;
+        }, async expected =>
         {
-            for (int n = 0; n < 60; n++)
-            {
-                Todo expected = todos[(worker * 7 + n) % todos.Count];
-                await using (QueryPgSession session = db.CreateSession())
-                {
-                    if (await session.FindAsync(expected.Id) != expected)
-                    {
-                        Interlocked.Increment(ref mismatches);
-                    }
-                }
-
-                List<Todo> repeated = await db.ExecuteReadOnlyAsync((s, ct) => s.RepeatedAsync(expected.Title, expected.Id - 1, ct));
-                if (repeated.Count != 1 || repeated[0] != expected)
-                {
-                    Interlocked.Increment(ref mismatches);
-                }
-            }
-        })));
-
-        Assert.Equal(0, mismatches);
+            List<Todo> repeated = await db.ExecuteReadOnlyAsync((s, ct) => s.RepeatedAsync(expected.Title, expected.Id - 1, ct));
+            return repeated.Count == 1 && repeated[0] == expected;
+        });
     }
 
     [PostgresFact]
@@ -121,7 +102,163 @@ public sealed class PostgresCommandReuseTests(PostgresServer server)
         }
     }
 
+    [PostgresFact]
+    public async Task With_auto_preparation_a_kept_command_is_prepared_again_after_its_statement_was_evicted()
+    {
+        // One connection, room for two auto-prepared statements (review of 1e34c7c, F2): A is prepared, then B and C, whose
+        // second calls evict A (the least recently used); then A runs ten times. A command that kept its preparation state
+        // from before the eviction ran unprepared from then on (Npgsql took it for explicitly prepared on that connection),
+        // so A never came back; a command per call, as raw code makes, gets A prepared again. The check's own statement is
+        // prepared too and evicts the least recently used one, which is not A when A ran last.
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("reuseprepare");
+        var settings = new QueryPgSettings { ConnectionString = cs + ";Max Auto Prepare=2;Auto Prepare Min Usages=1" };
+        settings.Pool.Size = 1;
+        settings.Pool.MaxOverflow = 0;
+        await using QueryPg db = await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(settings, "Production"), TodoSchema.PostgreSql);
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+
+        Assert.Equal(a, await db.ExecuteReadOnlyAsync((s, ct) => s.FindAsync(a.Id, ct)));
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal("a", (await db.ExecuteReadOnlyAsync((s, ct) => s.DetailsAsync(a.Id, ct))).Title);
+            Assert.Equal([a.Id], (await db.ExecuteReadOnlyAsync((s, ct) => s.AllIdsAsync(ct))).Ids!);
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(a, await db.ExecuteReadOnlyAsync((s, ct) => s.FindAsync(a.Id, ct)));
+        }
+
+        List<string> prepared = await db.ExecuteReadOnlyAsync(async (s, ct) =>
+        {
+            await using var command = s.CreateCommand("SELECT statement FROM pg_prepared_statements ORDER BY statement");
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var statements = new List<string>();
+            while (await reader.ReadAsync(ct))
+            {
+                statements.Add(reader.GetString(0));
+            }
+
+            return statements;
+        });
+        Assert.Contains("SELECT id, title, done FROM todos WHERE id = $1", prepared);
+    }
+
     /// <summary>"kept", built at run time (a literal is interned and never collected).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static string FreshTitle() => new string('k', 1) + "ept";
+}
+
+/// <summary>
+/// The same for query methods whose provider is chosen at run time (<c>Auto</c>, what the README's settings class gets):
+/// on PostgreSQL they keep their command the same way.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresAutoCommandReuseTests(PostgresServer server)
+{
+    private async Task<QueryAny> CreateAsync(string name, string options = "")
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync(name);
+        return await TodoSchema.CreateAsync(new QueryAny(new QueryAnySettings { ConnectionString = cs + options }, "Production"), TodoSchema.PostgreSql);
+    }
+
+    [PostgresTheory]
+    [InlineData("")]
+    [InlineData(";Multiplexing=true")]
+    public async Task Concurrent_calls_on_new_sessions_each_read_their_own_arguments(string options)
+    {
+        await using QueryAny db = await CreateAsync("autoreuse" + (options.Length == 0 ? "plain" : "mux"), options);
+        List<Todo> todos = await ReuseScenario.InsertAsync((title, done) => db.ExecuteAsync((s, ct) => s.InsertAsync(title, done, Priority.Low, null, ct)));
+        await ReuseScenario.AssertEveryCallReadsItsOwnAsync(todos, async expected =>
+        {
+            await using QueryAnySession session = db.CreateSession();
+            return await session.FindAsync(expected.Id) == expected;
+        }, async expected => await db.ExecuteReadOnlyAsync((s, ct) => s.TitleAsync(expected.Id, ct)) == expected.Title);
+    }
+
+    [PostgresFact]
+    public async Task A_call_that_failed_drops_its_command_and_later_calls_work()
+    {
+        await using QueryAny db = await CreateAsync("autoreusefail");
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+        for (int round = 0; round < 3; round++)
+        {
+            // The server's error, and DbCore's own result error after the reader (a one-row method, two rows).
+            await Assert.ThrowsAsync<UniqueViolationException>(() => db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct)));
+            Todo b = await db.ExecuteAsync((s, ct) => s.InsertAsync("b" + round, true, Priority.High, null, ct));
+            await Assert.ThrowsAsync<QueryResultException>(() => db.ExecuteReadOnlyAsync((s, ct) => s.FirstOfManyAsync(ct)));
+            Assert.Equal(b, await db.ExecuteReadOnlyAsync((s, ct) => s.FindAsync(b.Id, ct)));
+            Assert.Equal(1L, await db.ExecuteReadOnlyAsync((s, ct) => s.CountAsync("a", ct)));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_kept_command_keeps_no_argument_of_the_call_alive()
+    {
+        await using QueryAny db = await CreateAsync("autoreuseargs");
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("kept", false, Priority.Low, null, ct));
+        for (int round = 0; round < 3; round++)
+        {
+            WeakReference? title = null;
+            Assert.Equal(1L, await db.ExecuteReadOnlyAsync((s, ct) =>
+            {
+                string fresh = new string('k', 1) + "ept";
+                title = new WeakReference(fresh);
+                return s.CountAsync(fresh, ct);
+            }));
+            for (int i = 0; i < 3 && title!.IsAlive; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+
+            Assert.False(title!.IsAlive, "a kept command holds the string argument of the last call");
+        }
+    }
+}
+
+/// <summary>The concurrent scenario both kinds of query method run.</summary>
+internal static class ReuseScenario
+{
+    /// <summary>40 rows, titles t0..t39.</summary>
+    public static async Task<List<Todo>> InsertAsync(Func<string, bool, Task<Todo>> insert)
+    {
+        var todos = new List<Todo>();
+        for (int i = 0; i < 40; i++)
+        {
+            todos.Add(await insert("t" + i, i % 2 == 0));
+        }
+
+        return todos;
+    }
+
+    /// <summary>
+    /// 32 workers, 60 rounds each, each call on a new session, interleaving two checks (each true when its call read the
+    /// expected row): a kept command that two calls shared, or that kept an earlier call's value or connection, returns
+    /// another call's row or fails.
+    /// </summary>
+    public static async Task AssertEveryCallReadsItsOwnAsync(List<Todo> todos, Func<Todo, Task<bool>> first, Func<Todo, Task<bool>> second)
+    {
+        int mismatches = 0;
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(worker => Task.Run(async () =>
+        {
+            for (int n = 0; n < 60; n++)
+            {
+                Todo expected = todos[(worker * 7 + n) % todos.Count];
+                if (!await first(expected))
+                {
+                    Interlocked.Increment(ref mismatches);
+                }
+
+                if (!await second(expected))
+                {
+                    Interlocked.Increment(ref mismatches);
+                }
+            }
+        })));
+
+        Assert.Equal(0, mismatches);
+    }
 }

@@ -40,3 +40,13 @@ public partial class SqliteBenchSession
     [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
     public partial ValueTask<List<World>> ListWorldsValueAsync(long after, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The same typed queries with the provider chosen at run time (<see cref="AutoBenchSettings"/>).</summary>
+public partial class AutoBenchSession
+{
+    [Query("SELECT id, randomnumber FROM world WHERE id = @id")]
+    public partial Task<World?> FindWorldAsync(long id, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, randomnumber FROM world WHERE id > @after ORDER BY id LIMIT 20")]
+    public partial Task<List<World>> ListWorldsAsync(long after, CancellationToken cancellationToken = default);
+}

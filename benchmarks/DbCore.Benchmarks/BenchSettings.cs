@@ -21,3 +21,15 @@ public partial class SqliteBenchSettings
     [ConnectionString]
     public string ConnectionString { get; set; } = "Data Source=bench.db";
 }
+
+/// <summary>
+/// The provider chosen at run time (<c>Auto</c>, what the README's settings class gets), on the PostgreSQL bench database
+/// with the same Production profile: its typed queries are the contender <c>dbcore-query-auto</c>.
+/// </summary>
+[DatabaseSettings]
+[PoolProfile("Production", Size = 10, MaxOverflow = 20)]
+public partial class AutoBenchSettings
+{
+    [ConnectionString]
+    public string ConnectionString { get; set; } = "Host=127.0.0.1;Database=bench";
+}

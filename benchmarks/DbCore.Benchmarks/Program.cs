@@ -288,7 +288,11 @@ internal static class Program
                         targets.Add(("efcore-compiled", 1.3, "(a) >= 1.3x (e)"));
                     }
 
-                    tables.Append(QueryPaired.Format(result, "raw-ado", "dbcore-query", targets));
+                    // The provider chosen at run time (Auto) runs on its own accessor's pool: its baseline is raw code on that pool.
+                    (string, string, double, string)[] pairs = contenders.Any(u => u.Name == "dbcore-query-auto")
+                        ? [("dbcore-query-auto", "raw-ado-auto-pool", 0.98, "(a, Auto) >= 0.98x (b) on its pool")]
+                        : [];
+                    tables.Append(QueryPaired.Format(result, "raw-ado", "dbcore-query", targets, pairs));
                 }
             }
         }

@@ -182,7 +182,7 @@ internal static class QueryPaired
     }
 
     /// <summary>Markdown: per contender us/unit, ratio vs the baseline (median, middle half, min..max), B/unit; then the targets.</summary>
-    public static string Format(Result r, string baseline, string subject, IReadOnlyList<(string Other, double Target, string Label)> targets)
+    public static string Format(Result r, string baseline, string subject, IReadOnlyList<(string Other, double Target, string Label)> targets, IReadOnlyList<(string Subject, string Other, double Target, string Label)>? pairs = null)
     {
         var text = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
@@ -211,6 +211,16 @@ internal static class QueryPaired
 
         double aBytes = r.Bytes(a);
         text.AppendLine(c, $"| B/unit: {subject} <= {baseline} | {aBytes:0} vs {baseBytes:0} ({aBytes - baseBytes:+0;-0;0}) | {(aBytes <= baseBytes ? "yes" : "**no**")} |");
+
+        // Other pairs, each with its own baseline (say, a contender on a second pool against raw code on that pool).
+        foreach ((string pairSubject, string other, double target, string label) in pairs ?? [])
+        {
+            int s = r.IndexOf(pairSubject);
+            int o = r.IndexOf(other);
+            (double median, double q1, double q3, double min, double max) = Spread(r.Ratios(s, o));
+            text.AppendLine(c, $"| {label}: {pairSubject} / {other} >= {target:0.00} | **{median:0.000}**; {q1:0.000}..{q3:0.000}; {min:0.000}..{max:0.000} | {(median >= target ? "yes" : "**no**")} |");
+            text.AppendLine(c, $"| B/unit: {pairSubject} <= {other} | {r.Bytes(s):0} vs {r.Bytes(o):0} ({r.Bytes(s) - r.Bytes(o):+0;-0;0}) | {(r.Bytes(s) <= r.Bytes(o) ? "yes" : "**no**")} |");
+        }
         return text.AppendLine().ToString();
     }
 

@@ -35,6 +35,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
     public PgBench PgDatabase { get; private set; } = null!;
 
+    /// <summary>The <c>Auto</c> accessor on the same PostgreSQL database (its own pool, the same sizes), for <c>dbcore-query-auto</c>.</summary>
+    public AutoBench AutoDatabase { get; private set; } = null!;
+
     public NpgsqlDataSource RawDataSource { get; private set; } = null!;
 
     public PooledDbContextFactory<BenchContext> EfFactory { get; private set; } = null!;
@@ -133,7 +136,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
         return [.. new[] { QueryShape.Lookup, QueryShape.List }.Select(shape => (
             shape,
-            pgSource is null ? [] : QueryContenders.Postgres(PgDatabase, pgSource, pgEf!, shape),
+            pgSource is null ? [] : QueryContenders.Postgres(PgDatabase, AutoDatabase, pgSource, pgEf!, shape),
             QueryContenders.Sqlite(SqliteDatabase, SqliteConnectionString, sqliteEf, shape)))];
     }
 
@@ -220,6 +223,8 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
         PgDatabase = CreatePgDatabase();
         _disposables.Add(PgDatabase);
+        AutoDatabase = new AutoBench(new AutoBenchSettings { ConnectionString = PostgresConnectionString }, environment: "Production");
+        _disposables.Add(AutoDatabase);
         RawDataSource = CreateRawDataSource(PgDatabase.Pool);
         _disposables.Add(RawDataSource);
 

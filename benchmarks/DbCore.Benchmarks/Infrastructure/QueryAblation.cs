@@ -27,7 +27,7 @@ internal sealed class SqliteAblationUnit(SqliteBench database, QueryShape shape,
         new SqliteAblationUnit(database, shape, "ablation-sync", method: false, checks: false),
         new SqliteAblationUnit(database, shape, "ablation-method", method: true, checks: false),
         new SqliteAblationUnit(database, shape, "ablation-checks", method: true, checks: true),
-        new DbCoreSqliteQueryUnit(database, shape),
+        QueryContenders.DbCoreSqlite(database, shape),
     ];
 
     protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)

@@ -91,19 +91,30 @@ internal abstract class QueryUnit : UnitOfWork
     protected abstract Task<List<World>> ListAsync(long after, CancellationToken cancellationToken);
 }
 
-/// <summary>(a) The typed query methods on a read-only session (on PostgreSQL: no BEGIN for a read, as raw).</summary>
-internal sealed class DbCorePgQueryUnit(PgBench database, QueryShape shape) : QueryUnit("dbcore-query", "postgresql", shape)
+/// <summary>
+/// (a) The typed query methods on a read-only session (on PostgreSQL: no BEGIN for a read, as raw): <c>dbcore-query</c> on
+/// the pinned settings classes, <c>dbcore-query-auto</c> on the <c>Auto</c> one.
+/// </summary>
+internal sealed class DbCoreQueryUnit<TSession>(
+    string name,
+    string provider,
+    Func<CancellationToken, ValueTask<TSession>> open,
+    Func<TSession, long, CancellationToken, Task<World?>> find,
+    Func<TSession, long, CancellationToken, Task<List<World>>> list,
+    QueryShape shape)
+    : QueryUnit(name, provider, shape)
+    where TSession : DbSession
 {
     protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)
     {
-        await using PgBenchSession session = await database.OpenReadOnlySessionAsync(cancellationToken).ConfigureAwait(false);
-        return await session.FindWorldAsync(id, cancellationToken).ConfigureAwait(false);
+        await using TSession session = await open(cancellationToken).ConfigureAwait(false);
+        return await find(session, id, cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task<List<World>> ListAsync(long after, CancellationToken cancellationToken)
     {
-        await using PgBenchSession session = await database.OpenReadOnlySessionAsync(cancellationToken).ConfigureAwait(false);
-        return await session.ListWorldsAsync(after, cancellationToken).ConfigureAwait(false);
+        await using TSession session = await open(cancellationToken).ConfigureAwait(false);
+        return await list(session, after, cancellationToken).ConfigureAwait(false);
     }
 }
 
@@ -130,7 +141,7 @@ internal sealed class DbCoreScopedQueryUnit<TSession>(Func<TSession> create, Fun
 }
 
 /// <summary>
-/// (a, diagnostic) Hand-written ADO.NET inside the same read-only DbCore session as <see cref="DbCorePgQueryUnit"/>:
+/// (a, diagnostic) Hand-written ADO.NET inside the same read-only DbCore session as <c>dbcore-query</c>:
 /// the difference to (a) is the generated method's own cost, the difference to (b) the session's.
 /// </summary>
 internal sealed class DbCorePgSessionAdoUnit(PgBench database, QueryShape shape) : QueryUnit("dbcore-session-ado", "postgresql", shape)
@@ -165,7 +176,7 @@ internal sealed class DbCorePgSessionAdoUnit(PgBench database, QueryShape shape)
 /// The hand-written contenders repeat their read loops on purpose: each is the plain inline code a user would write, and
 /// a shared helper would add an async method (and its allocation) to the baseline.
 /// </summary>
-internal sealed class RawNpgsqlQueryUnit(NpgsqlDataSource dataSource, QueryShape shape) : QueryUnit("raw-ado", "postgresql", shape)
+internal sealed class RawNpgsqlQueryUnit(NpgsqlDataSource dataSource, QueryShape shape, string name = "raw-ado") : QueryUnit(name, "postgresql", shape)
 {
     protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)
     {
@@ -304,22 +315,6 @@ internal sealed class DbCoreValueTaskQueryUnit<TSession>(Func<CancellationToken,
     }
 }
 
-/// <summary>(a) on SQLite: the typed query methods on a read-only session.</summary>
-internal sealed class DbCoreSqliteQueryUnit(SqliteBench database, QueryShape shape) : QueryUnit("dbcore-query", "sqlite", shape)
-{
-    protected override async Task<World?> FindAsync(long id, CancellationToken cancellationToken)
-    {
-        await using SqliteBenchSession session = await database.OpenReadOnlySessionAsync(cancellationToken).ConfigureAwait(false);
-        return await session.FindWorldAsync(id, cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override async Task<List<World>> ListAsync(long after, CancellationToken cancellationToken)
-    {
-        await using SqliteBenchSession session = await database.OpenReadOnlySessionAsync(cancellationToken).ConfigureAwait(false);
-        return await session.ListWorldsAsync(after, cancellationToken).ConfigureAwait(false);
-    }
-}
-
 /// <summary>(a, diagnostic) Hand-written ADO.NET inside the same read-only DbCore session on SQLite.</summary>
 internal sealed class DbCoreSqliteSessionAdoUnit(SqliteBench database, QueryShape shape) : QueryUnit("dbcore-session-ado", "sqlite", shape)
 {
@@ -383,6 +378,10 @@ internal sealed class RawSqliteQueryUnit(string connectionString, QueryShape sha
 /// <summary>Builds the query contenders of both providers over the environment's databases (one pool per provider).</summary>
 internal static class QueryContenders
 {
+    /// <summary>(a) on SQLite: the typed query methods on a read-only session.</summary>
+    public static QueryUnit DbCoreSqlite(SqliteBench database, QueryShape shape)
+        => new DbCoreQueryUnit<SqliteBenchSession>("dbcore-query", "sqlite", database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), shape);
+
     /// <summary>Creates and fills <c>world</c> on PostgreSQL through <paramref name="dataSource"/>.</summary>
     public static async Task SeedPostgresAsync(NpgsqlDataSource dataSource)
     {
@@ -405,17 +404,19 @@ internal static class QueryContenders
     /// PostgreSQL: every contender uses <paramref name="dataSource"/> (DbCore's own data source: one pool for all).
     /// The first is the baseline (b).
     /// </summary>
-    public static QueryUnit[] Postgres(PgBench database, NpgsqlDataSource dataSource, PooledDbContextFactory<PgWorldContext> ef, QueryShape shape)
+    public static QueryUnit[] Postgres(PgBench database, AutoBench auto, NpgsqlDataSource dataSource, PooledDbContextFactory<PgWorldContext> ef, QueryShape shape)
     {
         DbDataSource plain = dataSource;
         Func<CancellationToken, ValueTask<DbConnection>> open = plain.OpenConnectionAsync;
         return
         [
             new RawNpgsqlQueryUnit(dataSource, shape),
-            new DbCorePgQueryUnit(database, shape),
+            new DbCoreQueryUnit<PgBenchSession>("dbcore-query", "postgresql", database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), shape),
             new DbCoreValueTaskQueryUnit<PgBenchSession>(database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldValueAsync(id, ct), static (s, after, ct) => s.ListWorldsValueAsync(after, ct), "postgresql", shape),
             new DbCoreScopedQueryUnit<PgBenchSession>(database.CreateSession, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), "postgresql", shape),
             new DbCorePgSessionAdoUnit(database, shape),
+            new DbCoreQueryUnit<AutoBenchSession>("dbcore-query-auto", "postgresql", auto.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), shape),
+            new RawNpgsqlQueryUnit((NpgsqlDataSource)auto.DataSource, shape, "raw-ado-auto-pool"),
             new DapperQueryUnit(open, "postgresql", shape),
             new DapperAotQueryUnit(open, "postgresql", shape),
             new EfCoreQueryUnit<PgWorldContext>(ef, "postgresql", shape),
@@ -434,7 +435,7 @@ internal static class QueryContenders
         return
         [
             new RawSqliteQueryUnit(connectionString, shape),
-            new DbCoreSqliteQueryUnit(database, shape),
+            QueryContenders.DbCoreSqlite(database, shape),
             new DbCoreValueTaskQueryUnit<SqliteBenchSession>(database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldValueAsync(id, ct), static (s, after, ct) => s.ListWorldsValueAsync(after, ct), "sqlite", shape),
             new DbCoreScopedQueryUnit<SqliteBenchSession>(database.CreateSession, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), "sqlite", shape),
             new DbCoreSqliteSessionAdoUnit(database, shape),
