@@ -289,9 +289,10 @@ internal static class Program
                     }
 
                     // The provider chosen at run time (Auto) runs on its own accessor's pool: its baseline is raw code on that pool.
-                    (string, string, double, string)[] pairs = contenders.Any(u => u.Name == "dbcore-query-auto")
+                    // SQLite has no server to switch: there its baseline is raw-ado itself.
+                    (string, string, double, string)[] pairs = contenders.Any(u => u.Name == "raw-ado-auto-pool")
                         ? [("dbcore-query-auto", "raw-ado-auto-pool", 0.98, "(a, Auto) >= 0.98x (b) on its pool")]
-                        : [];
+                        : contenders.Any(u => u.Name == "dbcore-query-auto") ? [("dbcore-query-auto", "raw-ado", 0.98, "(a, Auto) >= 0.98x (b)")] : [];
                     tables.Append(QueryPaired.Format(result, "raw-ado", "dbcore-query", targets, pairs));
                 }
             }

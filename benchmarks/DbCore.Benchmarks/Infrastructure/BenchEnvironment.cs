@@ -44,6 +44,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
     public SqliteBench SqliteDatabase { get; private set; } = null!;
 
+    /// <summary>The <c>Auto</c> accessor on the same SQLite file, for <c>dbcore-query-auto</c> on SQLite.</summary>
+    public AutoBench AutoSqliteDatabase { get; private set; } = null!;
+
     /// <summary>The connection string DbCore's SQLite data source uses; the raw side uses the same one.</summary>
     public string SqliteConnectionString { get; private set; } = "";
 
@@ -137,7 +140,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         return [.. new[] { QueryShape.Lookup, QueryShape.List }.Select(shape => (
             shape,
             pgSource is null ? [] : QueryContenders.Postgres(PgDatabase, AutoDatabase, pgSource, pgEf!, shape),
-            QueryContenders.Sqlite(SqliteDatabase, SqliteConnectionString, sqliteEf, shape)))];
+            QueryContenders.Sqlite(SqliteDatabase, AutoSqliteDatabase, SqliteConnectionString, sqliteEf, shape)))];
     }
 
     public async ValueTask DisposeAsync()
@@ -178,6 +181,8 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         SqliteDatabase = new SqliteBench(new SqliteBenchSettings { ConnectionString = "Data Source=" + Path.Combine(SqliteDirectory, "bench.db") }, environment: "Production");
         _disposables.Add(SqliteDatabase);
         SqliteConnectionString = SqliteDatabase.DataSource.ConnectionString;
+        AutoSqliteDatabase = new AutoBench(new AutoBenchSettings { ConnectionString = "Data Source=" + Path.Combine(SqliteDirectory, "bench.db") }, environment: "Production");
+        _disposables.Add(AutoSqliteDatabase);
         SqliteUnits =
         [
             new RawSqliteUnit(SqliteConnectionString),

@@ -424,7 +424,7 @@ internal static class QueryContenders
     }
 
     /// <summary>SQLite: every contender uses <paramref name="connectionString"/> (DbCore's; Microsoft.Data.Sqlite pools by it).</summary>
-    public static QueryUnit[] Sqlite(SqliteBench database, string connectionString, PooledDbContextFactory<SqliteWorldContext> ef, QueryShape shape)
+    public static QueryUnit[] Sqlite(SqliteBench database, AutoBench auto, string connectionString, PooledDbContextFactory<SqliteWorldContext> ef, QueryShape shape)
     {
         Func<CancellationToken, ValueTask<DbConnection>> open = async ct =>
         {
@@ -439,6 +439,7 @@ internal static class QueryContenders
             new DbCoreValueTaskQueryUnit<SqliteBenchSession>(database.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldValueAsync(id, ct), static (s, after, ct) => s.ListWorldsValueAsync(after, ct), "sqlite", shape),
             new DbCoreScopedQueryUnit<SqliteBenchSession>(database.CreateSession, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), "sqlite", shape),
             new DbCoreSqliteSessionAdoUnit(database, shape),
+            new DbCoreQueryUnit<AutoBenchSession>("dbcore-query-auto", "sqlite", auto.OpenReadOnlySessionAsync, static (s, id, ct) => s.FindWorldAsync(id, ct), static (s, after, ct) => s.ListWorldsAsync(after, ct), shape),
             new DapperQueryUnit(open, "sqlite", shape),
             new DapperAotQueryUnit(open, "sqlite", shape),
             new EfCoreQueryUnit<SqliteWorldContext>(ef, "sqlite", shape),
