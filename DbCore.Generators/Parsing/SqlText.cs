@@ -391,7 +391,9 @@ internal sealed class SqlText
                 continue;
             }
 
-            if (c == '@' && i + 1 < s.Length && IsIdentifierStart(s[i + 1]) && (i == 0 || "<@#&|~!^".IndexOf(s[i - 1]) < 0))
+            // Not a placeholder right after '<', '@' or '^': PostgreSQL's operators that end in '@' (<@, @@, ^@). After any
+            // other character it is one, as Npgsql's own rewrite and SQLite take it ('%'||@q||'%' binds q).
+            if (c == '@' && i + 1 < s.Length && IsIdentifierStart(s[i + 1]) && (i == 0 || "<@^".IndexOf(s[i - 1]) < 0))
             {
                 int end = i + 1;
                 while (end < s.Length && IsIdentifierPart(s[end]))

@@ -231,7 +231,32 @@ public sealed class DatabaseEngine : IAsyncDisposable, IDisposable
     /// back (see <see cref="SqliteConnectionCache"/>), else one from the data source.
     /// </summary>
     internal DbConnection OpenConnection(bool readOnly)
-        => (readOnly ? _sqliteReadOnlyCache : _sqliteCache) is { } cache ? cache.Open() : Source(readOnly).OpenConnection();
+    {
+        if ((readOnly ? _sqliteReadOnlyCache : _sqliteCache) is { } cache)
+        {
+            return cache.Open();
+        }
+
+        DbDataSource source = Source(readOnly);
+        if (Options.Provider == DatabaseProvider.PostgreSql)
+        {
+            return source.OpenConnection();
+        }
+
+        // SQLite without the cache (in-memory, Pooling=False, the cache off): a connection for this session alone, which
+        // keeps the session's typed-query commands (SessionSqliteConnection).
+        var connection = new SessionSqliteConnection(source.ConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     private static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder builder)
         => builder.Host is { } host && host.Contains(',', StringComparison.Ordinal);

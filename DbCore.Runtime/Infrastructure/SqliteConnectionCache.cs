@@ -150,17 +150,13 @@ internal sealed class SqliteConnectionCache : IDisposable
 /// </summary>
 internal sealed class ReusableSqliteConnection : SqliteConnection
 {
-    /// <summary>Commands kept prepared per connection; the oldest is disposed when a new SQL text needs a place.</summary>
-    private const int CommandCapacity = 32;
-
     /// <summary>False once Microsoft.Data.Sqlite turned out not to have the command list this class cleans up.</summary>
     private static volatile bool s_canReset = true;
 
     private readonly int _defaultTimeout;
-    private ReusedCommand?[]? _commands;
+    private CommandShelf _commands;
     private long _commits;
     private long _commitsAtBegin;
-    private int _nextReplaced;
 
     internal ReusableSqliteConnection(string connectionString, SqliteConnectionCache owner)
         : base(connectionString)
@@ -175,7 +171,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     internal int Uses { get; set; }
 
     /// <summary>How many typed-query commands this connection keeps prepared.</summary>
-    internal int ReusedCommandCount => _commands is null ? 0 : Array.IndexOf(_commands, null) is var free and >= 0 ? free : _commands.Length;
+    internal int ReusedCommandCount => _commands.Count;
 
     /// <summary>Whether <see cref="ProviderHooks.OnSqliteConnectionOpened"/> ran on this connection.</summary>
     internal bool HookRan { get; set; }
@@ -268,38 +264,7 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     /// its transaction set): the caller must not dispose it.
     /// </summary>
     internal SqliteCommand ReusedCommand(string sql, SqliteTransaction? transaction)
-    {
-        ReusedCommand?[] commands = _commands ??= new ReusedCommand?[CommandCapacity];
-        int free = -1;
-        for (int i = 0; i < commands.Length; i++)
-        {
-            ReusedCommand? command = commands[i];
-            if (command is null)
-            {
-                free = i;
-                break;
-            }
-
-            // Generated code passes its SQL constant, so the reference almost always matches.
-            if (ReferenceEquals(command.CommandText, sql) || string.Equals(command.CommandText, sql, StringComparison.Ordinal))
-            {
-                command.Parameters.Clear();
-                command.Transaction = transaction;
-                return command;
-            }
-        }
-
-        if (free < 0)
-        {
-            free = _nextReplaced;
-            _nextReplaced = (_nextReplaced + 1) % commands.Length;
-            commands[free]!.Dispose();
-        }
-
-        var created = new ReusedCommand(sql, this, transaction) { CommandTimeout = DefaultTimeout };
-        commands[free] = created;
-        return created;
-    }
+        => _commands.Take(sql, this, transaction);
 
     /// <summary>
     /// Makes the connection ready for the next session, as <see cref="SqliteConnection.Close"/> would but keeping it open:
@@ -342,6 +307,9 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
                 {
                     return false;
                 }
+
+                // The idle connection must not keep the last call's arguments alive until its SQL runs again.
+                reused.Parameters.Clear();
             }
             else
             {
@@ -379,4 +347,69 @@ internal sealed class ReusedCommand : SqliteCommand
 
     /// <summary>Whether a reader of this command is still open (generated methods always dispose theirs).</summary>
     internal bool HasOpenReader => DataReader is not null;
+}
+
+/// <summary>
+/// The typed-query commands a SQLite connection keeps, by SQL text (generated code passes its constant, so the reference
+/// almost always matches): each taken with its parameters cleared and its transaction set, created once and kept prepared;
+/// the oldest is disposed when a new text needs a place. The caller must not dispose a command it takes.
+/// </summary>
+internal struct CommandShelf
+{
+    /// <summary>Commands kept per connection.</summary>
+    private const int Capacity = 32;
+
+    private ReusedCommand?[]? _commands;
+    private int _nextReplaced;
+
+    /// <summary>How many commands are kept.</summary>
+    public readonly int Count => _commands is null ? 0 : Array.IndexOf(_commands, null) is var free and >= 0 ? free : _commands.Length;
+
+    public SqliteCommand Take(string sql, SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        ReusedCommand?[] commands = _commands ??= new ReusedCommand?[Capacity];
+        int free = -1;
+        for (int i = 0; i < commands.Length; i++)
+        {
+            ReusedCommand? command = commands[i];
+            if (command is null)
+            {
+                free = i;
+                break;
+            }
+
+            if (ReferenceEquals(command.CommandText, sql) || string.Equals(command.CommandText, sql, StringComparison.Ordinal))
+            {
+                command.Parameters.Clear();
+                command.Transaction = transaction;
+                return command;
+            }
+        }
+
+        if (free < 0)
+        {
+            free = _nextReplaced;
+            _nextReplaced = (_nextReplaced + 1) % commands.Length;
+            commands[free]!.Dispose();
+        }
+
+        var created = new ReusedCommand(sql, connection, transaction) { CommandTimeout = connection.DefaultTimeout };
+        commands[free] = created;
+        return created;
+    }
+}
+
+/// <summary>
+/// A SQLite connection that serves one session only (<c>:memory:</c>, <c>Pooling=False</c>, or the connection cache off):
+/// it keeps that session's typed-query commands on a <see cref="CommandShelf"/>, so a method called many times in one unit
+/// prepares its statement once and leaves one command behind, not one per call. Closing it at the session's end disposes them.
+/// </summary>
+internal sealed class SessionSqliteConnection(string connectionString) : SqliteConnection(connectionString)
+{
+    private CommandShelf _commands;
+
+    /// <summary>How many typed-query commands this connection keeps.</summary>
+    internal int ReusedCommandCount => _commands.Count;
+
+    internal SqliteCommand ReusedCommand(string sql, SqliteTransaction? transaction) => _commands.Take(sql, this, transaction);
 }

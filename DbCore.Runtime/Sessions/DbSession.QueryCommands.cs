@@ -28,7 +28,14 @@ public abstract partial class DbSession
             return reusable.ReusedCommand(sql, (SqliteTransaction?)_transaction);
         }
 
-        // Not kept between sessions (in-memory, Pooling=False): closing the connection at the session's end disposes it.
+        // In-memory, Pooling=False: the session's own connection keeps the command for the session (and closing it at the
+        // session's end disposes it).
+        if (_connection is SessionSqliteConnection own)
+        {
+            return own.ReusedCommand(sql, (SqliteTransaction?)_transaction);
+        }
+
+        // Not DbCore's connection: a command per call, disposed when the connection closes at the session's end.
         SqliteCommand command = ((SqliteConnection)_connection!).CreateCommand();
         command.Transaction = (SqliteTransaction?)_transaction;
         command.CommandText = sql;

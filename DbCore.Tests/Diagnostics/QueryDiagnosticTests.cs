@@ -486,7 +486,7 @@ public sealed class QueryDiagnosticTests
                   -- @line_comment
                   /* @block /* @nested */ @still_comment */
                   AND ""@quoted_identifier"" IS NOT NULL
-                  AND tags <@other_tags AND tags @>ARRAY['b'] AND doc @@to_tsquery('x') AND path #@x IS NULL AND id = @id::bigint AND owner = @owner")]
+                  AND tags <@other_tags AND tags @>ARRAY['b'] AND doc @@to_tsquery('x') AND path ^@x AND id = @id::bigint AND owner = @owner")]
             public partial Task<List<Todo>> SearchAsync(long id, long owner, CancellationToken cancellationToken = default);
         """), queries: 1);
 

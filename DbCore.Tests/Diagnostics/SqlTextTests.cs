@@ -28,11 +28,20 @@ public sealed class SqlTextTests
     public void Placeholders_outside_code_are_not_placeholders()
     {
         const string sql = "SELECT '@a', E'\\'@b', $$@c$$, $t$@d$t$, \"@e\" /* @f /* @g */ @h */ -- @i\n"
-            + "FROM t WHERE x <@y AND x @>z AND d @@q AND p #@r AND v = @v::int AND w=@w";
+            + "FROM t WHERE x <@y AND x @>z AND d @@q AND p ^@r AND v = @v::int AND w=@w";
         SqlText text = SqlText.Parse(sql);
         Assert.Equal(new[] { "v", "w" }, text.Placeholders.Select(p => p.Name));
         Assert.Equal("@v", sql.Substring(text.Placeholders[0].Start, text.Placeholders[0].Length));
         Assert.Equal("@w", sql.Substring(text.Placeholders[1].Start, text.Placeholders[1].Length));
+    }
+
+    [Fact]
+    public void A_placeholder_after_an_operator_that_does_not_end_in_at_is_one()
+    {
+        // '%'||@q||'%' is the usual LIKE pattern: Npgsql's rewrite and SQLite both bind q there (review of 54fcc0f, F1: the
+        // positional text sent '||@q' to PostgreSQL as written, "column q does not exist").
+        const string sql = "SELECT 1 WHERE title LIKE '%'||@q||'%' AND a&@b = 0 AND c|@d = 0 AND e#@f = 0 AND g~@h AND i!@j AND k <@l";
+        Assert.Equal(new[] { "q", "b", "d", "f", "h", "j" }, SqlText.Parse(sql).Placeholders.Select(p => p.Name));
     }
 
     [Fact]

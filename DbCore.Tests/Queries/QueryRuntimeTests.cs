@@ -86,6 +86,20 @@ public abstract class QueryRuntimeTests<TDb, TSession>
     }
 
     [Fact]
+    public async Task A_placeholder_glued_to_a_concatenation_is_bound()
+    {
+        // '%'||@part||'%': before the generator took @part after '|' for a placeholder, the method failed to build (DBC0102,
+        // the parameter unused); on PostgreSQL its positional text would have sent '||@part' as written.
+        await using TDb db = await CreateAsync();
+        await using TSession session = db.CreateSession();
+        await session.InsertAsync("alpha", false, Priority.Low, null);
+        await session.InsertAsync("beta", false, Priority.Low, null);
+        Assert.Equal(1L, await session.ContainingAsync("lph"));
+        Assert.Equal(2L, await session.ContainingAsync(""));
+        Assert.Equal(0L, await session.ContainingAsync("x"));
+    }
+
+    [Fact]
     public async Task Wrong_row_count_is_a_typed_error_naming_the_method()
     {
         await using TDb db = await CreateAsync();
@@ -165,7 +179,10 @@ public abstract class SqliteQueryRuntimeTestsBase<TDb, TSession> : QueryRuntimeT
     private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-queries-").FullName;
 
     /// <summary>An accessor on the SQLite file <paramref name="file"/> (not created yet).</summary>
-    protected abstract TDb Create(string file, int commandTimeoutSeconds = 30);
+    protected TDb Create(string file, int commandTimeoutSeconds = 30) => CreateWith($"Data Source={file}", commandTimeoutSeconds);
+
+    /// <summary>An accessor on <paramref name="connectionString"/>.</summary>
+    protected abstract TDb CreateWith(string connectionString, int commandTimeoutSeconds = 30);
 
     protected string NewFile() => Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db");
 
@@ -176,6 +193,55 @@ public abstract class SqliteQueryRuntimeTestsBase<TDb, TSession> : QueryRuntimeT
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }
+
+    [Theory]
+    [InlineData(":memory:")]
+    [InlineData("Pooling=False")]
+    public async Task A_method_called_many_times_in_one_unit_leaves_one_command_on_a_connection_kept_for_one_session(string kind)
+    {
+        // Review of 54fcc0f, F2: on a connection that serves one session only, every call created a command nobody disposed
+        // (its statement's native memory waited for the finalizer, its entry stayed in the connection's list) until the
+        // session's end: 2000 calls, 2000 commands. The session's connection now keeps one per SQL text.
+        string cs = kind == ":memory:" ? "Data Source=:memory:" : $"Data Source={NewFile()};Pooling=False";
+        await using TDb db = await WithSchemaAsync(CreateWith(cs));
+        await using TSession session = db.CreateSession();
+        Todo a = await session.InsertAsync("a", false, Priority.Low, null);
+        for (int i = 0; i < 2000; i++)
+        {
+            Assert.Equal(a, await session.FindAsync(a.Id));
+        }
+
+        var connection = (SqliteConnection)session.Connection;
+        Assert.True(CommandsOf(connection).Count < 10, $"{CommandsOf(connection).Count} commands on the connection after 2000 calls");
+        await session.CommitAsync();
+    }
+
+    [Fact]
+    public async Task A_kept_command_keeps_no_argument_of_the_call_alive_once_the_unit_ended()
+    {
+        // Review of 54fcc0f, F3: the connection-kept command held its parameters' values until its SQL ran again on that
+        // connection, and idle connections stay open in the cache.
+        await using TDb db = await CreateAsync();
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("kept", false, Priority.Low, null, ct));
+        WeakReference? title = null;
+        Assert.Equal(1L, await db.ExecuteReadOnlyAsync((s, ct) =>
+        {
+            string fresh = new string('k', 1) + "ept";
+            title = new WeakReference(fresh);
+            return s.CountAsync(fresh, ct);
+        }));
+        for (int i = 0; i < 3 && title!.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(title!.IsAlive, "the connection's kept command holds the string argument of the last call");
+    }
+
+    /// <summary>Microsoft.Data.Sqlite's list of the commands created on a connection (entries leave it when disposed).</summary>
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "_commands")]
+    private static extern ref List<WeakReference<SqliteCommand>> CommandsOf(SqliteConnection connection);
 
     [Fact]
     public async Task A_query_method_that_writes_waits_for_the_write_lock_without_blocking_its_caller()
@@ -203,15 +269,15 @@ public abstract class SqliteQueryRuntimeTestsBase<TDb, TSession> : QueryRuntimeT
 /// <summary>The provider-neutral generated code (DbCommand, the provider's async API) on SQLite.</summary>
 public sealed class SqliteQueryRuntimeTests : SqliteQueryRuntimeTestsBase<QueryAny, QueryAnySession>
 {
-    protected override QueryAny Create(string file, int commandTimeoutSeconds = 30)
-        => new(new QueryAnySettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
+    protected override QueryAny CreateWith(string connectionString, int commandTimeoutSeconds = 30)
+        => new(new QueryAnySettings { ConnectionString = connectionString, CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
 }
 
 /// <summary>The SQLite-pinned generated code (Microsoft.Data.Sqlite's synchronous API under the async methods).</summary>
 public sealed class PinnedSqliteQueryRuntimeTests : SqliteQueryRuntimeTestsBase<QuerySqlite, QuerySqliteSession>
 {
-    protected override QuerySqlite Create(string file, int commandTimeoutSeconds = 30)
-        => new(new QuerySqliteSettings { ConnectionString = $"Data Source={file}", CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
+    protected override QuerySqlite CreateWith(string connectionString, int commandTimeoutSeconds = 30)
+        => new(new QuerySqliteSettings { ConnectionString = connectionString, CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
 
     [Fact]
     public async Task A_token_cancelled_while_the_rows_are_read_stops_the_read_at_the_next_row()
@@ -294,6 +360,15 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Null((await session.DetailsAsync(a.Id)).DueAt);
         Assert.Equal(new[] { new Todo(a.Id, "a2", false) }, await session.RepeatedAsync("a2", 0));
         await session.CommitAsync();
+    }
+
+    [PostgresFact]
+    public async Task Pinned_provider_binds_a_placeholder_glued_to_a_concatenation()
+    {
+        await using QueryPg db = await CreatePinnedAsync();
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("alpha", false, Priority.Low, null, ct));
+        Assert.Equal(1L, await db.ExecuteReadOnlyAsync((s, ct) => s.ContainingAsync("lph", ct)));
+        Assert.Equal(0L, await db.ExecuteReadOnlyAsync((s, ct) => s.ContainingAsync("x", ct)));
     }
 
     [PostgresFact]

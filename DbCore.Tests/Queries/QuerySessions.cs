@@ -67,6 +67,8 @@ public interface ITodoQueries
 
     Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
 
+    Task<long> ContainingAsync(string part, CancellationToken cancellationToken = default);
+
     Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
 
     Task<int> RenameAsync(long id, string? title, CancellationToken cancellationToken = default);
@@ -118,6 +120,10 @@ public partial class QueryAnySession : ITodoQueries
 
     [Query("SELECT count(*) FROM todos WHERE title = @title")]
     public partial Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
+
+    // The only use of the placeholder is glued to '||' (the usual LIKE pattern).
+    [Query("SELECT count(*) FROM todos WHERE title LIKE '%'||@part||'%'")]
+    public partial Task<long> ContainingAsync(string part, CancellationToken cancellationToken = default);
 
     [Query("SELECT title FROM todos WHERE id = @id")]
     public partial Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
@@ -172,6 +178,10 @@ public partial class QuerySqliteSession : ITodoQueries
 
     [Query("SELECT count(*) FROM todos WHERE title = @title")]
     public partial Task<long> CountAsync(string title, CancellationToken cancellationToken = default);
+
+    // The only use of the placeholder is glued to '||' (the usual LIKE pattern).
+    [Query("SELECT count(*) FROM todos WHERE title LIKE '%'||@part||'%'")]
+    public partial Task<long> ContainingAsync(string part, CancellationToken cancellationToken = default);
 
     [Query("SELECT title FROM todos WHERE id = @id")]
     public partial Task<string?> TitleAsync(long id, CancellationToken cancellationToken = default);
@@ -231,4 +241,8 @@ public partial class QueryPgSession
     // A statement that is still running when its token is cancelled.
     [Query("SELECT count(*) FROM pg_sleep(@seconds)")]
     public partial Task<long> SleepAsync(double seconds, CancellationToken cancellationToken = default);
+
+    // The only use of the placeholder is glued to '||' (the usual LIKE pattern).
+    [Query("SELECT count(*) FROM todos WHERE title LIKE '%'||@part||'%'")]
+    public partial Task<long> ContainingAsync(string part, CancellationToken cancellationToken = default);
 }
