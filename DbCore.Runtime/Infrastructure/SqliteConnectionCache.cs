@@ -238,6 +238,8 @@ internal sealed class ReusableSqliteConnection : SqliteConnection
     {
         if (Leased)
         {
+            // Closing disposes every command of the connection, the kept ones too.
+            _commands.Clear();
             base.Close();
         }
     }
@@ -362,6 +364,9 @@ internal struct CommandShelf
     private ReusedCommand?[]? _commands;
     private int _nextReplaced;
 
+    /// <summary>Forgets every kept command (the connection closed, which disposed them).</summary>
+    public void Clear() => this = default;
+
     /// <summary>How many commands are kept.</summary>
     public readonly int Count => _commands is null ? 0 : Array.IndexOf(_commands, null) is var free and >= 0 ? free : _commands.Length;
 
@@ -380,6 +385,13 @@ internal struct CommandShelf
 
             if (ReferenceEquals(command.CommandText, sql) || string.Equals(command.CommandText, sql, StringComparison.Ordinal))
             {
+                if (command.HasOpenReader)
+                {
+                    // Generated methods always close their reader; anyone else still reading it gets a command of their
+                    // own, not kept (closing the connection disposes it).
+                    return new SqliteCommand(sql, connection, transaction) { CommandTimeout = connection.DefaultTimeout };
+                }
+
                 command.Parameters.Clear();
                 command.Transaction = transaction;
                 return command;
@@ -412,4 +424,11 @@ internal sealed class SessionSqliteConnection(string connectionString) : SqliteC
     internal int ReusedCommandCount => _commands.Count;
 
     internal SqliteCommand ReusedCommand(string sql, SqliteTransaction? transaction) => _commands.Take(sql, this, transaction);
+
+    /// <summary>Closing disposes every command of the connection, the kept ones too: the next call after a reopen makes new ones.</summary>
+    public override void Close()
+    {
+        _commands.Clear();
+        base.Close();
+    }
 }
