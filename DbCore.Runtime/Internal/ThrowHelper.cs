@@ -59,6 +59,10 @@ internal static class ThrowHelper
     public static ConnectionFailureException ReadOnlyCommitFailed(string name, Exception exception)
         => new(Redaction.RedactText($"{name}: the connection failed while a read-only unit committed ({exception.GetType().Name}); its transaction is READ ONLY, so nothing was applied. {exception.Message}"), exception, isTransient: true);
 
+    /// <summary>A statement of a session whose connection had already broken: nothing was sent, nothing is applied.</summary>
+    public static ConnectionFailureException BrokenEarlier(string name)
+        => new($"{name}: the connection broke earlier in this session (an error that was caught and not rethrown), so this statement was not sent and the server rolled back any open transaction; nothing of the session is committed. Let the error propagate, or open a new session.", innerException: null, isTransient: true);
+
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)
         => new($"{name}: the connection broke earlier in this unit of work (an error that was caught and not rethrown), so the server rolled the transaction back; nothing was committed.", innerException: null, isTransient: true);

@@ -215,6 +215,14 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
 
         EnsureOpen();
+        if (_connection is NpgsqlConnection { State: not ConnectionState.Open })
+        {
+            // The connection broke under an earlier statement whose error the work caught (a parameter Npgsql could not
+            // write breaks it mid-message): the server rolled back whatever was open. The next statement says so, as COMMIT
+            // would, instead of Npgsql's "Transaction is already completed" or "Connection is not open".
+            throw ThrowHelper.BrokenEarlier(_engine.Name);
+        }
+
         if (_transaction is null && !SqlClassifier.IsRead(sql))
         {
             BeginDeferredTransaction();

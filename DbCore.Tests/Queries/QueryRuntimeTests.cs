@@ -359,6 +359,44 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     }
 
     [PostgresFact]
+    public async Task A_statement_after_a_caught_error_that_broke_the_connection_is_a_typed_connection_failure()
+    {
+        // A parameter Npgsql cannot write (a DateTimeOffset with an offset, for timestamptz) breaks the connection
+        // mid-message. The work that catches that and goes on got Npgsql's "Transaction is already completed" from its next
+        // statement (review of 54fcc0f); now the same ConnectionFailureException COMMIT gives there, and nothing is committed.
+        var offset = new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.FromHours(2));
+        await using QueryPg db = await CreatePinnedAsync();
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+        await using (QueryPgSession session = db.CreateSession())
+        {
+            await session.InsertAsync("b", false, Priority.Low, null);
+            await Assert.ThrowsAsync<ArgumentException>(() => session.InsertAsync("c", false, Priority.Low, offset));
+            var next = await Assert.ThrowsAsync<ConnectionFailureException>(() => session.FindAsync(a.Id));
+            Assert.True(next.IsTransient);
+            Assert.Contains("broke earlier in this session", next.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<ConnectionFailureException>(() => session.CommitAsync().AsTask());
+        }
+
+        int runs = 0;
+        var unit = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync(async (s, ct) =>
+        {
+            runs++;
+            try
+            {
+                await s.InsertAsync("d", false, Priority.Low, offset, ct);
+            }
+            catch (ArgumentException)
+            {
+            }
+
+            await s.InsertAsync("e", false, Priority.Low, null, ct);
+        }));
+        Assert.Equal(runs, unit.Attempts);
+        Assert.Empty(await db.ExecuteReadOnlyAsync((s, ct) => s.ByTitlesAsync(["b", "c", "d", "e"], ct)));
+        Assert.Equal(a, await db.ExecuteReadOnlyAsync((s, ct) => s.FindAsync(a.Id, ct)));
+    }
+
+    [PostgresFact]
     public async Task A_query_cancelled_while_it_runs_gives_a_canceled_task()
     {
         // The asynchronous path of the pooled body: the token fires while the server runs the statement (the
