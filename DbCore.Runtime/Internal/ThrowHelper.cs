@@ -59,9 +59,13 @@ internal static class ThrowHelper
     public static ConnectionFailureException ReadOnlyCommitFailed(string name, Exception exception)
         => new(Redaction.RedactText($"{name}: the connection failed while a read-only unit committed ({exception.GetType().Name}); its transaction is READ ONLY, so nothing was applied. {exception.Message}"), exception, isTransient: true);
 
-    /// <summary>A statement of a session whose connection had already broken: nothing was sent, nothing is applied.</summary>
+    /// <summary>
+    /// A statement of a session whose connection had already broken (or was closed): it was not sent. Not transient: what the
+    /// session sent outside its transaction (a read-only unit's reads, which may call functions; a library that reopened
+    /// <c>session.Connection</c>) may have been committed, and a break caused by the work's own argument recurs.
+    /// </summary>
     public static ConnectionFailureException BrokenEarlier(string name)
-        => new($"{name}: the connection broke earlier in this session (an error that was caught and not rethrown), so this statement was not sent and the server rolled back any open transaction; nothing of the session is committed. Let the error propagate, or open a new session.", innerException: null, isTransient: true);
+        => new($"{name}: the session's connection broke or was closed earlier in this session (after an error that was caught and not rethrown, if nothing closed it), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", innerException: null, isTransient: false);
 
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)
