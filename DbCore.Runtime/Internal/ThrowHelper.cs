@@ -65,7 +65,7 @@ internal static class ThrowHelper
     /// <c>session.Connection</c>) may have been committed, and a break caused by the work's own argument recurs.
     /// </summary>
     public static ConnectionFailureException BrokenEarlier(string name)
-        => new($"{name}: the session's connection broke or was closed earlier in this session (after an error that was caught and not rethrown, if nothing closed it), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", innerException: null, isTransient: false);
+        => new($"{name}: the session's connection broke or was closed earlier in this session (for example after an error that was caught and not rethrown, or while the session waited, as Npgsql's keepalive finds a server that went away), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", innerException: null, isTransient: false);
 
     /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name)

@@ -228,7 +228,7 @@ public abstract class SqliteQueryRuntimeTestsBase<TDb, TSession> : QueryRuntimeT
 
     /// <summary>Microsoft.Data.Sqlite's list of the commands created on a connection (entries leave it when disposed).</summary>
     [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "_commands")]
-    private static extern ref List<WeakReference<SqliteCommand>> CommandsOf(SqliteConnection connection);
+    protected static extern ref List<WeakReference<SqliteCommand>> CommandsOf(SqliteConnection connection);
 
     [Fact]
     public async Task A_query_method_that_writes_waits_for_the_write_lock_without_blocking_its_caller()
@@ -265,6 +265,47 @@ public sealed class PinnedSqliteQueryRuntimeTests : SqliteQueryRuntimeTestsBase<
 {
     protected override QuerySqlite CreateWith(string connectionString, int commandTimeoutSeconds = 30)
         => new(new QuerySqliteSettings { ConnectionString = connectionString, CommandTimeoutSeconds = commandTimeoutSeconds }, "Production");
+
+    [Fact]
+    public async Task A_kept_command_whose_reader_is_still_open_is_not_handed_out_again()
+    {
+        // Review of 51dcfec: the shelf handed out the command whose reader was still open, and running it again closes that
+        // reader under its reader. Now that caller gets a command of its own, and the kept one comes back once its reader closed.
+        await using QuerySqlite db = await CreateAsync();
+        await using QuerySqliteSession session = db.CreateSession();
+        await session.InsertAsync("a", false, Priority.Low, null);
+        const string sql = "SELECT id FROM todos";
+        SqliteCommand kept = session.KeptCommand(sql);
+        using (SqliteDataReader reader = kept.ExecuteReader())
+        {
+            Assert.True(reader.Read());
+            SqliteCommand other = session.KeptCommand(sql);
+            Assert.NotSame(kept, other);
+            Assert.Equal(1L, (long)other.ExecuteScalar()!);
+            Assert.Equal(1L, reader.GetInt64(0));
+        }
+
+        Assert.Same(kept, session.KeptCommand(sql));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(";Pooling=False")]
+    public async Task After_the_connection_closed_and_reopened_in_a_session_kept_commands_are_made_again(string options)
+    {
+        // Review of 51dcfec: Close disposes every command of the connection and drops it from its list, but the shelf kept
+        // handing those out: on a reused connection TryReset then never saw them again. Now Close empties the shelf.
+        await using QuerySqlite db = await WithSchemaAsync(CreateWith($"Data Source={NewFile()}{options}"));
+        await using QuerySqliteSession session = db.CreateSession();
+        const string sql = "SELECT count(*) FROM todos";
+        SqliteCommand before = session.KeptCommand(sql);
+        var connection = (SqliteConnection)session.Connection;
+        connection.Close();
+        connection.Open();
+        SqliteCommand after = session.KeptCommand(sql);
+        Assert.NotSame(before, after);
+        Assert.Contains(CommandsOf(connection), w => w.TryGetTarget(out SqliteCommand? c) && ReferenceEquals(c, after));
+    }
 
     [Fact]
     public async Task A_token_cancelled_while_the_rows_are_read_stops_the_read_at_the_next_row()

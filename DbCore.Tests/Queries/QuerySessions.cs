@@ -152,6 +152,9 @@ public partial class QueryAnySession : ITodoQueries
 
 public partial class QuerySqliteSession : ITodoQueries
 {
+    /// <summary>The command a SQLite-pinned method would take for <paramref name="sql"/> (for the tests of the connection's kept commands).</summary>
+    public Microsoft.Data.Sqlite.SqliteCommand KeptCommand(string sql) => CreateReusableCommand(sql);
+
     [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
     public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
 
