@@ -107,7 +107,7 @@ internal static class QuerySnapshotCheck
     }
 
     private static QueryValueDescriptor Checked(string name, ValueSpec value, bool required)
-        => new(name, value.TypeName, value.EnumUnderlying, value.IsNullable, value.IsCollection, required);
+        => new(name, value.TypeName, value.EnumUnderlying ?? value.Element?.EnumUnderlying, value.IsNullable, value.IsCollection, required);
 }
 
 /// <summary>The snapshot of a compilation: whether it is required, the parsed file (null when there is none) and its path.</summary>

@@ -168,7 +168,7 @@ internal static class QueryCatalogEmitter
     }
 
     private static string Value(string name, ValueSpec value, bool required)
-        => $"new {Infrastructure}.QueryValueDescriptor({Literal(name)}, {Literal(value.TypeName)}, {(value.EnumUnderlying is null ? "null" : Literal(value.EnumUnderlying))}, "
+        => $"new {Infrastructure}.QueryValueDescriptor({Literal(name)}, {Literal(value.TypeName)}, {((value.EnumUnderlying ?? value.Element?.EnumUnderlying) is { } underlying ? Literal(underlying) : "null")}, "
             + $"{Bool(value.IsNullable)}, {Bool(value.IsCollection)}, {Bool(required)})";
 
     private static string Shape(ResultShape shape) => shape switch

@@ -324,14 +324,61 @@ internal static class QueryEmitter
         }
     }
 
-    /// <summary>PostgreSQL's typed parameter type for a value (an enum binds as its underlying type).</summary>
+    /// <summary>
+    /// The type a parameter is bound as: its own, or for a type PostgreSQL has no mapping for, a signed integer type that
+    /// holds every value (<see cref="WireOf"/>), and for a collection of those, an array of it.
+    /// </summary>
     private static string ParameterType(QueryParameterSpec parameter)
-        => (parameter.Value.EnumUnderlying ?? parameter.Value.TypeName) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
+        => WireType(parameter.Value) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
 
     private static string ParameterValue(QueryParameterSpec parameter)
-        => parameter.Value.EnumUnderlying is { } underlying
-            ? $"({underlying}{(parameter.Value.IsNullable ? "?" : string.Empty)}){parameter.Name}"
-            : parameter.Name;
+    {
+        ValueSpec value = parameter.Value;
+        string name = SymbolDisplay.FormatLiteral(parameter.Name.TrimStart('@'), quote: true);
+        if (value.TypeName == "object")
+        {
+            return $"{Support}.ToProviderValue({parameter.Name}, {name})";
+        }
+
+        if (value.Element is { } element && WireOf(element) is not null)
+        {
+            return $"{Support}.ToArray({parameter.Name}, static ({Nullable(element)} __v) => {ToWire(element, "__v", name)})";
+        }
+
+        return WireOf(value) is null ? parameter.Name : ToWire(value, parameter.Name, name);
+    }
+
+    /// <summary>
+    /// The signed type a scalar is bound and read as when PostgreSQL has no mapping for its own: an enum's underlying type,
+    /// <see langword="int"/> for <see langword="ushort"/>, <see langword="long"/> for <see langword="uint"/> and
+    /// <see langword="ulong"/> (values above <see cref="long.MaxValue"/> are refused). SQLite stores all of them as its one
+    /// integer type. Null when the type is bound as itself.
+    /// </summary>
+    private static string? WireOf(ValueSpec value)
+        => value.EnumUnderlying ?? value.TypeName switch
+        {
+            "ushort" => "int",
+            "uint" or "ulong" => "long",
+            _ => null,
+        };
+
+    private static bool IsUnsigned(ValueSpec value) => value.TypeName is "ushort" or "uint" or "ulong";
+
+    /// <summary>A value's type as bound, without the nullable mark of the value itself: <c>int[]</c> for <c>List&lt;Priority&gt;</c>.</summary>
+    private static string WireType(ValueSpec value)
+        => value.Element is { } element && WireOf(element) is { } elementWire
+            ? elementWire + (element.IsNullable && element.IsValueType ? "?" : string.Empty) + "[]"
+            : WireOf(value) ?? value.TypeName;
+
+    private static string Nullable(ValueSpec value) => value.TypeName + (value.IsNullable && value.IsValueType ? "?" : string.Empty);
+
+    private static string ToWire(ValueSpec value, string expression, string parameterLiteral)
+        => value.TypeName == "ulong"
+            ? $"{Support}.ToInt64({expression}, {parameterLiteral})"
+            : $"({WireOf(value)}{(value.IsNullable && value.IsValueType ? "?" : string.Empty)}){expression}";
+
+    private static string FromWire(ValueSpec value, string expression)
+        => IsUnsigned(value) ? $"checked(({Nullable(value)}){expression})" : $"({Nullable(value)}){expression}";
 
     /// <summary>
     /// A kept PostgreSQL command: its parameters are added on its first call (the slot belongs to this method, so a kept
@@ -602,33 +649,23 @@ internal static class QueryEmitter
 
     /// <summary>
     /// Builds one row. Non-nullable value-type columns are read without an IsDBNull check (both providers throw on NULL
-    /// there); a cold catch then finds the NULL column and throws the typed error naming it.
+    /// there). When a read fails, a cold catch finds the column: a NULL where none may go, or a value its member's type
+    /// cannot hold (a text column into a <c>long</c>, a negative number into a <c>uint</c>), and throws the typed error
+    /// naming the method, the column and the member.
     /// </summary>
     private static void WriteRowInto(IndentedTextWriter w, QueryMethodSpec spec, RowSpec row, string variable)
     {
-        var unchecked_ = new System.Collections.Generic.List<(string Ordinal, string Member)>();
+        var columns = new System.Collections.Generic.List<(string Ordinal, string Member, ValueSpec Value)>();
         if (row.Scalar is { } scalar)
         {
-            if (IsUncheckedRead(scalar))
-            {
-                unchecked_.Add(("0", "the result"));
-            }
+            columns.Add(("0", "the result", scalar));
         }
         else
         {
             for (int i = 0; i < row.Members.Count; i++)
             {
-                if (IsUncheckedRead(row.Members[i].Value))
-                {
-                    unchecked_.Add(("__c" + i.ToString(CultureInfo.InvariantCulture), row.Members[i].Name));
-                }
+                columns.Add(("__c" + i.ToString(CultureInfo.InvariantCulture), row.Members[i].Name, row.Members[i].Value));
             }
-        }
-
-        if (unchecked_.Count == 0)
-        {
-            WriteRowBody(w, spec, row, variable);
-            return;
         }
 
         string name = SymbolDisplay.FormatLiteral(spec.DisplayName, quote: true);
@@ -638,10 +675,10 @@ internal static class QueryEmitter
         WriteRowBody(w, spec, row, variable);
         w.Indent--;
         w.WriteLine("}");
-        w.WriteLine("catch (global::System.Exception __read) when (__read is global::System.InvalidCastException or global::System.InvalidOperationException)");
+        w.WriteLine($"catch (global::System.Exception __read) when ({Support}.IsUnreadable(__read))");
         w.WriteLine("{");
         w.Indent++;
-        foreach ((string ordinal, string member) in unchecked_)
+        foreach ((string ordinal, string member, ValueSpec value) in columns.Where(c => IsUncheckedRead(c.Value)))
         {
             w.WriteLine(ordinal == "0" ? "if (__reader.IsDBNull(0))" : $"if ({ordinal} >= 0 && __reader.IsDBNull({ordinal}))");
             w.WriteLine("{");
@@ -651,10 +688,45 @@ internal static class QueryEmitter
             w.WriteLine("}");
         }
 
+        // Not a NULL: read each column again to find the one that fails.
+        foreach ((string ordinal, string member, ValueSpec value) in columns)
+        {
+            bool optional = ordinal != "0";
+            if (optional)
+            {
+                w.WriteLine($"if ({ordinal} >= 0)");
+                w.WriteLine("{");
+                w.Indent++;
+            }
+
+            w.WriteLine("try");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine($"_ = {Read(spec, value, ordinal, member)};");
+            w.Indent--;
+            w.WriteLine("}");
+            w.WriteLine($"catch (global::System.Exception __column) when ({Support}.IsUnreadable(__column))");
+            w.WriteLine("{");
+            w.Indent++;
+            w.WriteLine($"throw {Support}.UnreadableColumn({name}, __reader.GetName({ordinal}), {SymbolDisplay.FormatLiteral(member, quote: true)}, {SymbolDisplay.FormatLiteral(Display(value), quote: true)}, __column);");
+            w.Indent--;
+            w.WriteLine("}");
+            if (optional)
+            {
+                w.Indent--;
+                w.WriteLine("}");
+            }
+        }
+
         w.WriteLine("throw;");
         w.Indent--;
         w.WriteLine("}");
     }
+
+    /// <summary>The member's C# type as its user wrote it, for the error: <c>uint</c>, <c>Priority?</c>, <c>List&lt;string&gt;</c>.</summary>
+    private static string Display(ValueSpec value)
+        => value.TypeName.Replace("global::System.Collections.Generic.", string.Empty).Replace("global::System.", string.Empty)
+            .Replace("global::", string.Empty) + (value.IsNullable && value.IsValueType ? "?" : string.Empty);
 
     /// <summary>A non-nullable value type: read without IsDBNull (the getter throws on NULL).</summary>
     private static bool IsUncheckedRead(ValueSpec value) => value.IsValueType && !value.IsNullable && !value.IsCollection;
@@ -732,6 +804,9 @@ internal static class QueryEmitter
     {
         string get = value.EnumUnderlying is not null
             ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
+            : IsUnsigned(value) ? $"checked(({value.TypeName})__reader.GetInt64({ordinal}))"
+            : value.Element is { } element && WireOf(element) is { } elementWire
+                ? $"{Support}.{(value.TypeName.StartsWith("global::System.Collections.Generic.List<", StringComparison.Ordinal) ? "ToList" : "ToArray")}(__reader.GetFieldValue<{WireType(value)}>({ordinal}), static ({elementWire}{(element.IsNullable && element.IsValueType ? "?" : string.Empty)} __v) => {FromWire(element, "__v")})"
             : value.ReaderMethod is { } method ? $"__reader.{method}({ordinal})" : $"__reader.GetFieldValue<{value.TypeName}>({ordinal})";
         if (IsUncheckedRead(value))
         {

@@ -32,7 +32,9 @@ internal enum ResultShape
 /// <param name="IsValueType">Whether the type is a value type (its nullable form is <c>T?</c> = <c>Nullable&lt;T&gt;</c>).</param>
 /// <param name="IsNullable">Whether NULL may go here (a <c>T?</c>, or a reference type without a non-null annotation).</param>
 /// <param name="IsCollection">An array or list (PostgreSQL arrays only).</param>
-internal sealed record ValueSpec(string TypeName, string? ReaderMethod, string? EnumUnderlying, bool IsValueType, bool IsNullable, bool IsCollection);
+/// <param name="Element">For a collection, how its elements are read or bound (an array of enums is sent as an array of their
+/// underlying type); else <see langword="null"/>.</param>
+internal sealed record ValueSpec(string TypeName, string? ReaderMethod, string? EnumUnderlying, bool IsValueType, bool IsNullable, bool IsCollection, ValueSpec? Element = null);
 
 /// <summary>One member of a row type a column maps to.</summary>
 /// <param name="Name">The C# name (columns match it case- and underscore-insensitively).</param>

@@ -693,15 +693,15 @@ internal static class QueryParser
                 return new ValueSpec(name, null, null, false, nullable, false);
             }
 
-            return allowCollections && ReadValue(array.ElementType, allowCollections: false) is { IsCollection: false }
-                ? new ValueSpec(name, null, null, false, nullable, true)
+            return allowCollections && ReadValue(array.ElementType, allowCollections: false) is { IsCollection: false } arrayElement
+                ? new ValueSpec(name, null, null, false, nullable, true, arrayElement)
                 : null;
         }
 
         if (allowCollections && type is INamedTypeSymbol { IsGenericType: true } list && Display(list.OriginalDefinition) == "System.Collections.Generic.List<T>"
-            && ReadValue(list.TypeArguments[0], allowCollections: false) is { IsCollection: false })
+            && ReadValue(list.TypeArguments[0], allowCollections: false) is { IsCollection: false } listElement)
         {
-            return new ValueSpec(name, null, null, false, nullable, true);
+            return new ValueSpec(name, null, null, false, nullable, true, listElement);
         }
 
         return null;

@@ -1,9 +1,12 @@
+using System;
+
 namespace DbCore;
 
 /// <summary>
 /// A query method got a result its return type cannot hold: no row or more than one for a one-row method, a NULL for a
-/// non-nullable member, or no column for a required member. Names the method (and the column and member where there is one).
-/// Not transient: the same query returns the same shape again.
+/// non-nullable member, a value its member's type cannot hold (the provider's error is the inner exception), or no column
+/// for a required member. Names the method (and the column and member where there is one). Not transient: the same query
+/// returns the same shape again.
 /// </summary>
 public sealed class QueryResultException : DbCoreException
 {
@@ -12,8 +15,9 @@ public sealed class QueryResultException : DbCoreException
     /// <param name="method">The query method.</param>
     /// <param name="column">The column, where one is concerned.</param>
     /// <param name="member">The member of the row type, where one is concerned.</param>
-    public QueryResultException(string message, string method, string? column = null, string? member = null)
-        : base(message)
+    /// <param name="innerException">The provider's error (a value it could not convert), if any.</param>
+    public QueryResultException(string message, string method, string? column = null, string? member = null, Exception? innerException = null)
+        : base(message, innerException)
     {
         Method = method;
         Column = column;

@@ -7,7 +7,9 @@ namespace DbCore.Infrastructure;
 
 /// <summary>
 /// Which CLR types a database type can be read as and bound from. Reads allow widening only (int2 into short, int or long;
-/// int4 into int or long; int8 into long; float4 into float or double); enums count as their underlying type. Parameters
+/// int4 into int or long; int8 into long; float4 into float or double), and an unsigned type at least as wide (int4 into
+/// uint or ulong: DbCore reads those with an overflow check, as PostgreSQL has no unsigned types); enums, and the elements
+/// of collections of enums, count as their underlying type. Parameters
 /// accept any numeric CLR type for a numeric database type (the server casts), otherwise the same family. Unknown database
 /// types (user-defined types, domains) are not checked.
 /// </summary>
@@ -18,9 +20,9 @@ internal static class TypeMap
     /// <summary>The CLR types a PostgreSQL type reads as, preferred first; <see langword="null"/> when the type is not known.</summary>
     private static string[]? PostgresReads(string type) => Normalize(type) switch
     {
-        "smallint" or "int2" => ["short", "int", "long"],
-        "integer" or "int" or "int4" => ["int", "long"],
-        "bigint" or "int8" => ["long"],
+        "smallint" or "int2" => ["short", "int", "long", "ushort", "uint", "ulong"],
+        "integer" or "int" or "int4" => ["int", "long", "uint", "ulong"],
+        "bigint" or "int8" => ["long", "ulong"],
         "numeric" or "decimal" => ["decimal"],
         "real" or "float4" => ["float", "double"],
         "double precision" or "float8" => ["double"],
@@ -132,7 +134,7 @@ internal static class TypeMap
             return scalar(normalized, clr);
         }
 
-        string? element = ElementKey(value.ClrType);
+        string? element = value.EnumUnderlying is { } underlying ? Key(underlying) : ElementKey(value.ClrType);
         return element is null ? null : scalar(normalized.Substring(0, normalized.Length - 2), element) is { } e ? e + "[]" : null;
     }
 
@@ -187,7 +189,9 @@ internal static class TypeMap
         if (value.EnumUnderlying is not null)
         {
             int dot = name.LastIndexOf('.');
-            name = (dot >= 0 ? name.Substring(dot + 1) : name) + $" (an enum, read as {value.EnumUnderlying})";
+            name = value.IsCollection
+                ? name + $" (enums, read as {value.EnumUnderlying})"
+                : (dot >= 0 ? name.Substring(dot + 1) : name) + $" (an enum, read as {value.EnumUnderlying})";
         }
 
         return name + (value.IsNullable && value.EnumUnderlying is null ? "?" : string.Empty);

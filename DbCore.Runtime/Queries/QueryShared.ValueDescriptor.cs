@@ -18,7 +18,7 @@ sealed class QueryValueDescriptor
     /// <summary>Creates the descriptor.</summary>
     /// <param name="name">The member name, the placeholder (without <c>@</c>), or "the result" for a scalar.</param>
     /// <param name="clrType">The fully qualified C# type without its nullable annotation, e.g. <c>long</c>, <c>global::System.Guid</c>, <c>long[]</c>.</param>
-    /// <param name="enumUnderlying">For an enum, its underlying type (read and bound as that); else <see langword="null"/>.</param>
+    /// <param name="enumUnderlying">For an enum, or a collection of enums, the enum's underlying type (read and bound as that); else <see langword="null"/>.</param>
     /// <param name="isNullable">Whether NULL may go here.</param>
     /// <param name="isCollection">An array or list bound to or read from a PostgreSQL array.</param>
     /// <param name="isRequired">Whether a column must map to it (constructor, required or init-only member, tuple element, scalar).</param>
@@ -38,7 +38,7 @@ sealed class QueryValueDescriptor
     /// <summary>The fully qualified C# type, without nullable annotation.</summary>
     public string ClrType { get; }
 
-    /// <summary>The underlying type of an enum, else <see langword="null"/>.</summary>
+    /// <summary>The underlying type of an enum (or of a collection's enum elements), else <see langword="null"/>.</summary>
     public string? EnumUnderlying { get; }
 
     /// <summary>Whether NULL may go here.</summary>

@@ -11,7 +11,7 @@ namespace DbCore.Infrastructure;
 /// result errors. Not meant to be called by hand; its shape may change with the generator.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class QuerySupport
+public static partial class QuerySupport
 {
     /// <summary>
     /// The typed error for a provider exception thrown by a query method, or <see langword="null"/> to let it propagate
@@ -165,6 +165,26 @@ public static class QuerySupport
     /// <param name="member">The member (or "the result" for a scalar).</param>
     public static QueryResultException NullColumn(string method, string column, string member)
         => new($"{method}: column '{column}' is NULL, and '{member}' is not nullable; make it nullable or exclude NULL in the query.", method, column, member);
+
+    /// <summary>
+    /// Whether an exception thrown while a row was read is the provider refusing a value: a NULL read as a value type, a
+    /// value of a type the member cannot hold, a number out of its range, text that does not parse.
+    /// </summary>
+    /// <param name="exception">The exception.</param>
+    public static bool IsUnreadable(Exception exception)
+        => exception is InvalidCastException or InvalidOperationException or OverflowException or FormatException;
+
+    /// <summary>A column's value cannot be read as its member's type.</summary>
+    /// <param name="method">The query method.</param>
+    /// <param name="column">The column.</param>
+    /// <param name="member">The member (or "the result" for a scalar).</param>
+    /// <param name="type">The member's type, as written.</param>
+    /// <param name="error">The provider's error.</param>
+    public static QueryResultException UnreadableColumn(string method, string column, string member, string type, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new($"{method}: column '{column}' cannot be read as '{type}', the type of '{member}' ({error.GetType().Name}: {error.Message}); change the member's type or cast the column in the query.", method, column, member, error);
+    }
 
     /// <summary>No column of the result maps to a required member.</summary>
     /// <param name="method">The query method.</param>

@@ -10,6 +10,23 @@ namespace App
         private static readonly global::DbCore.Infrastructure.QueryDescriptor[] __dbcoreQueries = new global::DbCore.Infrastructure.QueryDescriptor[]
         {
             new global::DbCore.Infrastructure.QueryDescriptor(
+                "DatabaseSession.AfterAsync",
+                "SELECT id, priority FROM todos WHERE id > $1 AND priority <= $2 ORDER BY id",
+                "SELECT id, priority FROM todos WHERE id > $1 AND priority <= $2 ORDER BY id",
+                true,
+                global::DbCore.Infrastructure.QueryShape.Many,
+                new global::DbCore.Infrastructure.QueryValueDescriptor[]
+                {
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("after", "ulong", null, false, false, true),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("most", "ushort", null, true, false, true),
+                },
+                null,
+                new global::DbCore.Infrastructure.QueryValueDescriptor[]
+                {
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Id", "uint", null, false, false, true),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Priority", "global::App.Priority", "int", false, false, true),
+                }),
+            new global::DbCore.Infrastructure.QueryDescriptor(
                 "DatabaseSession.ByPriorityAsync",
                 "SELECT id, title FROM todos WHERE priority = $1",
                 "SELECT id, title FROM todos WHERE priority = $1",

@@ -51,6 +51,9 @@ public sealed class QueryBaselineTests
 
             [Query("UPDATE todos SET title = @title, due_at = @due_at WHERE id = @id")]
             public partial Task RenameAsync(long id, string? title, System.DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+            [Query("SELECT id, priority FROM todos WHERE id > @after AND priority <= @most ORDER BY id")]
+            public partial Task<List<(uint Id, Priority Priority)>> AfterAsync(ulong after, ushort? most, CancellationToken cancellationToken = default);
         """;
 
     [Fact]
@@ -68,6 +71,9 @@ public sealed class QueryBaselineTests
                 {
                     [Query("SELECT id, title, done FROM todos WHERE id = ANY(@ids) ORDER BY id")]
                     public partial Task<List<Todo>> ListByIdsAsync(long[] ids, CancellationToken cancellationToken = default);
+
+                    [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) ORDER BY id")]
+                    public partial Task<List<Todo>> ListByPrioritiesAsync(List<Priority> priorities, CancellationToken cancellationToken = default);
                 }
             }
             """,

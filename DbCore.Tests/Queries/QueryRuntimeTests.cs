@@ -86,6 +86,53 @@ public abstract class QueryRuntimeTests<TDb, TSession>
     }
 
     [Fact]
+    public async Task Unsigned_and_object_held_enum_arguments_bind_and_unsigned_members_read()
+    {
+        await using TDb db = await CreateAsync();
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.High, null, ct));
+        Todo b = await db.ExecuteAsync((s, ct) => s.InsertAsync("b", true, Priority.Low, null, ct));
+        Todo c = await db.ExecuteAsync((s, ct) => s.InsertAsync("c", false, Priority.High, null, ct));
+
+        await using TSession session = db.CreateSession();
+        Assert.Equal(new List<(ulong, uint)> { ((ulong)c.Id, 1) }, await session.UnsignedAsync((ulong)a.Id, (uint)c.Id, 1));
+        Assert.Equal(new List<(ulong, uint)> { ((ulong)b.Id, 0) }, await session.UnsignedAsync(0, uint.MaxValue, 0));
+        Assert.Empty(await session.UnsignedAsync(0, null, 1)); // id <= NULL: no row
+        Assert.Equal(2L, await session.CountByObjectAsync(Priority.High));
+        Assert.Equal(1L, await session.CountByObjectAsync((ushort)0));
+        Assert.Equal(2L, await session.CountByObjectAsync(1UL));
+
+        // A ulong above long.MaxValue fits no integer column of either provider: refused, naming the parameter, and the
+        // session goes on.
+        var after = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.UnsignedAsync(ulong.MaxValue, 1, 1));
+        Assert.Equal("after", after.ParamName);
+        var held = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.CountByObjectAsync(ulong.MaxValue));
+        Assert.Equal("priority", held.ParamName);
+        Assert.Equal(2L, await session.CountByObjectAsync(Priority.High));
+        await session.CommitAsync();
+    }
+
+    [Fact]
+    public async Task A_value_its_member_cannot_hold_is_a_typed_error_naming_method_column_and_member()
+    {
+        await using TDb db = await CreateAsync();
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("not a guid", false, Priority.Low, null, ct));
+
+        await using TSession session = db.CreateSession();
+        var negative = await Assert.ThrowsAsync<QueryResultException>(() => session.MinusOneAsync());
+        Assert.Equal((MethodName("MinusOneAsync"), "minus_one", "the result"), (negative.Method, negative.Column, negative.Member));
+        Assert.IsType<OverflowException>(negative.InnerException);
+        Assert.Contains("'uint'", negative.Message, StringComparison.Ordinal);
+
+        var text = await Assert.ThrowsAsync<QueryResultException>(() => session.TitleAsGuidAsync());
+        Assert.Equal((MethodName("TitleAsGuidAsync"), "title", "Title"), (text.Method, text.Column, text.Member));
+        Assert.Contains("'Guid'", text.Message, StringComparison.Ordinal);
+        Assert.NotNull(text.InnerException);
+
+        // Nothing is broken: the session reads on.
+        Assert.Equal(1L, await session.CountAsync("not a guid"));
+    }
+
+    [Fact]
     public async Task A_placeholder_glued_to_a_concatenation_is_bound()
     {
         // '%'||@part||'%': before the generator took @part after '|' for a placeholder, the method failed to build (DBC0102,
@@ -388,6 +435,38 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Null((await session.DetailsAsync(a.Id)).DueAt);
         Assert.Equal(new[] { new Todo(a.Id, "a2", false) }, await session.RepeatedAsync("a2", 0));
         await session.CommitAsync();
+    }
+
+    [PostgresFact]
+    public async Task Enum_and_unsigned_collections_are_arrays_of_their_underlying_type_pinned_or_not()
+    {
+        await using (QueryPg pinned = await CreatePinnedAsync())
+        {
+            await AssertArraysAsync<QueryPg, QueryPgSession>(pinned);
+        }
+
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queriesarrays");
+        await using QueryArrays any = await TodoSchema.CreateAsync<QueryArrays, QueryArraysSession>(new QueryArrays(new QueryArraysSettings { ConnectionString = cs }, "Production"), Schema);
+        await AssertArraysAsync<QueryArrays, QueryArraysSession>(any);
+    }
+
+    private static async Task AssertArraysAsync<TAccessor, TArraySession>(TAccessor db)
+        where TAccessor : DatabaseAccessor<TArraySession>
+        where TArraySession : DbSession, IArrayQueries
+    {
+        Assert.Equal(new PriorityArrays(null, null), await db.ExecuteReadOnlyAsync((s, ct) => s.PriorityArraysAsync(ct)));
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.High, null, ct));
+        Todo b = await db.ExecuteAsync((s, ct) => s.InsertAsync("b", true, Priority.Low, null, ct));
+
+        await using TArraySession session = db.CreateSession();
+        Assert.Equal(new[] { a }, await session.ByPrioritiesAsync([Priority.High]));
+        Assert.Equal(new[] { a, b }, await session.ByPrioritiesAsync([Priority.Low, Priority.High]));
+        Assert.Empty(await session.ByPrioritiesAsync([]));
+        Assert.Equal(new[] { b }, await session.ByPriorityListAsync([Priority.Low, null], [(uint)a.Id, (uint)b.Id]));
+        PriorityArrays arrays = await session.PriorityArraysAsync();
+        Assert.Equal(new[] { Priority.High, Priority.Low }, arrays.Priorities);
+        Assert.Equal(new List<ulong> { (ulong)a.Id, (ulong)b.Id }, arrays.Ids);
     }
 
     [PostgresFact]

@@ -27,6 +27,45 @@ public sealed class TodoDetails
     public string Untouched { get; set; } = "default";
 }
 
+/// <summary>The PostgreSQL array queries of enums and unsigned integers that <see cref="QueryArraysSession"/> (provider chosen at run time) and <see cref="QueryPgSession"/> (pinned) both declare.</summary>
+public interface IArrayQueries
+{
+    Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    Task<List<Todo>> ByPrioritiesAsync(Priority[] priorities, CancellationToken cancellationToken = default);
+
+    Task<List<Todo>> ByPriorityListAsync(List<Priority?> priorities, uint[] ids, CancellationToken cancellationToken = default);
+
+    Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
+[DatabaseSettings(Name = "QueryArrays")]
+public partial class QueryArraysSettings
+{
+    [ConnectionString]
+    public string ConnectionString { get; set; } = "Host=127.0.0.1;Database=app";
+}
+
+public partial class QueryArraysSession : IArrayQueries
+{
+    [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
+    public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    // Enum and unsigned collections (PostgreSQL arrays of the underlying or signed type).
+    [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) ORDER BY id")]
+    public partial Task<List<Todo>> ByPrioritiesAsync(Priority[] priorities, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) AND id = ANY(@ids) ORDER BY id")]
+    public partial Task<List<Todo>> ByPriorityListAsync(List<Priority?> priorities, uint[] ids, CancellationToken cancellationToken = default);
+
+    [Query("SELECT array_agg(priority ORDER BY id) AS priorities, array_agg(id ORDER BY id) AS ids FROM todos")]
+    public partial Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
+public sealed record PriorityArrays(Priority[]? Priorities, List<ulong>? Ids);
+
 /// <summary>Provider chosen at run time: the same methods run on SQLite and PostgreSQL.</summary>
 [DatabaseSettings(Name = "QueryAny")]
 public partial class QueryAnySettings
@@ -82,6 +121,14 @@ public interface ITodoQueries
     Task<List<Todo>> NullDoneAsync(CancellationToken cancellationToken = default);
 
     Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
+
+    Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
+
+    Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
+
+    Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
+
+    Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Pinned to SQLite: the generated code calls Microsoft.Data.Sqlite's synchronous API (what its async API runs).</summary>
@@ -148,6 +195,21 @@ public partial class QueryAnySession : ITodoQueries
     // The same through a NULL scalar into Task<long>.
     [Query("SELECT max(id) FROM todos WHERE id < 0")]
     public partial Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
+
+    // Unsigned parameters and members (PostgreSQL has no unsigned types: bound and read as the signed type that holds them;
+    // bigint into ulong and integer into uint, as VerifyQueriesAsync accepts).
+    [Query("SELECT id, priority FROM todos WHERE id > @after AND id <= @most AND priority = @priority ORDER BY id")]
+    public partial Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE priority = @priority")]
+    public partial Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
+
+    // A value the member's type cannot hold, and a column of another type: typed errors naming the column.
+    [Query("SELECT -1 AS minus_one")]
+    public partial Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title FROM todos ORDER BY id")]
+    public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
 
 public partial class QuerySqliteSession : ITodoQueries
@@ -210,12 +272,27 @@ public partial class QuerySqliteSession : ITodoQueries
     [Query("SELECT max(id) FROM todos WHERE id < 0")]
     public partial Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
 
+    // Unsigned parameters and members (PostgreSQL has no unsigned types: bound and read as the signed type that holds them;
+    // bigint into ulong and integer into uint, as VerifyQueriesAsync accepts).
+    [Query("SELECT id, priority FROM todos WHERE id > @after AND id <= @most AND priority = @priority ORDER BY id")]
+    public partial Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE priority = @priority")]
+    public partial Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
+
+    // A value the member's type cannot hold, and a column of another type: typed errors naming the column.
+    [Query("SELECT -1 AS minus_one")]
+    public partial Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title FROM todos ORDER BY id")]
+    public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
+
     // Calls tick(id) for every row it reads: the test's SQL function cancels a token at a chosen row.
     [Query("SELECT id, title, done FROM todos WHERE tick(id) ORDER BY id")]
     public partial Task<List<Todo>> TickingListAsync(CancellationToken cancellationToken = default);
 }
 
-public partial class QueryPgSession
+public partial class QueryPgSession : IArrayQueries
 {
     [Query("INSERT INTO todos (title, done, priority, due_at) VALUES (@title, @done, @priority, @due_at) RETURNING id, title, done")]
     public partial Task<Todo> InsertAsync(string title, bool done, Priority priority, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
@@ -248,4 +325,14 @@ public partial class QueryPgSession
     // The only use of the placeholder is glued to '||' (the usual LIKE pattern).
     [Query("SELECT count(*) FROM todos WHERE title LIKE '%'||@part||'%'")]
     public partial Task<long> ContainingAsync(string part, CancellationToken cancellationToken = default);
+
+    // Enum and unsigned collections (PostgreSQL arrays of the underlying or signed type).
+    [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) ORDER BY id")]
+    public partial Task<List<Todo>> ByPrioritiesAsync(Priority[] priorities, CancellationToken cancellationToken = default);
+
+    [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) AND id = ANY(@ids) ORDER BY id")]
+    public partial Task<List<Todo>> ByPriorityListAsync(List<Priority?> priorities, uint[] ids, CancellationToken cancellationToken = default);
+
+    [Query("SELECT array_agg(priority ORDER BY id) AS priorities, array_agg(id ORDER BY id) AS ids FROM todos")]
+    public partial Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
 }

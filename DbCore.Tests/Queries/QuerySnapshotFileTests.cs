@@ -10,8 +10,8 @@ public sealed class QuerySnapshotFileTests : IDisposable
 {
     internal const string Schema = TodoSchema.Sqlite + ";\nCREATE TABLE todo_notes (todo_id INTEGER NOT NULL REFERENCES todos (id), note TEXT NOT NULL);";
 
-    /// <summary>QueryAnySession's three deliberately wrong methods (see QueryVerificationTests).</summary>
-    private static readonly string[] s_wrongOnPurpose = ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync"];
+    /// <summary>QueryAnySession's deliberately wrong methods, on SQLite (see QueryVerificationTests).</summary>
+    private static readonly string[] s_wrongOnPurpose = QueryVerificationTests.DeliberatelyWrong(postgres: false);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("dbcore-snapshot-").FullName;
 
