@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using DbCore.Errors;
 
 namespace DbCore.Internal;
 
@@ -64,10 +65,25 @@ internal static class ThrowHelper
     /// session sent outside its transaction (a read-only unit's reads, which may call functions; a library that reopened
     /// <c>session.Connection</c>) may have been committed, and a break caused by the work's own argument recurs.
     /// </summary>
-    public static ConnectionFailureException BrokenEarlier(string name)
-        => new($"{name}: the session's connection broke or was closed earlier in this session (for example after an error that was caught and not rethrown, or while the session waited, as Npgsql's keepalive finds a server that went away), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", innerException: null, isTransient: false);
+    /// <param name="name">The database's name.</param>
+    /// <param name="reason">What broke the connection, when known (<c>DbSession.BreakReason</c>): the inner exception.</param>
+    public static ConnectionFailureException BrokenEarlier(string name, Exception? reason)
+        => new($"{name}: the session's connection broke or was closed earlier in this session (for example after an error that was caught and not rethrown, or while the session waited, as Npgsql's keepalive finds a server that went away), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", reason, isTransient: false);
 
-    /// <summary>COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied.</summary>
-    public static ConnectionFailureException BrokenBeforeCommit(string name)
-        => new($"{name}: the connection broke earlier in this unit of work (an error that was caught and not rethrown), so the server rolled the transaction back; nothing was committed.", innerException: null, isTransient: true);
+    /// <summary>
+    /// COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied. Transient when the break
+    /// was the server's or the network's (<paramref name="reason"/> a transient provider error) or its cause is unknown; not
+    /// when the work's own doing broke it (a parameter Npgsql cannot write, a non-transient server error): that recurs on
+    /// every attempt.
+    /// </summary>
+    public static ConnectionFailureException BrokenBeforeCommit(string name, Exception? reason)
+    {
+        DbCoreException? translated = reason is null ? null : ErrorTranslator.Translate(reason, ErrorPhase.Execute, name);
+        bool transient = reason is null || translated is { IsTransient: true };
+        string because = reason is null
+            ? "an error that was caught and not rethrown"
+            : Redaction.RedactText($"{reason.GetType().Name}, caught and not rethrown: {reason.Message}");
+        string retry = transient ? "" : " Not retried: the same work breaks it again; let that error propagate or fix its cause.";
+        return new($"{name}: the connection broke earlier in this unit of work ({because}), so the server rolled the transaction back; nothing was committed.{retry}", reason, isTransient: transient, sqlState: translated?.SqlState);
+    }
 }

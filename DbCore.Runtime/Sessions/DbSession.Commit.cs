@@ -195,15 +195,38 @@ public abstract partial class DbSession
 
     /// <summary>
     /// The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back and COMMIT
-    /// was never sent, so this is an ordinary, retryable connection failure, not an unknown outcome.
+    /// was never sent, so this is an ordinary connection failure, not an unknown outcome; retryable unless what broke the
+    /// connection was the work's own doing (<c>ThrowHelper.BrokenBeforeCommit</c>).
     /// </summary>
     private void ThrowIfBrokenBeforeCommit()
     {
         if (_connection!.State != ConnectionState.Open)
         {
             _state = SessionState.RolledBack;
-            throw ThrowHelper.BrokenBeforeCommit(_engine.Name);
+            throw ThrowHelper.BrokenBeforeCommit(_engine.Name, BreakReason());
         }
+    }
+
+    /// <summary>
+    /// The exception that broke the connection, when the session had begun its transaction: Npgsql disposes the transaction
+    /// with it, and its public members throw an <see cref="ObjectDisposedException"/> whose inner exception it is. Null when
+    /// unknown (no transaction yet, SQLite). Cold: only after the connection broke.
+    /// </summary>
+    private Exception? BreakReason()
+    {
+        if (_transaction is NpgsqlTransaction transaction)
+        {
+            try
+            {
+                _ = transaction.Connection;
+            }
+            catch (ObjectDisposedException disposed)
+            {
+                return disposed.InnerException;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -220,7 +220,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             // The connection broke under an earlier statement whose error the work caught (a parameter Npgsql could not
             // write breaks it mid-message): the server rolled back whatever was open. The next statement says so, as COMMIT
             // would, instead of Npgsql's "Transaction is already completed" or "Connection is not open".
-            throw ThrowHelper.BrokenEarlier(_engine.Name);
+            throw ThrowHelper.BrokenEarlier(_engine.Name, BreakReason());
         }
 
         if (_transaction is null && !SqlClassifier.IsRead(sql))

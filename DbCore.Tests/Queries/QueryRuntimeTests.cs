@@ -495,6 +495,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
             var next = await Assert.ThrowsAsync<ConnectionFailureException>(() => session.FindAsync(a.Id));
             Assert.False(next.IsTransient);
             Assert.Contains("broke or was closed earlier in this session", next.Message, StringComparison.Ordinal);
+            Assert.IsAssignableFrom<ArgumentException>(next.InnerException);
             await Assert.ThrowsAsync<ConnectionFailureException>(() => session.CommitAsync().AsTask());
         }
 
