@@ -5,9 +5,11 @@ namespace DbCore.WebBench;
 
 /// <summary>
 /// The four TechEmpower database tests, twice. <c>/dbcore/*</c>: the README's web idiom, the injected scoped
-/// <see cref="WorldDatabaseSession"/> (opened with <c>OpenAsync</c>, commands from <c>session.CreateCommand</c>, the
-/// update run as the unit's last statement with <c>ExecuteAndCommitAsync(sql, state, bind)</c>). <c>/raw/*</c>: one shared <see cref="NpgsqlDataSource"/>, a connection
-/// opened per request, as TechEmpower's aspnetcore entries do. Same SQL, same reading and rendering code (<see cref="Sql"/>).
+/// <see cref="WorldDatabaseSession"/>: its typed queries (<see cref="MapDbCoreTyped"/>, the default), or with
+/// <c>--dbcore commands</c> commands from <c>session.CreateCommand</c> read by the same code as raw's (<see cref="MapDbCore"/>);
+/// either way the update runs as the unit's last statement with <c>ExecuteAndCommitAsync(sql, state, bind)</c>.
+/// <c>/raw/*</c>: one shared <see cref="NpgsqlDataSource"/>, a connection opened per request, as TechEmpower's aspnetcore
+/// entries do. Same SQL on the wire, same rendering code (<see cref="Sql"/>).
 /// </summary>
 internal static class Endpoints
 {
@@ -53,6 +55,39 @@ internal static class Endpoints
 
             return Sql.Json(worlds);
         });
+    }
+
+    public static void MapDbCoreTyped(WebApplication app)
+    {
+        RouteGroupBuilder group = app.MapGroup("/dbcore");
+
+        group.MapGet("/db", async (WorldDatabaseSession session, CancellationToken ct)
+            => Sql.Json(await session.WorldAsync(Sql.RandomId(), ct).ConfigureAwait(false)));
+
+        group.MapGet("/queries", async (string? queries, WorldDatabaseSession session, CancellationToken ct)
+            => Sql.Json(await ReadWorldsAsync(session, Sql.ParseQueries(queries), ct).ConfigureAwait(false)));
+
+        group.MapGet("/fortunes", async (WorldDatabaseSession session, CancellationToken ct)
+            => Sql.FortunesPage(await session.FortunesAsync(ct).ConfigureAwait(false)));
+
+        group.MapGet("/updates", async (string? queries, WorldDatabaseSession session, CancellationToken ct) =>
+        {
+            World[] worlds = await ReadWorldsAsync(session, Sql.ParseQueries(queries), ct).ConfigureAwait(false);
+            await session.ExecuteAndCommitAsync(Sql.UpdateWorlds(worlds.Length), worlds, static (update, worlds) => Sql.BindUpdate(update, worlds), ct)
+                .ConfigureAwait(false);
+            return Sql.Json(worlds);
+        });
+
+        static async Task<World[]> ReadWorldsAsync(WorldDatabaseSession session, int count, CancellationToken ct)
+        {
+            var worlds = new World[count];
+            for (int i = 0; i < count; i++)
+            {
+                worlds[i] = await session.WorldAsync(Sql.RandomId(), ct).ConfigureAwait(false);
+            }
+
+            return worlds;
+        }
     }
 
     public static void MapRaw(WebApplication app, NpgsqlDataSource dataSource)

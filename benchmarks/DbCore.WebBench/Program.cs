@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 
 // The TechEmpower database tests against DbCore's scoped session and raw Npgsql, in one Kestrel app, loaded with wrk.
-// dotnet run -c Release --project benchmarks/DbCore.WebBench -- [--seconds 5] [--rounds 5] [--multiplexing] [--endpoints /db,/updates] [--out file.md]
+// dotnet run -c Release --project benchmarks/DbCore.WebBench -- [--seconds 5] [--rounds 5] [--multiplexing] [--dbcore typed|commands] [--endpoints /db,/updates] [--out file.md]
 Options options = Options.Parse(args);
 CultureInfo c = CultureInfo.InvariantCulture;
 TextWriter log = Console.Out;
@@ -47,7 +47,14 @@ try
     WorldDatabase db = app.Services.GetRequiredService<WorldDatabase>();
     await using NpgsqlDataSource raw = Sql.CreateRawDataSource(connectionString, db);
     string dbcoreKeywords = db.DataSource.ConnectionString;
-    Endpoints.MapDbCore(app);
+    if (options.Commands)
+    {
+        Endpoints.MapDbCore(app);
+    }
+    else
+    {
+        Endpoints.MapDbCoreTyped(app);
+    }
     Endpoints.MapRaw(app, raw);
     await app.StartAsync();
     string baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -60,6 +67,7 @@ try
     report.AppendLine(c, $"#### Web benchmark run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC ({(options.Multiplexing ? "Multiplexing=true" : "default connection string")})");
     report.AppendLine();
     report.AppendLine(c, $"- Machine: {Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {Load.LoadAverage()}");
+    report.AppendLine(c, $"- DbCore variant: {(options.Commands ? "commands from session.CreateCommand, read as raw reads them (--dbcore commands)" : "the session's typed queries ([Query] methods)")}");
     report.AppendLine(c, $"- Connection string of both variants (Npgsql's form, password hidden): `{dbcoreKeywords}`");
     report.AppendLine(c, $"- wrk {Load.Connections} connections, 2 threads; {options.Rounds} rounds x {options.Seconds} s per endpoint per variant, order alternating per round; warm-up {options.WarmUpSeconds} s each");
     report.AppendLine(c, $"- `/queries` and `/updates` at queries={options.Queries}; verification passed on both variants before loading");
@@ -89,12 +97,12 @@ finally
 }
 
 /// <summary>Command line of the web benchmark.</summary>
-internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, string? Out, int Queries, int WarmUpSeconds, string[]? Only = null)
+internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, string? Out, int Queries, int WarmUpSeconds, string[]? Only = null, bool Commands = false)
 {
     public static Options Parse(string[] args)
     {
         int seconds = 5, rounds = 5, queries = 20, warmUp = 3;
-        bool multiplexing = false;
+        bool multiplexing = false, commands = false;
         string? output = null;
         string[]? only = null;
         for (int i = 0; i < args.Length; i++)
@@ -108,11 +116,19 @@ internal sealed record Options(int Seconds, int Rounds, bool Multiplexing, strin
                 case "--warmup": warmUp = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--multiplexing": multiplexing = true; break;
                 case "--out": output = Next(); break;
+                case "--dbcore":
+                    commands = Next() switch
+                    {
+                        "typed" => false,
+                        "commands" => true,
+                        string other => throw new ArgumentException("--dbcore takes typed or commands, not " + other),
+                    };
+                    break;
                 case "--endpoints": only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
-                default: throw new ArgumentException("unknown option " + args[i] + "; use [--seconds 5] [--rounds 5] [--queries 20] [--warmup 3] [--multiplexing] [--endpoints /db,/updates] [--out file.md]");
+                default: throw new ArgumentException("unknown option " + args[i] + "; use [--seconds 5] [--rounds 5] [--queries 20] [--warmup 3] [--multiplexing] [--dbcore typed|commands] [--endpoints /db,/updates] [--out file.md]");
             }
         }
 
-        return new Options(seconds, rounds, multiplexing, output, queries, warmUp, only);
+        return new Options(seconds, rounds, multiplexing, output, queries, warmUp, only, commands);
     }
 }
