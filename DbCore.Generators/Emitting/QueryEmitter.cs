@@ -355,14 +355,17 @@ internal static class QueryEmitter
     /// integer type. Null when the type is bound as itself.
     /// </summary>
     private static string? WireOf(ValueSpec value)
-        => value.EnumUnderlying ?? value.TypeName switch
+        => (value.EnumUnderlying ?? value.TypeName) switch
         {
             "ushort" => "int",
             "uint" or "ulong" => "long",
-            _ => null,
+            _ => value.EnumUnderlying,
         };
 
     private static bool IsUnsigned(ValueSpec value) => value.TypeName is "ushort" or "uint" or "ulong";
+
+    /// <summary>An enum whose underlying type is unsigned (<c>enum Flags : uint</c>): bound and read as that type's wire type.</summary>
+    private static bool HasUnsignedUnderlying(ValueSpec value) => value.EnumUnderlying is "ushort" or "uint" or "ulong";
 
     /// <summary>A value's type as bound, without the nullable mark of the value itself: <c>int[]</c> for <c>List&lt;Priority&gt;</c>.</summary>
     private static string WireType(ValueSpec value)
@@ -373,12 +376,17 @@ internal static class QueryEmitter
     private static string Nullable(ValueSpec value) => value.TypeName + (value.IsNullable && value.IsValueType ? "?" : string.Empty);
 
     private static string ToWire(ValueSpec value, string expression, string parameterLiteral)
-        => value.TypeName == "ulong"
-            ? $"{Support}.ToInt64({expression}, {parameterLiteral})"
-            : $"({WireOf(value)}{(value.IsNullable && value.IsValueType ? "?" : string.Empty)}){expression}";
+    {
+        string nullable = value.IsNullable && value.IsValueType ? "?" : string.Empty;
+        return value.TypeName == "ulong" ? $"{Support}.ToInt64({expression}, {parameterLiteral})"
+            : value.EnumUnderlying == "ulong" ? $"{Support}.ToInt64((ulong{nullable}){expression}, {parameterLiteral})"
+            : $"({WireOf(value)}{nullable}){expression}";
+    }
 
     private static string FromWire(ValueSpec value, string expression)
-        => IsUnsigned(value) ? $"checked(({Nullable(value)}){expression})" : $"({Nullable(value)}){expression}";
+        => IsUnsigned(value) ? $"checked(({Nullable(value)}){expression})"
+            : HasUnsignedUnderlying(value) ? $"({Nullable(value)})checked(({value.EnumUnderlying}{(value.IsNullable ? "?" : string.Empty)}){expression})"
+            : $"({Nullable(value)}){expression}";
 
     /// <summary>
     /// A kept PostgreSQL command: its parameters are added on its first call (the slot belongs to this method, so a kept
@@ -802,8 +810,8 @@ internal static class QueryEmitter
     /// <summary>The expression that reads one column: a typed getter, the NULL check first (a typed error when NULL cannot go there).</summary>
     private static string Read(QueryMethodSpec spec, ValueSpec value, string ordinal, string member)
     {
-        string get = value.EnumUnderlying is not null
-            ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
+        string get = HasUnsignedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.GetInt64({ordinal}))"
+            : value.EnumUnderlying is not null ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
             : IsUnsigned(value) ? $"checked(({value.TypeName})__reader.GetInt64({ordinal}))"
             : value.Element is { } element && WireOf(element) is { } elementWire
                 ? $"{Support}.{(value.TypeName.StartsWith("global::System.Collections.Generic.List<", StringComparison.Ordinal) ? "ToList" : "ToArray")}(__reader.GetFieldValue<{WireType(value)}>({ordinal}), static ({elementWire}{(element.IsNullable && element.IsValueType ? "?" : string.Empty)} __v) => {FromWire(element, "__v")})"

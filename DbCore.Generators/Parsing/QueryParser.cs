@@ -661,9 +661,11 @@ internal static class QueryParser
         string name = FullyQualified(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
         if (type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } underlying })
         {
-            return ReaderMethod(underlying.SpecialType) is { } read
-                ? new ValueSpec(name, read, FullyQualified(underlying), true, nullable, false)
-                : null;
+            // An unsigned underlying type has no getter of its own: read as a long, then narrowed checked (the emitter).
+            string? read = underlying.SpecialType is SpecialType.System_UInt16 or SpecialType.System_UInt32 or SpecialType.System_UInt64
+                ? "GetInt64"
+                : ReaderMethod(underlying.SpecialType);
+            return read is not null ? new ValueSpec(name, read, FullyQualified(underlying), true, nullable, false) : null;
         }
 
         if (ReaderMethod(type.SpecialType) is { } method)

@@ -67,6 +67,19 @@ namespace App
                 null,
                 global::System.Array.Empty<global::DbCore.Infrastructure.QueryValueDescriptor>()),
             new global::DbCore.Infrastructure.QueryDescriptor(
+                "DatabaseSession.FindFlagsAsync",
+                "SELECT flags FROM todos WHERE id = $1 AND flags <> $2",
+                "SELECT flags FROM todos WHERE id = $1 AND flags <> $2",
+                true,
+                global::DbCore.Infrastructure.QueryShape.SingleOrDefault,
+                new global::DbCore.Infrastructure.QueryValueDescriptor[]
+                {
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("id", "long", null, false, false, true),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("without", "global::App.Flags", "ulong", false, false, true),
+                },
+                new global::DbCore.Infrastructure.QueryValueDescriptor("the result", "global::App.Flags", "ulong", true, false, true),
+                global::System.Array.Empty<global::DbCore.Infrastructure.QueryValueDescriptor>()),
+            new global::DbCore.Infrastructure.QueryDescriptor(
                 "DatabaseSession.FindTitleAsync",
                 "SELECT title FROM todos WHERE id = $1",
                 "SELECT title FROM todos WHERE id = $1",

@@ -16,6 +16,8 @@ public sealed class QueryBaselineTests
         }
 
         public enum Priority { Low, High }
+
+        public enum Flags : ulong { None = 0, High = 1UL << 62 }
         """;
 
     private const string Methods = """
@@ -54,6 +56,9 @@ public sealed class QueryBaselineTests
 
             [Query("SELECT id, priority FROM todos WHERE id > @after AND priority <= @most ORDER BY id")]
             public partial Task<List<(uint Id, Priority Priority)>> AfterAsync(ulong after, ushort? most, CancellationToken cancellationToken = default);
+
+            [Query("SELECT flags FROM todos WHERE id = @id AND flags <> @without")]
+            public partial Task<Flags?> FindFlagsAsync(long id, Flags without, CancellationToken cancellationToken = default);
         """;
 
     [Fact]
@@ -74,6 +79,9 @@ public sealed class QueryBaselineTests
 
                     [Query("SELECT id, title, done FROM todos WHERE priority = ANY(@priorities) ORDER BY id")]
                     public partial Task<List<Todo>> ListByPrioritiesAsync(List<Priority> priorities, CancellationToken cancellationToken = default);
+
+                    [Query("SELECT id, title, done FROM todos WHERE flags = ANY(@flags) ORDER BY id")]
+                    public partial Task<List<Todo>> ListByFlagsAsync(List<Flags> flags, CancellationToken cancellationToken = default);
                 }
             }
             """,

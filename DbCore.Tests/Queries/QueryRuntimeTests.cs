@@ -108,6 +108,17 @@ public abstract class QueryRuntimeTests<TDb, TSession>
         var held = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.CountByObjectAsync(ulong.MaxValue));
         Assert.Equal("priority", held.ParamName);
         Assert.Equal(2L, await session.CountByObjectAsync(Priority.High));
+
+        // Enums over unsigned types: values above int.MaxValue bind, long-sized ones round-trip; NULL stays NULL.
+        Assert.Equal((Level.Mid, Mask.High, Small.Mid), await session.UnsignedEnumsAsync(Level.Mid, Mask.High, Small.Mid));
+        Assert.True(await session.IsAboveIntMaxAsync(Level.Top));
+        Assert.False(await session.IsAboveIntMaxAsync(Level.Mid));
+        Assert.Equal((Level.None, (Mask?)null, Small.None), await session.UnsignedEnumsAsync(Level.None, null, Small.None));
+        var mask = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.UnsignedEnumsAsync(Level.None, (Mask)ulong.MaxValue, Small.None));
+        Assert.Equal("mask", mask.ParamName);
+        var negative = await Assert.ThrowsAsync<QueryResultException>(() => session.NegativeLevelAsync());
+        Assert.Equal((MethodName("NegativeLevelAsync"), "level"), (negative.Method, negative.Column));
+        Assert.IsType<OverflowException>(negative.InnerException);
         await session.CommitAsync();
     }
 
@@ -467,6 +478,9 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         PriorityArrays arrays = await session.PriorityArraysAsync();
         Assert.Equal(new[] { Priority.High, Priority.Low }, arrays.Priorities);
         Assert.Equal(new List<ulong> { (ulong)a.Id, (ulong)b.Id }, arrays.Ids);
+        LevelLists levels = await session.LevelListsAsync([Mask.High, Mask.None], [Small.Mid, null]);
+        Assert.Equal(new List<Mask> { Mask.High, Mask.None }, levels.Masks);
+        Assert.Equal(new Small?[] { Small.Mid, null }, levels.Smalls);
     }
 
     [PostgresFact]

@@ -7,6 +7,29 @@ public sealed record Todo(long Id, string Title, bool Done);
 /// <summary>A PostgreSQL array column into an array member.</summary>
 public sealed record IdList(long[]? Ids);
 
+/// <summary>Enums over unsigned types (PostgreSQL has none: bound and read as the signed type that holds their values).</summary>
+public enum Level : uint
+{
+    None = 0,
+    Mid = 2_000_000_000,
+    Top = 4_000_000_000,
+}
+
+public enum Mask : ulong
+{
+    None = 0,
+    High = 1UL << 62,
+}
+
+public enum Small : ushort
+{
+    None = 0,
+    Mid = 30_000,
+    Max = ushort.MaxValue,
+}
+
+public sealed record LevelLists(List<Mask>? Masks, Small?[]? Smalls);
+
 public enum Priority
 {
     Low = 0,
@@ -37,6 +60,8 @@ public interface IArrayQueries
     Task<List<Todo>> ByPriorityListAsync(List<Priority?> priorities, uint[] ids, CancellationToken cancellationToken = default);
 
     Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
+
+    Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
@@ -61,6 +86,9 @@ public partial class QueryArraysSession : IArrayQueries
 
     [Query("SELECT array_agg(priority ORDER BY id) AS priorities, array_agg(id ORDER BY id) AS ids FROM todos")]
     public partial Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(@masks AS bigint[]) AS masks, CAST(@smalls AS smallint[]) AS smalls")]
+    public partial Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
 }
 
 /// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
@@ -123,6 +151,12 @@ public interface ITodoQueries
     Task<long> MaxNegativeIdAsync(CancellationToken cancellationToken = default);
 
     Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
+
+    Task<(Level Level, Mask? Mask, Small Small)> UnsignedEnumsAsync(Level level, Mask? mask, Small small, CancellationToken cancellationToken = default);
+
+    Task<bool> IsAboveIntMaxAsync(Level level, CancellationToken cancellationToken = default);
+
+    Task<Level> NegativeLevelAsync(CancellationToken cancellationToken = default);
 
     Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
 
@@ -201,6 +235,18 @@ public partial class QueryAnySession : ITodoQueries
     [Query("SELECT id, priority FROM todos WHERE id > @after AND id <= @most AND priority = @priority ORDER BY id")]
     public partial Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
 
+    // Enums over unsigned types, bound as the signed type that holds them (uint and ulong as bigint, ushort as integer) and
+    // read from the columns VerifyQueriesAsync accepts for them (as for uint, ulong and ushort); a value the enum's type
+    // cannot hold is a typed error (NegativeLevelAsync, wrong on purpose: -1 into a uint-backed enum).
+    [Query("SELECT CAST(@level AS integer) AS \"level!\", CAST(@mask AS bigint) AS mask, CAST(@small AS smallint) AS \"small!\"")]
+    public partial Task<(Level Level, Mask? Mask, Small Small)> UnsignedEnumsAsync(Level level, Mask? mask, Small small, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(@level AS bigint) > 2147483647 AS \"above!\"")]
+    public partial Task<bool> IsAboveIntMaxAsync(Level level, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(-1 AS bigint) AS level")]
+    public partial Task<Level> NegativeLevelAsync(CancellationToken cancellationToken = default);
+
     [Query("SELECT count(*) FROM todos WHERE priority = @priority")]
     public partial Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
 
@@ -277,6 +323,18 @@ public partial class QuerySqliteSession : ITodoQueries
     [Query("SELECT id, priority FROM todos WHERE id > @after AND id <= @most AND priority = @priority ORDER BY id")]
     public partial Task<List<(ulong Id, uint Priority)>> UnsignedAsync(ulong after, uint? most, ushort priority, CancellationToken cancellationToken = default);
 
+    // Enums over unsigned types, bound as the signed type that holds them (uint and ulong as bigint, ushort as integer) and
+    // read from the columns VerifyQueriesAsync accepts for them (as for uint, ulong and ushort); a value the enum's type
+    // cannot hold is a typed error (NegativeLevelAsync, wrong on purpose: -1 into a uint-backed enum).
+    [Query("SELECT CAST(@level AS integer) AS \"level!\", CAST(@mask AS bigint) AS mask, CAST(@small AS smallint) AS \"small!\"")]
+    public partial Task<(Level Level, Mask? Mask, Small Small)> UnsignedEnumsAsync(Level level, Mask? mask, Small small, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(@level AS bigint) > 2147483647 AS \"above!\"")]
+    public partial Task<bool> IsAboveIntMaxAsync(Level level, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(-1 AS bigint) AS level")]
+    public partial Task<Level> NegativeLevelAsync(CancellationToken cancellationToken = default);
+
     [Query("SELECT count(*) FROM todos WHERE priority = @priority")]
     public partial Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
 
@@ -335,4 +393,7 @@ public partial class QueryPgSession : IArrayQueries
 
     [Query("SELECT array_agg(priority ORDER BY id) AS priorities, array_agg(id ORDER BY id) AS ids FROM todos")]
     public partial Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(@masks AS bigint[]) AS masks, CAST(@smalls AS smallint[]) AS smalls")]
+    public partial Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
 }

@@ -97,8 +97,8 @@ public abstract class QueryVerificationTests
 
     /// <summary>The methods of <see cref="QueryAnySession"/> that are wrong on purpose, as verification reports them.</summary>
     internal static string[] DeliberatelyWrong(bool postgres) => postgres
-        ? ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.MinusOneAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.TitleAsGuidAsync", "QueryAnySession.WithoutDoneAsync"]
-        : ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.MinusOneAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync"];
+        ? ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.MinusOneAsync", "QueryAnySession.NegativeLevelAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.TitleAsGuidAsync", "QueryAnySession.WithoutDoneAsync"]
+        : ["QueryAnySession.MaxNegativeIdAsync", "QueryAnySession.MinusOneAsync", "QueryAnySession.NegativeLevelAsync", "QueryAnySession.NullDoneAsync", "QueryAnySession.WithoutDoneAsync"];
 
     [Fact]
     public async Task The_TodoApi_sample_verifies_clean()
