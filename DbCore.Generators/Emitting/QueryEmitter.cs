@@ -340,9 +340,9 @@ internal static class QueryEmitter
             return $"{Support}.ToProviderValue({parameter.Name}, {name})";
         }
 
-        if (value.Element is { } element && WireOf(element) is not null)
+        if (value.Element is { } element && ElementWireOf(element) is { } elementWire)
         {
-            return $"{Support}.ToArray({parameter.Name}, static ({Nullable(element)} __v) => {ToWire(element, "__v", name)})";
+            return $"{Support}.ToArray({parameter.Name}, static ({Nullable(element)} __v) => {ToWire(element, "__v", name, elementWire)})";
         }
 
         return WireOf(value) is null ? parameter.Name : ToWire(value, parameter.Name, name);
@@ -362,6 +362,12 @@ internal static class QueryEmitter
             _ => value.EnumUnderlying,
         };
 
+    /// <summary>
+    /// What an element of an array or list is sent and read as: <see cref="WireOf"/>, except that a <see langword="byte"/>
+    /// enum's element is a <see langword="short"/> (a <c>byte[]</c> would go as <c>bytea</c>, not <c>smallint[]</c>).
+    /// </summary>
+    private static string? ElementWireOf(ValueSpec element) => element.EnumUnderlying == "byte" ? "short" : WireOf(element);
+
     private static bool IsUnsigned(ValueSpec value) => value.TypeName is "ushort" or "uint" or "ulong";
 
     /// <summary>An enum whose underlying type is unsigned (<c>enum Flags : uint</c>): bound and read as that type's wire type.</summary>
@@ -369,23 +375,24 @@ internal static class QueryEmitter
 
     /// <summary>A value's type as bound, without the nullable mark of the value itself: <c>int[]</c> for <c>List&lt;Priority&gt;</c>.</summary>
     private static string WireType(ValueSpec value)
-        => value.Element is { } element && WireOf(element) is { } elementWire
+        => value.Element is { } element && ElementWireOf(element) is { } elementWire
             ? elementWire + (element.IsNullable && element.IsValueType ? "?" : string.Empty) + "[]"
             : WireOf(value) ?? value.TypeName;
 
     private static string Nullable(ValueSpec value) => value.TypeName + (value.IsNullable && value.IsValueType ? "?" : string.Empty);
 
-    private static string ToWire(ValueSpec value, string expression, string parameterLiteral)
+    private static string ToWire(ValueSpec value, string expression, string parameterLiteral, string? wire = null)
     {
         string nullable = value.IsNullable && value.IsValueType ? "?" : string.Empty;
         return value.TypeName == "ulong" ? $"{Support}.ToInt64({expression}, {parameterLiteral})"
             : value.EnumUnderlying == "ulong" ? $"{Support}.ToInt64((ulong{nullable}){expression}, {parameterLiteral})"
-            : $"({WireOf(value)}{nullable}){expression}";
+            : $"({wire ?? WireOf(value)}{nullable}){expression}";
     }
 
+    /// <summary>An element read from an array back to its type: narrowed with an overflow check where the wire type is wider.</summary>
     private static string FromWire(ValueSpec value, string expression)
         => IsUnsigned(value) ? $"checked(({Nullable(value)}){expression})"
-            : HasUnsignedUnderlying(value) ? $"({Nullable(value)})checked(({value.EnumUnderlying}{(value.IsNullable ? "?" : string.Empty)}){expression})"
+            : HasUnsignedUnderlying(value) || value.EnumUnderlying == "byte" ? $"({Nullable(value)})checked(({value.EnumUnderlying}{(value.IsNullable ? "?" : string.Empty)}){expression})"
             : $"({Nullable(value)}){expression}";
 
     /// <summary>
@@ -710,7 +717,8 @@ internal static class QueryEmitter
             w.WriteLine("try");
             w.WriteLine("{");
             w.Indent++;
-            w.WriteLine($"_ = {Read(spec, value, ordinal, member)};");
+            // A named local, not a discard: a parameter named '_' would turn '_ = ...' into an assignment to it.
+            w.WriteLine($"var __probe = {Read(spec, value, ordinal, member)};");
             w.Indent--;
             w.WriteLine("}");
             w.WriteLine($"catch (global::System.Exception __column) when ({Support}.IsUnreadable(__column))");
@@ -813,7 +821,7 @@ internal static class QueryEmitter
         string get = HasUnsignedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.GetInt64({ordinal}))"
             : value.EnumUnderlying is not null ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
             : IsUnsigned(value) ? $"checked(({value.TypeName})__reader.GetInt64({ordinal}))"
-            : value.Element is { } element && WireOf(element) is { } elementWire
+            : value.Element is { } element && ElementWireOf(element) is { } elementWire
                 ? $"{Support}.{(value.TypeName.StartsWith("global::System.Collections.Generic.List<", StringComparison.Ordinal) ? "ToList" : "ToArray")}(__reader.GetFieldValue<{WireType(value)}>({ordinal}), static ({elementWire}{(element.IsNullable && element.IsValueType ? "?" : string.Empty)} __v) => {FromWire(element, "__v")})"
             : value.ReaderMethod is { } method ? $"__reader.{method}({ordinal})" : $"__reader.GetFieldValue<{value.TypeName}>({ordinal})";
         if (IsUncheckedRead(value))

@@ -71,7 +71,7 @@ internal enum MemberBinding
 internal sealed record RowSpec(string TypeName, ValueSpec? Scalar, EquatableArray<MemberSpec> Members, bool IsTuple, EquatableArray<int> StaticOrdinals = default, int StaticColumnCount = 0)
 {
     /// <summary>The type of one row as a variable or list element: <c>T?</c> for a nullable scalar.</summary>
-    public string VariableTypeName => Scalar is { IsNullable: true } ? TypeName + "?" : TypeName;
+    public string VariableTypeName => Scalar is { IsNullable: true } && !TypeName.EndsWith("?", System.StringComparison.Ordinal) ? TypeName + "?" : TypeName;
 }
 
 /// <summary>One method parameter bound to a placeholder.</summary>

@@ -86,7 +86,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = checked((uint)__reader.GetInt64(__c0));
+                                        var __probe = checked((uint)__reader.GetInt64(__c0));
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -97,7 +97,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = (global::App.Priority)__reader.GetInt32(__c1);
+                                        var __probe = (global::App.Priority)__reader.GetInt32(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -215,7 +215,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -226,7 +226,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -316,7 +316,7 @@ namespace App
                         }
                         try
                         {
-                            _ = __reader.GetInt64(0);
+                            var __probe = __reader.GetInt64(0);
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -456,7 +456,7 @@ namespace App
                     {
                         try
                         {
-                            _ = __reader.IsDBNull(0) ? (global::App.Flags?)null : (global::App.Flags)checked((ulong)__reader.GetInt64(0));
+                            var __probe = __reader.IsDBNull(0) ? (global::App.Flags?)null : (global::App.Flags)checked((ulong)__reader.GetInt64(0));
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -541,7 +541,7 @@ namespace App
                     {
                         try
                         {
-                            _ = __reader.IsDBNull(0) ? null : __reader.GetString(0);
+                            var __probe = __reader.IsDBNull(0) ? null : __reader.GetString(0);
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -672,7 +672,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -683,7 +683,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -694,7 +694,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -822,7 +822,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -833,7 +833,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -844,7 +844,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -978,7 +978,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -989,7 +989,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -1000,7 +1000,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -1125,7 +1125,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1136,7 +1136,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1147,7 +1147,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
+                                        var __probe = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1280,7 +1280,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1291,7 +1291,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1302,7 +1302,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetBoolean(__c2);
+                                        var __probe = __reader.GetBoolean(__c2);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1492,7 +1492,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.GetInt64(__c0);
+                                    var __probe = __reader.GetInt64(__c0);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {
@@ -1503,7 +1503,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                    var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {
@@ -1514,7 +1514,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.GetBoolean(__c2);
+                                    var __probe = __reader.GetBoolean(__c2);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {

@@ -72,7 +72,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = checked((uint)__reader.GetInt64(__c0));
+                                        var __probe = checked((uint)__reader.GetInt64(__c0));
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -83,7 +83,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = (global::App.Priority)__reader.GetInt32(__c1);
+                                        var __probe = (global::App.Priority)__reader.GetInt32(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -178,7 +178,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -189,7 +189,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ByPriorityAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -256,7 +256,7 @@ namespace App
                         }
                         try
                         {
-                            _ = __reader.GetInt64(0);
+                            var __probe = __reader.GetInt64(0);
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -347,7 +347,7 @@ namespace App
                     {
                         try
                         {
-                            _ = __reader.IsDBNull(0) ? (global::App.Flags?)null : (global::App.Flags)checked((ulong)__reader.GetInt64(0));
+                            var __probe = __reader.IsDBNull(0) ? (global::App.Flags?)null : (global::App.Flags)checked((ulong)__reader.GetInt64(0));
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -408,7 +408,7 @@ namespace App
                     {
                         try
                         {
-                            _ = __reader.IsDBNull(0) ? null : __reader.GetString(0);
+                            var __probe = __reader.IsDBNull(0) ? null : __reader.GetString(0);
                         }
                         catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                         {
@@ -515,7 +515,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -526,7 +526,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.FindTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -537,7 +537,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -646,7 +646,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -657,7 +657,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.GetTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -668,7 +668,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -777,7 +777,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetInt64(__c0);
+                                var __probe = __reader.GetInt64(__c0);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -788,7 +788,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.InsertTodoAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -799,7 +799,7 @@ namespace App
                         {
                             try
                             {
-                                _ = __reader.GetBoolean(__c2);
+                                var __probe = __reader.GetBoolean(__c2);
                             }
                             catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                             {
@@ -903,7 +903,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -914,7 +914,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? null : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -925,7 +925,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
+                                        var __probe = __reader.IsDBNull(__c2) ? (global::System.DateTimeOffset?)null : __reader.GetFieldValue<global::System.DateTimeOffset>(__c2);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1035,7 +1035,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetInt64(__c0);
+                                        var __probe = __reader.GetInt64(__c0);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1046,7 +1046,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                        var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.ListTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1057,7 +1057,7 @@ namespace App
                                 {
                                     try
                                     {
-                                        _ = __reader.GetBoolean(__c2);
+                                        var __probe = __reader.GetBoolean(__c2);
                                     }
                                     catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                     {
@@ -1211,7 +1211,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.GetInt64(__c0);
+                                    var __probe = __reader.GetInt64(__c0);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {
@@ -1222,7 +1222,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
+                                    var __probe = __reader.IsDBNull(__c1) ? throw global::DbCore.Infrastructure.QuerySupport.NullColumn("DatabaseSession.StreamTodosAsync", __reader.GetName(__c1), "Title") : __reader.GetString(__c1);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {
@@ -1233,7 +1233,7 @@ namespace App
                             {
                                 try
                                 {
-                                    _ = __reader.GetBoolean(__c2);
+                                    var __probe = __reader.GetBoolean(__c2);
                                 }
                                 catch (global::System.Exception __column) when (global::DbCore.Infrastructure.QuerySupport.IsUnreadable(__column))
                                 {

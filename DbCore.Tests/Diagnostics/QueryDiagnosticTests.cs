@@ -574,6 +574,27 @@ public sealed class QueryDiagnosticTests
         Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.EndsWith(".Query.g.cs", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("[DatabaseSettings]", "Data Source=app.db")]
+    [InlineData("[DatabaseSettings(Provider = DatabaseProvider.PostgreSql)]", "Host=localhost;Database=app")]
+    [InlineData("[DatabaseSettings(Provider = DatabaseProvider.Sqlite)]", "Data Source=app.db")]
+    public Task Nullable_scalar_rows_and_a_parameter_named_underscore_compile_in_every_provider_mode(string settings, string connectionString)
+        // Review of b3f12b1: a list or stream of a nullable scalar declared its rows 'long??' (CS1519), and the generated
+        // re-read's '_ = ...' assigned to a parameter named '_' (CS0029). Both compile now, with no diagnostic.
+        => AssertCleanSessionAsync(Session("""
+            [Query("SELECT max(id) FROM todos GROUP BY done")]
+            public partial Task<List<long?>> MaxIdsAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT id FROM todos")]
+            public partial IAsyncEnumerable<uint?> StreamIdsAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT id FROM todos")]
+            public partial Task<ulong?[]> IdArrayAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT id, title, done FROM todos WHERE id > @_")]
+            public partial Task<List<Todo>> AfterAsync(long _, CancellationToken cancellationToken = default);
+        """).Replace("[DatabaseSettings]", settings, StringComparison.Ordinal).Replace("Data Source=app.db", connectionString, StringComparison.Ordinal), queries: 4);
+
     /// <summary>
     /// No DBC diagnostic, a warning-free compile, and a real implementation (not a stub) for each of the
     /// <paramref name="queries"/> methods. (<see cref="AnalyzerHarness.AssertCleanAsync"/> counts settings files only.)

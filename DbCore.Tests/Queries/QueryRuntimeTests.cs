@@ -481,6 +481,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         LevelLists levels = await session.LevelListsAsync([Mask.High, Mask.None], [Small.Mid, null]);
         Assert.Equal(new List<Mask> { Mask.High, Mask.None }, levels.Masks);
         Assert.Equal(new Small?[] { Small.Mid, null }, levels.Smalls);
+        Assert.Equal(2L, await session.CountTiniesAsync([Tiny.Max, Tiny.None, (Tiny)7]));
     }
 
     [PostgresFact]

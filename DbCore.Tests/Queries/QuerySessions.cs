@@ -28,6 +28,12 @@ public enum Small : ushort
     Max = ushort.MaxValue,
 }
 
+public enum Tiny : byte
+{
+    None = 0,
+    Max = byte.MaxValue,
+}
+
 public sealed record LevelLists(List<Mask>? Masks, Small?[]? Smalls);
 
 public enum Priority
@@ -62,6 +68,8 @@ public interface IArrayQueries
     Task<PriorityArrays> PriorityArraysAsync(CancellationToken cancellationToken = default);
 
     Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
+
+    Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
@@ -89,6 +97,10 @@ public partial class QueryArraysSession : IArrayQueries
 
     [Query("SELECT CAST(@masks AS bigint[]) AS masks, CAST(@smalls AS smallint[]) AS smalls")]
     public partial Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
+
+    // A byte enum's array goes as smallint[] (as byte[] it would be bytea).
+    [Query("SELECT count(*) FROM unnest(CAST(@tinies AS smallint[])) AS t(v) WHERE v > 0")]
+    public partial Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
 }
 
 /// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
@@ -396,4 +408,8 @@ public partial class QueryPgSession : IArrayQueries
 
     [Query("SELECT CAST(@masks AS bigint[]) AS masks, CAST(@smalls AS smallint[]) AS smalls")]
     public partial Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
+
+    // A byte enum's array goes as smallint[] (as byte[] it would be bytea).
+    [Query("SELECT count(*) FROM unnest(CAST(@tinies AS smallint[])) AS t(v) WHERE v > 0")]
+    public partial Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
 }
