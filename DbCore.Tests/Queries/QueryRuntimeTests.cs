@@ -482,6 +482,9 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Equal(new List<Mask> { Mask.High, Mask.None }, levels.Masks);
         Assert.Equal(new Small?[] { Small.Mid, null }, levels.Smalls);
         Assert.Equal(2L, await session.CountTiniesAsync([Tiny.Max, Tiny.None, (Tiny)7]));
+        var tooLarge = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.LevelListsAsync([Mask.High, (Mask)ulong.MaxValue], []));
+        Assert.Equal("masks", tooLarge.ParamName);
+        Assert.Equal(2L, await session.CountTiniesAsync([Tiny.Max, (Tiny)1]));
     }
 
     [PostgresFact]
