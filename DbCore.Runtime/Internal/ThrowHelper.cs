@@ -71,10 +71,10 @@ internal static class ThrowHelper
         => new($"{name}: the session's connection broke or was closed earlier in this session (for example after an error that was caught and not rethrown, or while the session waited, as Npgsql's keepalive finds a server that went away), so this statement was not sent and the server rolled back any open transaction. Let the first error propagate, or open a new session.", reason, isTransient: false);
 
     /// <summary>
-    /// COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied. Transient when the break
-    /// was the server's or the network's (<paramref name="reason"/> a transient provider error) or its cause is unknown; not
-    /// when the work's own doing broke it (a parameter Npgsql cannot write, a non-transient server error): that recurs on
-    /// every attempt.
+    /// COMMIT of a unit whose connection had already broken: nothing was sent, nothing was applied. Transient when the cause
+    /// is unknown or is an error DbCore retries when it ends a unit (<paramref name="reason"/> translates to a transient
+    /// error: 57P01, an I/O error); not when it is no provider error (a parameter Npgsql cannot write: the same work breaks
+    /// the connection again) or one DbCore does not retry (a timeout, which may also mean a statement still running).
     /// </summary>
     public static ConnectionFailureException BrokenBeforeCommit(string name, Exception? reason)
     {
@@ -83,7 +83,9 @@ internal static class ThrowHelper
         string because = reason is null
             ? "an error that was caught and not rethrown"
             : Redaction.RedactText($"{reason.GetType().Name}, caught and not rethrown: {reason.Message}");
-        string retry = transient ? "" : " Not retried: the same work breaks it again; let that error propagate or fix its cause.";
+        string retry = transient ? ""
+            : translated is null ? " Not retried: the work's own error broke the connection, and the same work breaks it again; let that error propagate or fix its cause."
+            : $" Not retried: its cause ({translated.GetType().Name}) is not one DbCore retries when it ends a unit.";
         return new($"{name}: the connection broke earlier in this unit of work ({because}), so the server rolled the transaction back; nothing was committed.{retry}", reason, isTransient: transient, sqlState: translated?.SqlState);
     }
 }

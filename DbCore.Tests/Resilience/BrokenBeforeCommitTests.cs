@@ -79,6 +79,44 @@ public sealed class BrokenBeforeCommitTests(PostgresServer server)
     }
 
     [PostgresFact]
+    public async Task A_commit_after_a_caught_timeout_that_broke_the_connection_is_not_retried_as_that_timeout_is_not()
+    {
+        // The link went dead under a statement (the proxy stops carrying bytes); its cancel is not answered, so Npgsql
+        // closes the connection with a timeout. The work catches that and returns. Not retried, as a unit that does not
+        // catch it is not (SilentDropTests): from the client a dead link and a statement still running look the same.
+        string cs = await Resilient.CreateOrdersDatabaseAsync(server, "brokentimeout");
+        await using var proxy = new DroppingProxy(new NpgsqlConnectionStringBuilder(cs).Port);
+        await using Pg db = Resilient.Pg(Resilient.Proxied(cs, proxy), configure: s =>
+        {
+            s.CommandTimeoutSeconds = 1;
+            s.Pool.Size = 1;
+            s.Pool.MaxOverflow = 0;
+        });
+        await db.ExecuteAsync((session, ct) => Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)", ct));
+
+        int runs = 0;
+        var unit = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (2)", ct);
+            proxy.BlackholeOpenConnections();
+            try
+            {
+                await Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (3)", ct);
+            }
+            catch (NpgsqlException)
+            {
+            }
+        }));
+
+        Assert.Equal(1, runs);
+        Assert.False(unit.IsTransient);
+        Assert.IsAssignableFrom<NpgsqlException>(unit.InnerException);
+        Assert.Contains(nameof(CommandTimeoutException), unit.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, await Resilient.CountOrdersAsync(cs));
+    }
+
+    [PostgresFact]
     public async Task A_commit_after_the_server_ended_the_connection_is_retried_and_names_the_server_error()
     {
         // The break was the server's (57P01, what pg_terminate_backend sends): a retry may well succeed, so it is kept. The
