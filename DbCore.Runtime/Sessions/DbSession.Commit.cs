@@ -196,7 +196,7 @@ public abstract partial class DbSession
     /// <summary>
     /// The connection broke earlier in the unit (an error the work caught): the server rolled the transaction back and COMMIT
     /// was never sent, so this is an ordinary connection failure, not an unknown outcome; retryable unless what broke the
-    /// connection was the work's own doing (<c>ThrowHelper.BrokenBeforeCommit</c>).
+    /// connection was the work's own doing or a cause DbCore does not retry, such as a timeout (<c>ThrowHelper.BrokenBeforeCommit</c>).
     /// </summary>
     private void ThrowIfBrokenBeforeCommit()
     {
