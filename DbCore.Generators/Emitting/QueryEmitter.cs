@@ -818,7 +818,7 @@ internal static class QueryEmitter
     /// <summary>The expression that reads one column: a typed getter, the NULL check first (a typed error when NULL cannot go there).</summary>
     private static string Read(QueryMethodSpec spec, ValueSpec value, string ordinal, string member)
     {
-        string get = HasUnsignedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.GetInt64({ordinal}))"
+        string get = HasUnsignedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.{value.ReaderMethod}({ordinal}))"
             : value.EnumUnderlying is not null ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
             : IsUnsigned(value) ? $"checked(({value.TypeName})__reader.GetInt64({ordinal}))"
             : value.Element is { } element && ElementWireOf(element) is { } elementWire

@@ -86,12 +86,7 @@ public sealed class BrokenBeforeCommitTests(PostgresServer server)
         // catch it is not (SilentDropTests): from the client a dead link and a statement still running look the same.
         string cs = await Resilient.CreateOrdersDatabaseAsync(server, "brokentimeout");
         await using var proxy = new DroppingProxy(new NpgsqlConnectionStringBuilder(cs).Port);
-        await using Pg db = Resilient.Pg(Resilient.Proxied(cs, proxy), configure: s =>
-        {
-            s.CommandTimeoutSeconds = 1;
-            s.Pool.Size = 1;
-            s.Pool.MaxOverflow = 0;
-        });
+        await using Pg db = Resilient.OneConnectionBehind(proxy, cs, commandTimeoutSeconds: 1);
         await db.ExecuteAsync((session, ct) => Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)", ct));
 
         int runs = 0;

@@ -34,6 +34,18 @@ internal static class Resilient
     public static string Proxied(string cs, DroppingProxy proxy)
         => new NpgsqlConnectionStringBuilder(cs) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
 
+    /// <summary>
+    /// A Production accessor whose one connection (pool 1 + 0) goes through <paramref name="proxy"/>, with a short command
+    /// timeout: the shape of the tests where the proxy drops or blackholes that connection.
+    /// </summary>
+    public static Pg OneConnectionBehind(DroppingProxy proxy, string connectionString, int commandTimeoutSeconds)
+        => Pg(Proxied(connectionString, proxy), configure: s =>
+        {
+            s.CommandTimeoutSeconds = commandTimeoutSeconds;
+            s.Pool.Size = 1;
+            s.Pool.MaxOverflow = 0;
+        });
+
     /// <summary>Runs SQL on a fresh unpooled connection, outside DbCore.</summary>
     public static async Task<object?> AdminAsync(string connectionString, string sql)
     {

@@ -23,12 +23,7 @@ public sealed class SilentDropTests(PostgresServer server, ITestOutputHelper out
         // nothing is committed, and the pool replaces the connection.
         string cs = await Resilient.CreateOrdersDatabaseAsync(server, "silentdrop");
         await using var proxy = new DroppingProxy(new NpgsqlConnectionStringBuilder(cs).Port);
-        await using Pg db = Resilient.Pg(Resilient.Proxied(cs, proxy), configure: s =>
-        {
-            s.CommandTimeoutSeconds = 2;
-            s.Pool.Size = 1;
-            s.Pool.MaxOverflow = 0;
-        });
+        await using Pg db = Resilient.OneConnectionBehind(proxy, cs, commandTimeoutSeconds: 2);
         await db.ExecuteAsync((session, ct) => Resilient.NonQueryAsync(session, "INSERT INTO orders VALUES (1)", ct));
         proxy.BlackholeOpenConnections();
 
