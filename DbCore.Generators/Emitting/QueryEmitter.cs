@@ -370,8 +370,11 @@ internal static class QueryEmitter
 
     private static bool IsUnsigned(ValueSpec value) => value.TypeName is "ushort" or "uint" or "ulong";
 
-    /// <summary>An enum whose underlying type is unsigned (<c>enum Flags : uint</c>): bound and read as that type's wire type.</summary>
-    private static bool HasUnsignedUnderlying(ValueSpec value) => value.EnumUnderlying is "ushort" or "uint" or "ulong";
+    /// <summary>
+    /// An enum whose underlying type has no reader getter (<c>enum Flags : uint</c>, <c>enum Offset : sbyte</c>): read as a
+    /// <see langword="long"/> and narrowed to that type with an overflow check.
+    /// </summary>
+    private static bool HasNarrowedUnderlying(ValueSpec value) => value.EnumUnderlying is "sbyte" or "ushort" or "uint" or "ulong";
 
     /// <summary>A value's type as bound, without the nullable mark of the value itself: <c>int[]</c> for <c>List&lt;Priority&gt;</c>.</summary>
     private static string WireType(ValueSpec value)
@@ -392,7 +395,7 @@ internal static class QueryEmitter
     /// <summary>An element read from an array back to its type: narrowed with an overflow check where the wire type is wider.</summary>
     private static string FromWire(ValueSpec value, string expression)
         => IsUnsigned(value) ? $"checked(({Nullable(value)}){expression})"
-            : HasUnsignedUnderlying(value) || value.EnumUnderlying == "byte" ? $"({Nullable(value)})checked(({value.EnumUnderlying}{(value.IsNullable ? "?" : string.Empty)}){expression})"
+            : HasNarrowedUnderlying(value) || value.EnumUnderlying == "byte" ? $"({Nullable(value)})checked(({value.EnumUnderlying}{(value.IsNullable ? "?" : string.Empty)}){expression})"
             : $"({Nullable(value)}){expression}";
 
     /// <summary>
@@ -818,7 +821,7 @@ internal static class QueryEmitter
     /// <summary>The expression that reads one column: a typed getter, the NULL check first (a typed error when NULL cannot go there).</summary>
     private static string Read(QueryMethodSpec spec, ValueSpec value, string ordinal, string member)
     {
-        string get = HasUnsignedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.{value.ReaderMethod}({ordinal}))"
+        string get = HasNarrowedUnderlying(value) ? $"({value.TypeName})checked(({value.EnumUnderlying})__reader.{value.ReaderMethod}({ordinal}))"
             : value.EnumUnderlying is not null ? $"({value.TypeName})__reader.{value.ReaderMethod}({ordinal})"
             : IsUnsigned(value) ? $"checked(({value.TypeName})__reader.GetInt64({ordinal}))"
             : value.Element is { } element && ElementWireOf(element) is { } elementWire

@@ -661,8 +661,9 @@ internal static class QueryParser
         string name = FullyQualified(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated));
         if (type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } underlying })
         {
-            // An unsigned underlying type has no getter of its own: read as a long, then narrowed checked (the emitter).
-            string? read = underlying.SpecialType is SpecialType.System_UInt16 or SpecialType.System_UInt32 or SpecialType.System_UInt64
+            // An underlying type with no getter of its own (sbyte, the unsigned ones): read as a long, then narrowed checked
+            // (the emitter).
+            string? read = underlying.SpecialType is SpecialType.System_SByte or SpecialType.System_UInt16 or SpecialType.System_UInt32 or SpecialType.System_UInt64
                 ? "GetInt64"
                 : ReaderMethod(underlying.SpecialType);
             return read is not null ? new ValueSpec(name, read, FullyQualified(underlying), true, nullable, false) : null;

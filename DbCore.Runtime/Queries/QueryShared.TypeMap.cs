@@ -7,8 +7,9 @@ namespace DbCore.Infrastructure;
 
 /// <summary>
 /// Which CLR types a database type can be read as and bound from. Reads allow widening only (int2 into short, int or long;
-/// int4 into int or long; int8 into long; float4 into float or double), and an unsigned type at least as wide (int4 into
-/// uint or ulong: DbCore reads those with an overflow check, as PostgreSQL has no unsigned types); enums, and the elements
+/// int4 into int or long; int8 into long; float4 into float or double), an unsigned type at least as wide (int4 into
+/// uint or ulong: DbCore reads those with an overflow check, as PostgreSQL has no unsigned types), and int2 into byte or
+/// sbyte (PostgreSQL has no one-byte integer, and both providers read those with an overflow check too); enums, and the elements
 /// of collections of enums, count as their underlying type. Parameters
 /// accept any numeric CLR type for a numeric database type (the server casts), otherwise the same family. Unknown database
 /// types (user-defined types, domains) are not checked.
@@ -20,7 +21,7 @@ internal static class TypeMap
     /// <summary>The CLR types a PostgreSQL type reads as, preferred first; <see langword="null"/> when the type is not known.</summary>
     private static string[]? PostgresReads(string type) => Normalize(type) switch
     {
-        "smallint" or "int2" => ["short", "int", "long", "ushort", "uint", "ulong"],
+        "smallint" or "int2" => ["short", "int", "long", "ushort", "uint", "ulong", "byte", "sbyte"],
         "integer" or "int" or "int4" => ["int", "long", "uint", "ulong"],
         "bigint" or "int8" => ["long", "ulong"],
         "numeric" or "decimal" => ["decimal"],

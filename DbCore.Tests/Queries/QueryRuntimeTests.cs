@@ -123,6 +123,23 @@ public abstract class QueryRuntimeTests<TDb, TSession>
     }
 
     [Fact]
+    public async Task Sbyte_and_sbyte_enum_arguments_bind_as_smallint_and_read_checked()
+    {
+        await using TDb db = await CreateAsync();
+        await db.ExecuteAsync((s, ct) => s.InsertAsync("low", false, Priority.Low, null, ct));
+        await using TSession session = db.CreateSession();
+        Assert.Equal(((sbyte)-128, (sbyte?)127, Signed.Min), await session.SignedBytesAsync(sbyte.MinValue, sbyte.MaxValue, Signed.Min));
+        Assert.Equal(((sbyte)5, (sbyte?)null, Signed.Max), await session.SignedBytesAsync(5, null, Signed.Max));
+        Assert.Equal(1L, await session.CountByObjectAsync(Signed.None)); // an object holding an sbyte enum
+        Assert.Equal(1L, await session.CountByObjectAsync((sbyte)0));
+
+        var tooLarge = await Assert.ThrowsAsync<QueryResultException>(() => session.TooLargeSignedAsync());
+        Assert.Equal((MethodName("TooLargeSignedAsync"), "level!"), (tooLarge.Method, tooLarge.Column));
+        Assert.IsType<OverflowException>(tooLarge.InnerException);
+        Assert.Equal(((sbyte)5, (sbyte?)null, Signed.None), await session.SignedBytesAsync(5, null, Signed.None));
+    }
+
+    [Fact]
     public async Task A_value_its_member_cannot_hold_is_a_typed_error_naming_method_column_and_member()
     {
         await using TDb db = await CreateAsync();
@@ -485,6 +502,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         var tooLarge = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.LevelListsAsync([Mask.High, (Mask)ulong.MaxValue], []));
         Assert.Equal("masks", tooLarge.ParamName);
         Assert.Equal(2L, await session.CountTiniesAsync([Tiny.Max, (Tiny)1]));
+        Assert.Equal(new List<Signed?> { Signed.Min, null, Signed.Max }, (await session.SignedListAsync([Signed.Min, null, Signed.Max])).Vals);
     }
 
     [PostgresFact]

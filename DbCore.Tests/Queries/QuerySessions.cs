@@ -36,6 +36,16 @@ public enum Tiny : byte
 
 public sealed record LevelLists(List<Mask>? Masks, Small?[]? Smalls);
 
+/// <summary>An enum over <see langword="sbyte"/>: bound as <c>smallint</c>, read with an overflow check.</summary>
+public enum Signed : sbyte
+{
+    Min = sbyte.MinValue,
+    None = 0,
+    Max = sbyte.MaxValue,
+}
+
+public sealed record SignedList(List<Signed?>? Vals);
+
 public enum Priority
 {
     Low = 0,
@@ -70,6 +80,8 @@ public interface IArrayQueries
     Task<LevelLists> LevelListsAsync(List<Mask> masks, Small?[] smalls, CancellationToken cancellationToken = default);
 
     Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
+
+    Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
@@ -101,6 +113,10 @@ public partial class QueryArraysSession : IArrayQueries
     // A byte enum's array goes as smallint[] (as byte[] it would be bytea).
     [Query("SELECT count(*) FROM unnest(CAST(@tinies AS smallint[])) AS t(v) WHERE v > 0")]
     public partial Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
+
+    // An sbyte enum's array goes as smallint[], and reads back with an overflow check per element.
+    [Query("SELECT CAST(@vals AS smallint[]) AS vals")]
+    public partial Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
 }
 
 /// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
@@ -173,6 +189,10 @@ public interface ITodoQueries
     Task<long> CountByObjectAsync(object priority, CancellationToken cancellationToken = default);
 
     Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
+
+    Task<(sbyte Value, sbyte? Maybe, Signed Level)> SignedBytesAsync(sbyte value, sbyte? maybe, Signed level, CancellationToken cancellationToken = default);
+
+    Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
 
     Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
@@ -266,6 +286,13 @@ public partial class QueryAnySession : ITodoQueries
     [Query("SELECT -1 AS minus_one")]
     public partial Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
 
+    // sbyte and an enum over it, bound as smallint and read with an overflow check (200 does not fit: a typed error).
+    [Query("SELECT CAST(@value AS smallint) AS \"value!\", CAST(@maybe AS smallint) AS maybe, CAST(@level AS smallint) AS \"level!\"")]
+    public partial Task<(sbyte Value, sbyte? Maybe, Signed Level)> SignedBytesAsync(sbyte value, sbyte? maybe, Signed level, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(200 AS smallint) AS \"level!\"")]
+    public partial Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
+
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
@@ -354,6 +381,13 @@ public partial class QuerySqliteSession : ITodoQueries
     [Query("SELECT -1 AS minus_one")]
     public partial Task<uint> MinusOneAsync(CancellationToken cancellationToken = default);
 
+    // sbyte and an enum over it, bound as smallint and read with an overflow check (200 does not fit: a typed error).
+    [Query("SELECT CAST(@value AS smallint) AS \"value!\", CAST(@maybe AS smallint) AS maybe, CAST(@level AS smallint) AS \"level!\"")]
+    public partial Task<(sbyte Value, sbyte? Maybe, Signed Level)> SignedBytesAsync(sbyte value, sbyte? maybe, Signed level, CancellationToken cancellationToken = default);
+
+    [Query("SELECT CAST(200 AS smallint) AS \"level!\"")]
+    public partial Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
+
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 
@@ -412,4 +446,8 @@ public partial class QueryPgSession : IArrayQueries
     // A byte enum's array goes as smallint[] (as byte[] it would be bytea).
     [Query("SELECT count(*) FROM unnest(CAST(@tinies AS smallint[])) AS t(v) WHERE v > 0")]
     public partial Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
+
+    // An sbyte enum's array goes as smallint[], and reads back with an overflow check per element.
+    [Query("SELECT CAST(@vals AS smallint[]) AS vals")]
+    public partial Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
 }
