@@ -445,18 +445,14 @@ internal static class QueryEmitter
             w.WriteLine(cancelled);
         }
 
-        switch (spec.Shape)
+        bool noRows = spec.Shape is ResultShape.None or ResultShape.RowsAffected;
+        if (noRows && (spec.UsesPositional || provider.Kind == ProviderKind.PostgreSql))
         {
-            case ResultShape.None:
-                w.WriteLine(sync ? "__command.ExecuteNonQuery();" : $"await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
-                return;
-            case ResultShape.RowsAffected:
-                w.WriteLine(sync ? "return __command.ExecuteNonQuery();" : $"return await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false);");
-                return;
+            string execute = sync ? "__command.ExecuteNonQuery()" : $"await __command.ExecuteNonQueryAsync({token}).ConfigureAwait(false)";
+            w.WriteLine(spec.Shape == ResultShape.None ? execute + ";" : "return " + execute + ";");
+            return;
         }
 
-        RowSpec row = spec.Row!;
-        string read = sync ? "__reader.Read()" : $"await __reader.ReadAsync({token}).ConfigureAwait(false)";
         if (sync)
         {
             w.WriteLine($"using ({provider.Reader} __reader = __command.ExecuteReader())");
@@ -469,6 +465,23 @@ internal static class QueryEmitter
 
         w.WriteLine("{");
         w.Indent++;
+        if (noRows)
+        {
+            // Several statements on SQLite (or maybe SQLite): ExecuteNonQuery stops at a statement that returns rows and
+            // drops the errors of the ones after it; reading every result raises them.
+            WriteDrain(w, spec, provider, sync, token);
+            if (spec.Shape == ResultShape.RowsAffected)
+            {
+                w.WriteLine("return __reader.RecordsAffected;");
+            }
+
+            w.Indent--;
+            w.WriteLine("}");
+            return;
+        }
+
+        RowSpec row = spec.Row!;
+        string read = sync ? "__reader.Read()" : $"await __reader.ReadAsync({token}).ConfigureAwait(false)";
         string name = SymbolDisplay.FormatLiteral(spec.DisplayName, quote: true);
         switch (spec.Shape)
         {
@@ -477,7 +490,16 @@ internal static class QueryEmitter
                 w.WriteLine($"if (!{read})");
                 w.WriteLine("{");
                 w.Indent++;
-                w.WriteLine(spec.Shape == ResultShape.Single ? $"throw {Support}.NoRows({name});" : "return default;");
+                if (spec.Shape == ResultShape.Single)
+                {
+                    w.WriteLine($"throw {Support}.NoRows({name});");
+                }
+                else
+                {
+                    WriteDrain(w, spec, provider, sync, token);
+                    w.WriteLine("return default;");
+                }
+
                 w.Indent--;
                 w.WriteLine("}");
                 WriteOrdinals(w, spec, row);
@@ -488,6 +510,7 @@ internal static class QueryEmitter
                 w.WriteLine($"throw {Support}.TooManyRows({name});");
                 w.Indent--;
                 w.WriteLine("}");
+                WriteDrain(w, spec, provider, sync, token);
                 w.WriteLine("return __row;");
                 break;
             default:
@@ -511,6 +534,7 @@ internal static class QueryEmitter
                 w.WriteLine($"while ({read});");
                 w.Indent--;
                 w.WriteLine("}");
+                WriteDrain(w, spec, provider, sync, token);
                 w.WriteLine(spec.Shape == ResultShape.Array ? "return __rows.ToArray();" : "return __rows;");
                 break;
         }
@@ -532,7 +556,10 @@ internal static class QueryEmitter
         w.Indent--;
         w.WriteLine("}");
         WriteCatch(w);
-        w.WriteLine("await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))");
+
+        // Not 'await using': disposing the reader reads the rest of the result (Npgsql), where a later row's or statement's
+        // error surfaces; the finally translates it like any other.
+        w.WriteLine("try");
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine("bool __first = true;");
@@ -545,9 +572,17 @@ internal static class QueryEmitter
         w.WriteLine("try");
         w.WriteLine("{");
         w.Indent++;
+        if (spec.CancellationTokenName is { } tokenName)
+        {
+            // The consumer sets the pace: a token cancelled between rows stops the stream at the next row, even when the
+            // provider has that row buffered already (Npgsql looks at the token only when it waits for the network).
+            w.WriteLine($"{tokenName}.ThrowIfCancellationRequested();");
+        }
+
         w.WriteLine($"if (!await __reader.ReadAsync({token}).ConfigureAwait(false))");
         w.WriteLine("{");
         w.Indent++;
+        WriteDrain(w, spec, provider, sync: false, token);
         w.WriteLine("break;");
         w.Indent--;
         w.WriteLine("}");
@@ -566,6 +601,35 @@ internal static class QueryEmitter
         w.Indent--;
         w.WriteLine("}");
         w.Indent--;
+        w.WriteLine("}");
+        w.WriteLine("finally");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("try");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("await __reader.DisposeAsync().ConfigureAwait(false);");
+        w.Indent--;
+        w.WriteLine("}");
+        WriteCatch(w);
+        w.Indent--;
+        w.WriteLine("}");
+    }
+
+    /// <summary>
+    /// SQL of several statements, on SQLite or a provider chosen at run time: runs the statements after the one read, inside
+    /// the translating try. Microsoft.Data.Sqlite runs them when its reader is disposed too, but drops their errors there;
+    /// <c>NextResult</c> raises them. Npgsql's reader raises them on dispose, so a pinned PostgreSQL method needs nothing.
+    /// </summary>
+    private static void WriteDrain(IndentedTextWriter w, QueryMethodSpec spec, Provider provider, bool sync, string token)
+    {
+        if (spec.UsesPositional || provider.Kind == ProviderKind.PostgreSql)
+        {
+            return; // one statement (UsesPositional is exactly that), or Npgsql
+        }
+
+        w.WriteLine(sync ? "while (__reader.NextResult())" : $"while (await __reader.NextResultAsync({token}).ConfigureAwait(false))");
+        w.WriteLine("{");
         w.WriteLine("}");
     }
 

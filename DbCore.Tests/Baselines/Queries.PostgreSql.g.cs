@@ -1886,7 +1886,7 @@ namespace App
             {
                 throw __translated;
             }
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+            try
             {
                 bool __first = true;
                 int __c0 = 0;
@@ -1897,6 +1897,7 @@ namespace App
                     global::App.Todo __row;
                     try
                     {
+                        cancellationToken.ThrowIfCancellationRequested();
                         if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
                             break;
@@ -1997,6 +1998,17 @@ namespace App
                         throw __translated;
                     }
                     yield return __row;
+                }
+            }
+            finally
+            {
+                try
+                {
+                    await __reader.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
+                {
+                    throw __translated;
                 }
             }
         }

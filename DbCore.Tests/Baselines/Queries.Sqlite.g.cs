@@ -1137,7 +1137,7 @@ namespace App
             {
                 throw __translated;
             }
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__reader, false))
+            try
             {
                 bool __first = true;
                 int __c0 = 0;
@@ -1148,6 +1148,7 @@ namespace App
                     global::App.Todo __row;
                     try
                     {
+                        cancellationToken.ThrowIfCancellationRequested();
                         if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
                             break;
@@ -1248,6 +1249,17 @@ namespace App
                         throw __translated;
                     }
                     yield return __row;
+                }
+            }
+            finally
+            {
+                try
+                {
+                    await __reader.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
+                {
+                    throw __translated;
                 }
             }
         }

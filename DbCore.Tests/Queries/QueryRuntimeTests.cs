@@ -123,6 +123,69 @@ public abstract class QueryRuntimeTests<TDb, TSession>
     }
 
     [Fact]
+    public async Task An_error_in_a_statement_after_the_one_read_is_the_methods_typed_error()
+    {
+        await using TDb db = await CreateAsync();
+        await using (TSession session = db.CreateSession())
+        {
+            await Assert.ThrowsAsync<NotNullViolationException>(() => session.CountThenFailingInsertAsync());
+        }
+
+        await using (TSession session = db.CreateSession())
+        {
+            await Assert.ThrowsAsync<NotNullViolationException>(() => session.SelectThenFailingInsertAsync());
+        }
+
+        await using (TSession session = db.CreateSession())
+        {
+            await Assert.ThrowsAsync<NotNullViolationException>(() => session.RowsThenFailingInsertAsync());
+        }
+
+        await using (TSession session = db.CreateSession())
+        {
+            var rows = new List<long>();
+            await Assert.ThrowsAsync<NotNullViolationException>(async () =>
+            {
+                await foreach (long count in session.StreamThenFailingInsertAsync())
+                {
+                    rows.Add(count);
+                }
+            });
+            Assert.Equal([0L], rows);
+        }
+
+        // The later statements still run, and Task<int> counts what they changed.
+        Assert.Equal(1, await db.ExecuteAsync((s, ct) => s.SelectThenInsertAsync("after", ct)));
+        Assert.Single(await db.ExecuteReadOnlyAsync((s, ct) => s.ListAsync(ct)));
+    }
+
+    [Fact]
+    public async Task A_stream_stops_at_the_next_row_once_its_token_is_cancelled_even_when_that_row_is_buffered()
+    {
+        await using TDb db = await CreateAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            await db.ExecuteAsync((s, ct) => s.InsertAsync("t" + i, false, Priority.Low, null, ct));
+        }
+
+        await using TSession session = db.CreateSession();
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (Todo todo in session.StreamAsync().WithCancellation(cts.Token))
+            {
+                if (++seen == 2)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        });
+        Assert.Equal(2, seen);
+        Assert.Equal(5, (await session.ListAsync()).Count); // the session goes on
+    }
+
+    [Fact]
     public async Task Sbyte_and_sbyte_enum_arguments_bind_as_smallint_and_read_checked()
     {
         await using TDb db = await CreateAsync();

@@ -194,6 +194,16 @@ public interface ITodoQueries
 
     Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
 
+    Task<long> CountThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    Task SelectThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    Task<int> RowsThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<long> StreamThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    Task<int> SelectThenInsertAsync(string title, CancellationToken cancellationToken = default);
+
     Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
 
@@ -293,6 +303,23 @@ public partial class QueryAnySession : ITodoQueries
     [Query("SELECT CAST(200 AS smallint) AS \"level!\"")]
     public partial Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
 
+    // Several statements: an error in one after the statement read is the method's typed error (on SQLite it used to be
+    // dropped: Microsoft.Data.Sqlite's reader and ExecuteNonQuery run the later statements without raising their errors).
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task<long> CountThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task SelectThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET done = done WHERE id < 0; SELECT 1; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task<int> RowsThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial IAsyncEnumerable<long> StreamThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET done = done WHERE id < 0; SELECT 1; INSERT INTO todos (title, done, priority) VALUES (@title, FALSE, 0)")]
+    public partial Task<int> SelectThenInsertAsync(string title, CancellationToken cancellationToken = default);
+
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
 }
@@ -387,6 +414,23 @@ public partial class QuerySqliteSession : ITodoQueries
 
     [Query("SELECT CAST(200 AS smallint) AS \"level!\"")]
     public partial Task<Signed> TooLargeSignedAsync(CancellationToken cancellationToken = default);
+
+    // Several statements: an error in one after the statement read is the method's typed error (on SQLite it used to be
+    // dropped: Microsoft.Data.Sqlite's reader and ExecuteNonQuery run the later statements without raising their errors).
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task<long> CountThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task SelectThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET done = done WHERE id < 0; SELECT 1; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial Task<int> RowsThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos; INSERT INTO todos (title, done, priority) VALUES (NULL, FALSE, 0)")]
+    public partial IAsyncEnumerable<long> StreamThenFailingInsertAsync(CancellationToken cancellationToken = default);
+
+    [Query("UPDATE todos SET done = done WHERE id < 0; SELECT 1; INSERT INTO todos (title, done, priority) VALUES (@title, FALSE, 0)")]
+    public partial Task<int> SelectThenInsertAsync(string title, CancellationToken cancellationToken = default);
 
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
