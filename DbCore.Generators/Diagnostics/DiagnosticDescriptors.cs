@@ -78,6 +78,11 @@ internal static class DiagnosticDescriptors
         "Unsupported query method parameter",
         "Parameter '{1}' of '{0}' cannot be bound: {2}");
 
+    public static readonly DiagnosticDescriptor PositionalPlaceholder = Error(
+        DiagnosticIds.PositionalPlaceholder,
+        "Positional placeholder in query SQL",
+        "The SQL of '{0}' uses '{1}', a positional placeholder; write '@name' with a method parameter of that name (DbCore numbers the placeholders itself, and '{1}' would bind whichever parameter comes that far in its numbering)");
+
     public static readonly DiagnosticDescriptor RowsAffectedOfQuery = Warning(
         DiagnosticIds.RowsAffectedOfQuery,
         "Task<int> of a query that returns rows",

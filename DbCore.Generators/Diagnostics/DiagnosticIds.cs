@@ -24,6 +24,7 @@ internal static class DiagnosticIds
     public const string QueryMethodNotPartial = "DBC0108";
     public const string QueryOutsideSession = "DBC0109";
     public const string UnsupportedQueryParameter = "DBC0110";
+    public const string PositionalPlaceholder = "DBC0116";
     public const string RowsAffectedOfQuery = "DBC0111";
     public const string QueryNotInSnapshot = "DBC0112";
     public const string QueryNotInRequiredSnapshot = "DBC0113";

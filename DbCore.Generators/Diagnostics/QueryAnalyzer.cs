@@ -31,6 +31,7 @@ public sealed class QueryAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.QueryOutsideSession,
         DiagnosticDescriptors.QueryMethodNotInstance,
         DiagnosticDescriptors.UnsupportedQueryParameter,
+        DiagnosticDescriptors.PositionalPlaceholder,
         DiagnosticDescriptors.RowsAffectedOfQuery,
         DiagnosticDescriptors.QueryNotInSnapshot,
         DiagnosticDescriptors.QueryNotInRequiredSnapshot,

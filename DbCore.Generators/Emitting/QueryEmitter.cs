@@ -559,6 +559,7 @@ internal static class QueryEmitter
 
         // Not 'await using': disposing the reader reads the rest of the result (Npgsql), where a later row's or statement's
         // error surfaces; the finally translates it like any other.
+        w.WriteLine("bool __readToEnd = false;");
         w.WriteLine("try");
         w.WriteLine("{");
         w.Indent++;
@@ -583,6 +584,7 @@ internal static class QueryEmitter
         w.WriteLine("{");
         w.Indent++;
         WriteDrain(w, spec, provider, sync: false, token);
+        w.WriteLine("__readToEnd = true;");
         w.WriteLine("break;");
         w.Indent--;
         w.WriteLine("}");
@@ -611,7 +613,19 @@ internal static class QueryEmitter
         w.WriteLine("await __reader.DisposeAsync().ConfigureAwait(false);");
         w.Indent--;
         w.WriteLine("}");
-        WriteCatch(w);
+        w.WriteLine($"catch (global::System.Exception __exception) when ({Support}.Translate(this, __exception) is {{ }} __translated)");
+        w.WriteLine("{");
+        w.Indent++;
+        // Left early (a break, the caller's own exception, a cancelled token): Translate has recorded the error in the
+        // session, whose next statement or commit reports it; the caller's exception is not replaced by it.
+        w.WriteLine("if (__readToEnd)");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("throw __translated;");
+        w.Indent--;
+        w.WriteLine("}");
+        w.Indent--;
+        w.WriteLine("}");
         w.Indent--;
         w.WriteLine("}");
     }
@@ -910,12 +924,12 @@ internal static class QueryEmitter
 
         foreach (ContainingTypeSpec containing in stub.ContainingTypes)
         {
-            w.WriteLine($"partial {containing.Keyword} {Identifier.Escape(containing.Name)}");
+            w.WriteLine($"partial {containing.Keyword} {Identifier.Escape(containing.Name)}{containing.TypeParameters}");
             w.WriteLine("{");
             w.Indent++;
         }
 
-        w.WriteLine($"partial {stub.TypeKeyword} {Identifier.Escape(stub.ClassName)}");
+        w.WriteLine($"partial {stub.TypeKeyword} {Identifier.Escape(stub.ClassName)}{stub.ClassTypeParameters}");
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine("// DbCore could not generate this [Query] method; the DBC01xx diagnostic on it says why. This stub only keeps the");

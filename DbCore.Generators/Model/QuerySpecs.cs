@@ -120,7 +120,8 @@ internal sealed record QueryStubSpec(
     EquatableArray<SignatureParameterSpec> Signature,
     bool ReturnsVoid,
     string TypeParameters,
-    EquatableArray<string> Constraints);
+    EquatableArray<string> Constraints,
+    string ClassTypeParameters);
 
 /// <summary>The generator's view of one <c>[Query]</c> method: a spec to implement, or a stub when it is invalid.</summary>
 internal sealed record QueryOutput(QueryMethodSpec? Method, QueryStubSpec? Stub);

@@ -21,7 +21,7 @@ internal enum PropertyKind
 }
 
 /// <summary>A containing type of a nested settings class ("partial class Outer").</summary>
-internal sealed record ContainingTypeSpec(string Keyword, string Name);
+internal sealed record ContainingTypeSpec(string Keyword, string Name, string TypeParameters = "");
 
 /// <summary>One <c>[PoolProfile]</c>.</summary>
 internal sealed record PoolProfileSpec(

@@ -173,7 +173,7 @@ internal static class QueryParser
         for (int index = 0; index < method.Parameters.Length; index++)
         {
             IParameterSymbol parameter = method.Parameters[index];
-            bool isToken = parameter.Type is INamedTypeSymbol { Name: "CancellationToken", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
+            bool isToken = IsCancellationToken(parameter.Type);
             bool enumeratorCancellation = parameter.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.EnumeratorCancellationAttribute");
             signature.Add(new SignatureParameterSpec(parameterTypes[index], Identifier.Escape(parameter.Name), isToken, enumeratorCancellation));
             Location? parameterLocation = parameter.Locations.FirstOrDefault();
@@ -227,16 +227,28 @@ internal static class QueryParser
             (IParameterSymbol Symbol, ValueSpec Value) match = bindable.FirstOrDefault(p => Matches(placeholder.Name, p.Symbol.Name));
             if (match.Symbol is null)
             {
-                bool unbindable = method.Parameters.Any(p => Matches(placeholder.Name, p.Name));
-                if (!unbindable)
+                // A parameter of that name that cannot be bound has its DBC0110 already, but for the token, which is passed
+                // to the provider and never bound: the placeholder would reach the database without a value.
+                IParameterSymbol? named = method.Parameters.FirstOrDefault(p => Matches(placeholder.Name, p.Name));
+                if (named is null)
                 {
                     Report(DiagnosticDescriptors.PlaceholderWithoutParameter, SqlLocation(sqlArgument, placeholder.Start, placeholder.Length) ?? sqlLocation, display, placeholder.Name);
+                }
+                else if (IsCancellationToken(named.Type))
+                {
+                    Report(DiagnosticDescriptors.UnsupportedQueryParameter, named.Locations.FirstOrDefault(), display, named.Name,
+                        $"a CancellationToken is passed to the provider, not bound, but the SQL uses '@{placeholder.Name}'; rename the placeholder, or pass the value as a parameter of its own");
                 }
 
                 continue;
             }
 
             parameters.Add(new QueryParameterSpec(Identifier.Escape(match.Symbol.Name), placeholder.Name, match.Value));
+        }
+
+        foreach (SqlPlaceholder numbered in text.PositionalPlaceholders)
+        {
+            Report(DiagnosticDescriptors.PositionalPlaceholder, SqlLocation(sqlArgument, numbered.Start, numbered.Length) ?? sqlLocation, display, numbered.Name);
         }
 
         foreach ((IParameterSymbol symbol, ValueSpec _) in bindable)
@@ -371,7 +383,7 @@ internal static class QueryParser
 
     private static QueryStubSpec? StubFor(IMethodSymbol method, string returnTypeName, string modifiers, string[] parameterTypes)
     {
-        if (method.ContainingType.IsGenericType || method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+        if (method.ContainingType.TypeKind is not (TypeKind.Class or TypeKind.Struct))
         {
             return null;
         }
@@ -379,12 +391,7 @@ internal static class QueryParser
         var containing = new List<ContainingTypeSpec>();
         for (INamedTypeSymbol? type = method.ContainingType.ContainingType; type is not null; type = type.ContainingType)
         {
-            if (type.IsGenericType)
-            {
-                return null;
-            }
-
-            containing.Insert(0, new ContainingTypeSpec(type.TypeKind == TypeKind.Struct ? "struct" : type.IsRecord ? "record" : "class", type.Name));
+            containing.Insert(0, new ContainingTypeSpec(type.TypeKind == TypeKind.Struct ? "struct" : type.IsRecord ? "record" : "class", type.Name, TypeParameterList(type)));
         }
 
         INamedTypeSymbol self = method.ContainingType;
@@ -402,8 +409,16 @@ internal static class QueryParser
                 Identifier.Escape(p.Name), false, false)).ToArray()),
             method.ReturnsVoid,
             method.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", method.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">",
-            new EquatableArray<string>(method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToArray()));
+            new EquatableArray<string>(method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToArray()),
+            TypeParameterList(self));
     }
+
+    /// <summary>
+    /// A generic type's own type parameters as a partial declaration repeats them (<c>&lt;T&gt;</c>; constraints may be left to
+    /// the other part), or empty. A [Query] in a generic type is DBC0109; its stub still has to name the type.
+    /// </summary>
+    private static string TypeParameterList(INamedTypeSymbol type)
+        => type.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", type.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">";
 
     /// <summary>
     /// A generic method's <c>where</c> clause for <paramref name="parameter"/>, rebuilt from the symbol with fully qualified
@@ -640,6 +655,9 @@ internal static class QueryParser
             }
         }
     }
+
+    private static bool IsCancellationToken(ITypeSymbol type)
+        => type is INamedTypeSymbol { Name: "CancellationToken", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
 
     private static bool IsCopyConstructor(IMethodSymbol constructor, INamedTypeSymbol type)
         => constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, type);

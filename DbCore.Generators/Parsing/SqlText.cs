@@ -35,6 +35,9 @@ internal sealed class SqlText
     /// <summary>The placeholders, in order of appearance.</summary>
     public List<SqlPlaceholder> Placeholders { get; } = new();
 
+    /// <summary>PostgreSQL's positional placeholders written in the SQL (<c>$1</c>), outside literals and comments: DBC0116.</summary>
+    public List<SqlPlaceholder> PositionalPlaceholders { get; } = new();
+
     /// <summary>How many statements (top-level semicolons that end a non-empty statement, plus a last one).</summary>
     public int StatementCount { get; private set; }
 
@@ -387,6 +390,20 @@ internal sealed class SqlText
                 int close = s.IndexOf(tag, i + tag.Length, System.StringComparison.Ordinal);
                 int end = close < 0 ? s.Length : close + tag.Length;
                 _tokens.Add(new Token("'", false, false, depth, i, end - i));
+                i = end;
+                continue;
+            }
+
+            if (c == '$' && i + 1 < s.Length && s[i + 1] >= '0' && s[i + 1] <= '9' && (i == 0 || !IsIdentifierPart(s[i - 1])))
+            {
+                int end = i + 1;
+                while (end < s.Length && s[end] >= '0' && s[end] <= '9')
+                {
+                    end++;
+                }
+
+                PositionalPlaceholders.Add(new SqlPlaceholder(s.Substring(i, end - i), i, end - i));
+                _tokens.Add(new Token("?", false, false, depth, i, end - i));
                 i = end;
                 continue;
             }

@@ -1418,6 +1418,7 @@ namespace App
             {
                 throw __translated;
             }
+            bool __readToEnd = false;
             try
             {
                 bool __first = true;
@@ -1432,6 +1433,7 @@ namespace App
                         cancellationToken.ThrowIfCancellationRequested();
                         if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
+                            __readToEnd = true;
                             break;
                         }
                         if (__first)
@@ -1540,7 +1542,10 @@ namespace App
                 }
                 catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
                 {
-                    throw __translated;
+                    if (__readToEnd)
+                    {
+                        throw __translated;
+                    }
                 }
             }
         }

@@ -1886,6 +1886,7 @@ namespace App
             {
                 throw __translated;
             }
+            bool __readToEnd = false;
             try
             {
                 bool __first = true;
@@ -1900,6 +1901,7 @@ namespace App
                         cancellationToken.ThrowIfCancellationRequested();
                         if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
+                            __readToEnd = true;
                             break;
                         }
                         if (__first)
@@ -2008,7 +2010,10 @@ namespace App
                 }
                 catch (global::System.Exception __exception) when (global::DbCore.Infrastructure.QuerySupport.Translate(this, __exception) is { } __translated)
                 {
-                    throw __translated;
+                    if (__readToEnd)
+                    {
+                        throw __translated;
+                    }
                 }
             }
         }

@@ -424,6 +424,48 @@ public sealed class QueryDiagnosticTests
     // DBC0110 ---------------------------------------------------------------------------------------------------------
 
     [Fact]
+    public Task DBC0109_in_generic_types_leaves_a_stub_and_no_compiler_error() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Header + """
+        public partial class Repository<T>
+        {
+            [Query("SELECT id, title, done FROM todos")]
+            public partial Task<List<Todo>> [|ListAsync|](CancellationToken cancellationToken = default);
+        }
+
+        public static partial class Outer<TKey, TValue>
+        {
+            public partial class DatabaseSession
+            {
+                [Query("SELECT id, title, done FROM todos")]
+                public partial Task<List<Todo>> [|ListAsync|](CancellationToken cancellationToken = default);
+            }
+        }
+        """,
+        "DBC0109", DiagnosticSeverity.Error,
+        "'Repository.ListAsync' is declared in 'App.Repository<T>', which is not a session DbCore generates; declare it in a 'partial class' named after a [DatabaseSettings] class's session (for example 'DatabaseSession'), in the same namespace",
+        "'DatabaseSession.ListAsync' is declared in 'App.Outer<TKey, TValue>.DatabaseSession', which is not a session DbCore generates; declare it in a 'partial class' named after a [DatabaseSettings] class's session (for example 'DatabaseSession'), in the same namespace");
+
+    [Fact]
+    public Task DBC0110_a_placeholder_naming_the_cancellation_token() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT id, title, done FROM todos WHERE id = @cancellation_token")]
+            public partial Task<Todo?> FindAsync(CancellationToken [|cancellationToken|] = default);
+        """),
+        "DBC0110", DiagnosticSeverity.Error,
+        "Parameter 'cancellationToken' of 'DatabaseSession.FindAsync' cannot be bound: a CancellationToken is passed to the provider, not bound, but the SQL uses '@cancellation_token'; rename the placeholder, or pass the value as a parameter of its own");
+
+    // DBC0116 ---------------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task DBC0116_positional_placeholder() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT id, title, done FROM todos WHERE id = @id OR id = [|$1|] OR title = '$2' -- $3")]
+            public partial Task<List<Todo>> FindAsync(long id, CancellationToken cancellationToken = default);
+        """),
+        "DBC0116", DiagnosticSeverity.Error,
+        "The SQL of 'DatabaseSession.FindAsync' uses '$1', a positional placeholder; write '@name' with a method parameter of that name (DbCore numbers the placeholders itself, and '$1' would bind whichever parameter comes that far in its numbering)");
+
+    [Fact]
     public Task DBC0110_unsupported_parameters() => AnalyzerHarness.AssertDiagnosticsAsync(
         Session("""
             [Query("SELECT id, title, done FROM todos WHERE title = ANY(@filter)")]

@@ -569,6 +569,41 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     }
 
     [PostgresFact]
+    public async Task A_stream_whose_reader_fails_on_closing_is_typed_when_read_to_the_end_and_never_hides_the_callers_exception()
+    {
+        await using QueryPg db = await CreatePinnedAsync();
+        await using QueryPgSession session = db.CreateSession();
+
+        // Read on: the error is the stream's typed error (the reader was closed outside any translation: a raw PostgresException).
+        var read = await Assert.ThrowsAsync<DbCoreException>(async () =>
+        {
+            await foreach ((int X, int? Y) row in session.DividingAsync())
+            {
+            }
+        });
+        Assert.Equal("22012", read.SqlState);
+
+        // Left early: what closing the reader raised is recorded in the session, not thrown over the caller's own exception.
+        await using QueryPgSession second = db.CreateSession();
+        var own = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach ((int X, int? Y) row in second.DividingAsync())
+            {
+                throw new InvalidOperationException("the work's own failure");
+            }
+        });
+        Assert.Equal("the work's own failure", own.Message);
+
+        await using QueryPgSession third = db.CreateSession();
+        await foreach ((int X, int? Y) row in third.DividingAsync())
+        {
+            break; // the rows after the first are not wanted; nothing is thrown for them
+        }
+
+        Assert.Equal(0L, await third.ContainingAsync("none"));
+    }
+
+    [PostgresFact]
     public async Task Pinned_provider_binds_a_placeholder_glued_to_a_concatenation()
     {
         await using QueryPg db = await CreatePinnedAsync();

@@ -466,6 +466,10 @@ public partial class QueryPgSession : IArrayQueries
     [Query("SELECT id, title, done FROM todos WHERE title = @title AND id > @after_id ORDER BY id")]
     public partial Task<List<Todo>> RepeatedAsync(string title, long afterId, CancellationToken cancellationToken = default);
 
+    // Row 3 divides by zero: the server's error arrives while the stream reads, or while its reader is closed.
+    [Query("SELECT x AS \"x!\", 10 / (x - 3) AS y FROM generate_series(1, 5) AS g(x)")]
+    public partial IAsyncEnumerable<(int X, int? Y)> DividingAsync(CancellationToken cancellationToken = default);
+
     // A statement that is still running when its token is cancelled.
     [Query("SELECT count(*) FROM pg_sleep(@seconds)")]
     public partial Task<long> SleepAsync(double seconds, CancellationToken cancellationToken = default);
