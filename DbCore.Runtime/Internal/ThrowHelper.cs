@@ -14,6 +14,10 @@ internal static class ThrowHelper
             : "The session was already rolled back. A session is one unit of work: open a new session for more work.");
 
     [DoesNotReturn]
+    public static void ThrowSessionOpening()
+        => throw new InvalidOperationException("The session is being opened by another call that has not finished. A session is one connection and is not thread-safe: await each call before the next, or use a session per concurrent call.");
+
+    [DoesNotReturn]
     public static void ThrowSessionDisposed()
         => throw new ObjectDisposedException("DbSession", "The session was disposed. Open a new session for more work.");
 

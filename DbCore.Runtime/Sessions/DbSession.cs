@@ -55,6 +55,9 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     private enum SessionState : byte
     {
         NotOpened,
+
+        /// <summary>An open is under way (it awaits a connection): a second call meanwhile is a usage error, not a second open.</summary>
+        Opening,
         Open,
         Committed,
         RolledBack,
@@ -344,6 +347,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     private async ValueTask OpenCoreAsync(CancellationToken cancellationToken)
     {
         ThrowIfNotOpenable();
+        _state = SessionState.Opening;
         DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
@@ -380,6 +384,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                _state = SessionState.NotOpened;
                 ReturnSlot(broken: false);
             }
         }
@@ -413,6 +418,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            _state = SessionState.NotOpened;
             try
             {
                 await ReleaseConnectionAsync(connection).ConfigureAwait(false);
@@ -443,6 +449,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
 
         ThrowIfNotOpenable();
+        _state = SessionState.Opening;
         DbConnection? connection = null;
         long start = _engine.BeginAcquire();
         try
@@ -469,6 +476,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
+                _state = SessionState.NotOpened;
                 ReturnSlot(broken: false);
             }
         }
@@ -498,6 +506,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
+            _state = SessionState.NotOpened;
             try
             {
                 ReleaseConnection(connection);
@@ -530,6 +539,9 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 break;
             case SessionState.Disposed:
                 ThrowHelper.ThrowSessionDisposed();
+                break;
+            case SessionState.Opening:
+                ThrowHelper.ThrowSessionOpening();
                 break;
         }
     }

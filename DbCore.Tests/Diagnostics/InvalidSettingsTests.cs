@@ -85,7 +85,7 @@ public sealed class InvalidSettingsTests
         DiagnosticDescriptor[] descriptors = new AnalyzerType().SupportedDiagnostics
             .Concat(new QueryAnalyzerType().SupportedDiagnostics)
             .ToArray();
-        Assert.Equal(26, descriptors.Select(d => d.Id).Distinct().Count());
+        Assert.Equal(27, descriptors.Select(d => d.Id).Distinct().Count());
         foreach (DiagnosticDescriptor descriptor in descriptors)
         {
             Assert.Equal(Descriptors.HelpLinkBase + descriptor.Id + ".md", descriptor.HelpLinkUri);

@@ -568,6 +568,45 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Equal(new List<Signed?> { Signed.Min, null, Signed.Max }, (await session.SignedListAsync([Signed.Min, null, Signed.Max])).Vals);
     }
 
+    /// <summary>
+    /// Two calls at once on a session that is not open yet (a <c>Task.WhenAll</c> in a handler on the scoped session): the
+    /// second used to start an open of its own, the session kept one connection and handed back the other's slot, and that
+    /// slot's connection stayed checked out for good: every later session on it waited the acquire timeout and failed.
+    /// </summary>
+    [PostgresFact]
+    public async Task Two_calls_at_once_on_an_unopened_session_fail_clearly_and_lose_no_connection()
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queriesopening");
+        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
+
+        // A new accessor, so the first open has to connect (it awaits the server) while the second call starts.
+        var settings = new QueryPgSettings { ConnectionString = cs };
+        settings.Pool.Size = 2;
+        settings.Pool.MaxOverflow = 0;
+        settings.Pool.AcquireTimeoutSeconds = 2;
+        await using var db = new QueryPg(settings, "Production");
+
+        await using (QueryPgSession session = db.CreateSession())
+        {
+            Task<Todo?> first = session.FindAsync(1);
+            Task<long> second = session.ContainingAsync("x");
+            var ex = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Task.WhenAll(first, second));
+            Assert.Contains("not thread-safe", ex.Message, StringComparison.Ordinal);
+            Assert.Null(await first); // the call that opened the session ran
+        }
+
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+        for (int round = 0; round < 3; round++)
+        {
+            // Both slots usable at once, every round.
+            await using QueryPgSession a = db.CreateSession();
+            await using QueryPgSession b = db.CreateSession();
+            Assert.Equal(0L, await a.ContainingAsync("none"));
+            Assert.Equal(0L, await b.ContainingAsync("none"));
+        }
+    }
+
     [PostgresFact]
     public async Task A_stream_whose_reader_fails_on_closing_is_typed_when_read_to_the_end_and_never_hides_the_callers_exception()
     {
