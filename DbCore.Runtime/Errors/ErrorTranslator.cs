@@ -152,6 +152,11 @@ internal static class ErrorTranslator
                 return phase == ErrorPhase.Commit
                     ? new CommitOutcomeUnknownException(Message(name, $"PgBouncer's query_timeout ended the connection during COMMIT (SQLSTATE {state}); the transaction may or may not have been applied", null), pg, state)
                     : new CommandTimeoutException(Message(name, $"PgBouncer's query_timeout ended the statement (SQLSTATE {state}); raise query_timeout or make the statement faster; not retried", null), pg, state);
+            case PostgresErrorCodes.ProtocolViolation when pg.Routine is not null && pg.InvariantSeverity == "ERROR":
+                // PostgreSQL's own 08P01 at ERROR level (a Bind with the wrong number of values, a malformed message): the
+                // client's mistake, on a connection that stays usable; another attempt repeats it. PgBouncer's 08P01s name
+                // no routine (and usually end the connection): they fall through to the 08 class below.
+                return new DbCoreException(Message(name, $"{pg.MessageText} (SQLSTATE {state}): the server refused the statement's protocol message, which another attempt would send again; not retried", null), pg, false, state, null, null);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);

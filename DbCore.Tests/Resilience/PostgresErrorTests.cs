@@ -73,6 +73,30 @@ public sealed class PostgresErrorTests(PostgresServer server)
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
+    /// <summary>
+    /// PostgreSQL's own 08P01 (an ERROR, with the routine that raised it: here the Bind of a statement whose <c>$1</c> has no
+    /// value) is the client's mistake on a connection that stays usable: another attempt repeats it. It was a transient
+    /// connection failure, and the unit ran Retry:MaxAttempts times. PgBouncer's 08P01s (no routine) stay as they were.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_protocol_violation_the_server_raised_as_an_error_is_not_retried()
+    {
+        string cs = await server.CreateDatabaseAsync("protocol");
+        await using Pg db = Resilient.Pg(cs);
+        int runs = 0;
+        var ex = await Assert.ThrowsAsync<DbCoreException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            await Resilient.ScalarAsync<int>(session, "SELECT CAST($1 AS int)", ct);
+        }));
+
+        Assert.Equal(1, runs);
+        Assert.Equal("08P01", ex.SqlState);
+        Assert.False(ex.IsTransient);
+        Assert.IsNotType<ConnectionFailureException>(ex);
+        Assert.Equal(7, await db.ExecuteAsync((session, ct) => Resilient.ScalarAsync<int>(session, "SELECT 7", ct)));
+    }
+
     [PostgresFact]
     public async Task Serialization_failure_under_serializable_is_typed_and_transient()
     {
