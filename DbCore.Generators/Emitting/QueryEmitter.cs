@@ -573,10 +573,11 @@ internal static class QueryEmitter
         w.WriteLine("try");
         w.WriteLine("{");
         w.Indent++;
-        if (spec.CancellationTokenName is { } tokenName)
+        if (spec.CancellationTokenName is { } tokenName && provider.Kind != ProviderKind.Sqlite)
         {
             // The consumer sets the pace: a token cancelled between rows stops the stream at the next row, even when the
-            // provider has that row buffered already (Npgsql looks at the token only when it waits for the network).
+            // provider has that row buffered already (Npgsql looks at the token only when it waits for the network;
+            // Microsoft.Data.Sqlite's ReadAsync checks it first, so a pinned SQLite stream needs no check of its own).
             w.WriteLine($"{tokenName}.ThrowIfCancellationRequested();");
         }
 

@@ -391,7 +391,7 @@ internal static class QueryParser
         var containing = new List<ContainingTypeSpec>();
         for (INamedTypeSymbol? type = method.ContainingType.ContainingType; type is not null; type = type.ContainingType)
         {
-            containing.Insert(0, new ContainingTypeSpec(type.TypeKind == TypeKind.Struct ? "struct" : type.IsRecord ? "record" : "class", type.Name, TypeParameterList(type)));
+            containing.Insert(0, new ContainingTypeSpec(type.TypeKind == TypeKind.Struct ? "struct" : type.IsRecord ? "record" : "class", type.Name, TypeParameterList(type.TypeParameters)));
         }
 
         INamedTypeSymbol self = method.ContainingType;
@@ -408,17 +408,17 @@ internal static class QueryParser
                 (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => p.IsParams ? "params " : string.Empty }) + parameterTypes[i],
                 Identifier.Escape(p.Name), false, false)).ToArray()),
             method.ReturnsVoid,
-            method.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", method.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">",
+            TypeParameterList(method.TypeParameters),
             new EquatableArray<string>(method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToArray()),
-            TypeParameterList(self));
+            TypeParameterList(self.TypeParameters));
     }
 
     /// <summary>
-    /// A generic type's own type parameters as a partial declaration repeats them (<c>&lt;T&gt;</c>; constraints may be left to
-    /// the other part), or empty. A [Query] in a generic type is DBC0109; its stub still has to name the type.
+    /// Type parameters as a partial declaration repeats them (<c>&lt;T&gt;</c>; a type's constraints may be left to the other
+    /// part), or empty. A [Query] in a generic type is DBC0109; its stub still has to name the type.
     /// </summary>
-    private static string TypeParameterList(INamedTypeSymbol type)
-        => type.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", type.TypeParameters.Select(t => Identifier.Escape(t.Name))) + ">";
+    private static string TypeParameterList(System.Collections.Immutable.ImmutableArray<ITypeParameterSymbol> parameters)
+        => parameters.IsEmpty ? string.Empty : "<" + string.Join(", ", parameters.Select(t => Identifier.Escape(t.Name))) + ">";
 
     /// <summary>
     /// A generic method's <c>where</c> clause for <paramref name="parameter"/>, rebuilt from the symbol with fully qualified

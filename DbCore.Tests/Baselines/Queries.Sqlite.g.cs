@@ -1149,7 +1149,6 @@ namespace App
                     global::App.Todo __row;
                     try
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
                         if (!await __reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                         {
                             __readToEnd = true;
