@@ -157,6 +157,13 @@ internal static class ErrorTranslator
                 // client's mistake, on a connection that stays usable; another attempt repeats it. PgBouncer's 08P01s name
                 // no routine (and usually end the connection): they fall through to the 08 class below.
                 return new DbCoreException(Message(name, $"{pg.MessageText} (SQLSTATE {state}): the server refused the statement's protocol message, which another attempt would send again; not retried", null), pg, false, state, null, null);
+            case PostgresErrorCodes.FeatureNotSupported when pg.Routine == RevalidateCachedQueryRoutine:
+                // 0A000 "cached plan must not change result type": a schema change (a migration altering a column a prepared
+                // statement returns) invalidated a plan that automatic preparation (Max Auto Prepare) or an explicit
+                // Prepare() made. The server aborted the transaction, Npgsql invalidates the prepared statement on any 0A000
+                // (NpgsqlDataReader.NextResult), and the unit's next attempt prepares it anew and succeeds (A_prepared_plan_a_schema_change_invalidated_is_transient_and_the_unit_runs_again). Other
+                // 0A000s (a feature the server does not have) fail the same way every time and stay plain errors below.
+                return new DbCoreException(Message(name, $"{pg.MessageText} (SQLSTATE {state}): a schema change altered the result of a prepared statement; it is prepared again when the unit runs again", null), pg, true, state, null, null);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
                 return new ConnectionFailureException(message, pg, isTransient: true, state);
@@ -282,6 +289,9 @@ internal static class ErrorTranslator
 
     /// <summary>The whole message text of the error PgBouncer (1.18) sends when a statement ran longer than its query_timeout.</summary>
     private const string PgBouncerQueryTimeout = "query timeout";
+
+    /// <summary>The server function (plancache.c) that raises 0A000 when a cached plan's result type no longer matches the schema.</summary>
+    private const string RevalidateCachedQueryRoutine = "RevalidateCachedQuery";
 
     /// <summary>The server function that raises lock_timeout's 55P03 (postgres.c); NOWAIT's 55P03 comes from the lock's own code.</summary>
     private const string LockTimeoutRoutine = "ProcessInterrupts";

@@ -97,6 +97,52 @@ public sealed class PostgresErrorTests(PostgresServer server)
         Assert.Equal(7, await db.ExecuteAsync((session, ct) => Resilient.ScalarAsync<int>(session, "SELECT 7", ct)));
     }
 
+    /// <summary>
+    /// With Npgsql's automatic preparation (<c>Max Auto Prepare</c>), a schema change that alters a prepared statement's
+    /// result (a migration changing a column's type while the app runs) makes the next execution fail with 0A000 "cached
+    /// plan must not change result type". PostgreSQL drops the plan with the error, so the same statement works when the
+    /// unit runs again: transient, once. It was a plain error and every connection holding the plan failed one request.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_prepared_plan_a_schema_change_invalidated_is_transient_and_the_unit_runs_again()
+    {
+        string cs = await server.CreateDatabaseAsync("plan");
+        await Resilient.AdminAsync(cs, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL); INSERT INTO notes VALUES (1, 'a')");
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(cs + ";Max Auto Prepare=4;Auto Prepare Min Usages=1", logs, s =>
+        {
+            s.Pool.Size = 1;
+            s.Pool.MaxOverflow = 0;
+        });
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(1, await db.ExecuteAsync((session, ct) => Resilient.ScalarAsync<int>(session, "SELECT * FROM notes", ct)));
+        }
+
+        await Resilient.AdminAsync(cs, "ALTER TABLE notes ALTER COLUMN id TYPE bigint");
+        int runs = 0;
+        long id = await db.ExecuteAsync(async (session, ct) =>
+        {
+            runs++;
+            return await Resilient.ScalarAsync<long>(session, "SELECT * FROM notes", ct);
+        });
+
+        Assert.Equal(1, id);
+        Assert.Equal(2, runs);
+        Assert.Equal("0A000", Assert.Single(logs.Named("Retrying"))["SqlState"]);
+
+        // Other feature_not_supported errors stay plain errors: another attempt repeats them.
+        int unsupported = 0;
+        var ex = await Assert.ThrowsAsync<DbCoreException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            unsupported++;
+            await Resilient.NonQueryAsync(session, "CREATE TABLE checked (a int CHECK (a > (SELECT 1)))", ct);
+        }));
+        Assert.Equal(1, unsupported);
+        Assert.Equal("0A000", ex.SqlState);
+        Assert.False(ex.IsTransient);
+    }
+
     [PostgresFact]
     public async Task Serialization_failure_under_serializable_is_typed_and_transient()
     {
