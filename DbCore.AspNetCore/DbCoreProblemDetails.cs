@@ -77,7 +77,7 @@ public static class DbCoreProblemDetails
 
     /// <summary>DbCore's own error, or a provider error from a raw command on the session typed the same way; else null.</summary>
     internal static DbCoreException? Typed(DbSession session, Exception exception)
-        => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception);
+        => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception) as DbCoreException;
 
     /// <summary>Sets <c>Retry-After</c> on a 503 answer.</summary>
     internal static void AddRetryAfter(HttpResponse response, int status, int retryAfterSeconds)

@@ -17,6 +17,10 @@ internal static class ThrowHelper
     public static void ThrowSessionOpening()
         => throw new InvalidOperationException("The session is being opened by another call that has not finished. A session is one connection and is not thread-safe: await each call before the next, or use a session per concurrent call.");
 
+    /// <summary>A query method called while the session's connection still runs another command (PostgreSQL).</summary>
+    public static InvalidOperationException CommandInProgress(string session, Exception inner)
+        => new($"{session}: the session is still running another command: a stream still being read (a query called inside its await foreach), a data reader not yet disposed, or a call not awaited. A session is one connection and runs one command at a time: read the rows into a list first (a List<T> return), await each call before the next, or use a session per concurrent call.", inner);
+
     [DoesNotReturn]
     public static void ThrowSessionDisposed()
         => throw new ObjectDisposedException("DbSession", "The session was disposed. Open a new session for more work.");

@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Data.Common;
 using DbCore.Errors;
+using DbCore.Internal;
 using Npgsql;
 
 namespace DbCore.Infrastructure;
@@ -16,12 +17,19 @@ public static partial class QuerySupport
     /// <summary>
     /// The typed error for a provider exception thrown by a query method, or <see langword="null"/> to let it propagate
     /// (DbCore's own exceptions, cancellation, anything that is no database error). Records the SQLSTATE in the session.
+    /// A second command while the session's connection still runs one (Npgsql's <see cref="NpgsqlOperationInProgressException"/>)
+    /// is the caller's usage error: an <see cref="InvalidOperationException"/> naming the rule, as before the session opened.
     /// </summary>
     /// <param name="session">The session the query ran in.</param>
     /// <param name="exception">What the provider threw.</param>
-    public static DbCoreException? Translate(DbSession session, Exception exception)
+    public static Exception? Translate(DbSession session, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(session);
+        if (exception is NpgsqlOperationInProgressException busy)
+        {
+            return ThrowHelper.CommandInProgress(session.GetType().Name, busy);
+        }
+
         DbCoreException? translated = ErrorTranslator.Translate(exception, ErrorPhase.Execute, session.EngineName);
         if (translated is not null)
         {

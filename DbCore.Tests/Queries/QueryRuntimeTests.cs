@@ -607,6 +607,58 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         }
     }
 
+    /// <summary>
+    /// The N+1 loop: a query called inside the loop of a stream of the same session (or two calls at once on an open
+    /// session). PostgreSQL runs one command at a time per connection; the second call was Npgsql's raw
+    /// <c>NpgsqlOperationInProgressException</c> (a <c>DbException</c>, so handlers took it for a database failure), where
+    /// the same mistake before the session opened is an <see cref="InvalidOperationException"/> naming the rule.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_query_inside_a_streams_loop_on_the_same_session_is_a_usage_error_naming_the_rule()
+    {
+        await using QueryAny any = await CreateAsync();
+        await any.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+        await using QueryPg pinned = await CreatePinnedAsync();
+        await pinned.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+
+        await using (QueryAnySession session = any.CreateSession())
+        {
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            {
+                await foreach (Todo todo in session.StreamAsync())
+                {
+                    await session.FindAsync(todo.Id);
+                }
+            });
+            AssertNamesTheRule(ex);
+        }
+
+        await using (QueryPgSession session = pinned.CreateSession())
+        {
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            {
+                await foreach ((int X, int? Y) row in session.DividingAsync())
+                {
+                    await session.FindAsync(row.X);
+                }
+            });
+            AssertNamesTheRule(ex);
+
+            // Nothing broke: the session's next call works once the stream is closed.
+            Assert.Equal(1L, await session.ContainingAsync("a"));
+        }
+
+        Assert.Equal(0, any.GetPoolStatistics().InUse);
+        Assert.Equal(0, pinned.GetPoolStatistics().InUse);
+
+        static void AssertNamesTheRule(InvalidOperationException ex)
+        {
+            Assert.Contains("one command at a time", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("Session: the session is still running another command", ex.Message, StringComparison.Ordinal);
+            Assert.IsType<NpgsqlOperationInProgressException>(ex.InnerException);
+        }
+    }
+
     [PostgresFact]
     public async Task A_stream_whose_reader_fails_on_closing_is_typed_when_read_to_the_end_and_never_hides_the_callers_exception()
     {
