@@ -85,7 +85,7 @@ internal static class QuerySnapshotCheck
             spec.Parameters.Select(p => Checked(p.Placeholder, p.Value, required: true)).ToArray(),
             row is not null,
             row?.Scalar is { } scalar ? Checked("the result", scalar, required: true) : null,
-            row is { Scalar: null } ? row.Members.Select(m => Checked(m.Name, m.Value, m.Binding != MemberBinding.Assignment)).ToArray() : Array.Empty<QueryValueDescriptor>(),
+            row is { Scalar: null } ? row.Members.Select(m => Checked(m.Name, m.Value, !m.IsOptional)).ToArray() : Array.Empty<QueryValueDescriptor>(),
             entry.Columns.Select(c => new CheckedColumn(c.Name, c.Type, c.Nullable ? "dbcore.queries.json records it as nullable" : null)).ToArray(),
             QueryParser.Matches,
             problems);

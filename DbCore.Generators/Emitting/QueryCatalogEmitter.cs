@@ -142,7 +142,7 @@ internal static class QueryCatalogEmitter
         RowSpec? row = query.Shape is ResultShape.None or ResultShape.RowsAffected ? null : query.Row;
         w.WriteLine(row?.Scalar is { } scalar ? Value("the result", scalar, required: true) + "," : "null,");
         int members = row is { Scalar: null } ? row.Members.Count : 0;
-        WriteValues(w, members, i => Value(row!.Members[i].Name, row.Members[i].Value, row.Members[i].Binding != MemberBinding.Assignment), last: true);
+        WriteValues(w, members, i => Value(row!.Members[i].Name, row.Members[i].Value, !row.Members[i].IsOptional), last: true);
         w.Indent--;
     }
 

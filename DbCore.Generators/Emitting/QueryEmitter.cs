@@ -718,7 +718,7 @@ internal static class QueryEmitter
         for (int i = 0; i < row.Members.Count; i++)
         {
             MemberSpec member = row.Members[i];
-            if (member.Binding == MemberBinding.Assignment)
+            if (member.IsOptional)
             {
                 continue;
             }
@@ -851,7 +851,9 @@ internal static class QueryEmitter
         }
 
         string[] arguments = row.Members.Select((m, i) => (m, i)).Where(x => x.m.Binding == MemberBinding.Constructor)
-            .Select(x => Read(spec, x.m.Value, "__c" + x.i, x.m.Name)).ToArray();
+            .Select(x => x.m.DefaultValue is { } fallback
+                ? $"__c{x.i} < 0 ? {fallback} : ({Read(spec, x.m.Value, "__c" + x.i, x.m.Name)})"
+                : Read(spec, x.m.Value, "__c" + x.i, x.m.Name)).ToArray();
         var initializers = row.Members.Select((m, i) => (m, i)).Where(x => x.m.Binding == MemberBinding.Initializer).ToList();
         if (arguments.Length == 0)
         {

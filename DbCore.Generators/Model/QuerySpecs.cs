@@ -40,12 +40,20 @@ internal sealed record ValueSpec(string TypeName, string? ReaderMethod, string? 
 /// <param name="Name">The C# name (columns match it case- and underscore-insensitively).</param>
 /// <param name="Value">Its type.</param>
 /// <param name="Binding">How it is set: constructor argument, initializer (required or init-only) or assignment (optional).</param>
-internal sealed record MemberSpec(string Name, ValueSpec Value, MemberBinding Binding);
+/// <param name="DefaultValue">
+/// For a constructor parameter with a default value, that value as a C# expression of the parameter's type (passed when the
+/// result has no column of its name, which makes the parameter optional); else <see langword="null"/>.
+/// </param>
+internal sealed record MemberSpec(string Name, ValueSpec Value, MemberBinding Binding, string? DefaultValue = null)
+{
+    /// <summary>Whether the result may lack a column for it: a settable member, or a constructor parameter with a default.</summary>
+    public bool IsOptional => Binding == MemberBinding.Assignment || DefaultValue is not null;
+}
 
 /// <summary>How a mapped member receives its value.</summary>
 internal enum MemberBinding
 {
-    /// <summary>A constructor parameter: required.</summary>
+    /// <summary>A constructor parameter: required, unless it has a default value (<see cref="MemberSpec.DefaultValue"/>).</summary>
     Constructor,
 
     /// <summary>A required or init-only member, in the object initializer: required.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -277,7 +278,7 @@ internal static class QueryParser
                 Location? listLocation = null; // located only when reported: the generator runs this for every method
                 foreach (MemberSpec member in row.Members)
                 {
-                    if (member.Binding != MemberBinding.Assignment && !columns.Exists(c => Matches(c.Name, member.Name)))
+                    if (!member.IsOptional && !columns.Exists(c => Matches(c.Name, member.Name)))
                     {
                         listLocation ??= text.ResultListSpan() is { } list ? SqlLocation(sqlArgument, list.Start, list.Length) ?? sqlLocation : sqlLocation;
                         Report(DiagnosticDescriptors.RequiredMemberNotSelected, listLocation, display, member.Name, RowDisplayName(rowType!));
@@ -599,7 +600,7 @@ internal static class QueryParser
                 return null;
             }
 
-            members.Add(new MemberSpec(parameter.Name, value, MemberBinding.Constructor));
+            members.Add(new MemberSpec(parameter.Name, value, MemberBinding.Constructor, DefaultArgument(parameter)));
         }
 
         foreach (ISymbol member in AllMembers(named))
@@ -639,6 +640,39 @@ internal static class QueryParser
         }
 
         return new RowSpec(typeName, null, new EquatableArray<MemberSpec>(members), false);
+    }
+
+    /// <summary>
+    /// A constructor parameter's default value as a C# expression of its type (<c>((T)(literal))</c>, <c>default(T)!</c>), or
+    /// <see langword="null"/> when it has none.
+    /// </summary>
+    private static string? DefaultArgument(IParameterSymbol parameter)
+    {
+        if (!parameter.HasExplicitDefaultValue)
+        {
+            return null;
+        }
+
+        string type = Qualified(parameter.Type);
+        string? literal = parameter.ExplicitDefaultValue switch
+        {
+            null => null,
+            string text => SymbolDisplay.FormatLiteral(text, quote: true),
+            char c => SymbolDisplay.FormatLiteral(c, quote: true),
+            bool b => b ? "true" : "false",
+            float f => float.IsNaN(f) ? "global::System.Single.NaN"
+                : float.IsPositiveInfinity(f) ? "global::System.Single.PositiveInfinity"
+                : float.IsNegativeInfinity(f) ? "global::System.Single.NegativeInfinity"
+                : f.ToString("R", CultureInfo.InvariantCulture) + "F",
+            double d => double.IsNaN(d) ? "global::System.Double.NaN"
+                : double.IsPositiveInfinity(d) ? "global::System.Double.PositiveInfinity"
+                : double.IsNegativeInfinity(d) ? "global::System.Double.NegativeInfinity"
+                : d.ToString("R", CultureInfo.InvariantCulture) + "D",
+            decimal m => m.ToString(CultureInfo.InvariantCulture) + "M",
+            IFormattable integer => integer.ToString(null, CultureInfo.InvariantCulture), // integers, and an enum's underlying value
+            _ => null,
+        };
+        return literal is null ? $"default({type})!" : $"(({type})({literal}))";
     }
 
     private static IEnumerable<ISymbol> AllMembers(INamedTypeSymbol type)

@@ -175,6 +175,22 @@ namespace App
                     new global::DbCore.Infrastructure.QueryValueDescriptor("Done", "bool", null, false, false, true),
                 }),
             new global::DbCore.Infrastructure.QueryDescriptor(
+                "DatabaseSession.RankedAsync",
+                "SELECT id, title, rank FROM todos ORDER BY id",
+                "SELECT id, title, rank FROM todos ORDER BY id",
+                true,
+                global::DbCore.Infrastructure.QueryShape.Many,
+                global::System.Array.Empty<global::DbCore.Infrastructure.QueryValueDescriptor>(),
+                null,
+                new global::DbCore.Infrastructure.QueryValueDescriptor[]
+                {
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Id", "long", null, false, false, true),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Title", "string", null, false, false, true),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Rank", "int", null, false, false, false),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Level", "global::App.Priority", "int", false, false, false),
+                    new global::DbCore.Infrastructure.QueryValueDescriptor("Note", "string", null, true, false, false),
+                }),
+            new global::DbCore.Infrastructure.QueryDescriptor(
                 "DatabaseSession.RenameAsync",
                 "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3",
                 "UPDATE todos SET title = $1, due_at = $2 WHERE id = $3",

@@ -235,6 +235,22 @@ public sealed class QueryDiagnosticTests
         "The SQL of 'DatabaseSession.SummariesAsync' selects no column for 'Id' of 'TodoSummary', which needs a value; select a column named 'Id' (case and underscores ignored) or alias one with AS");
 
     [Fact]
+    public Task DBC0105_not_for_a_constructor_parameter_with_a_default_value() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            public sealed record Defaulted(long Id, string Title = "", bool Done = false, decimal Weight = 1.5m, Priority Level = Priority.High, string? Note = null);
+
+            public enum Priority { Low = -1, High = 2 }
+
+            [Query("SELECT id FROM todos")]
+            public partial Task<List<Defaulted>> IdsAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT [|title|] FROM todos")]
+            public partial Task<List<Defaulted>> TitlesAsync(CancellationToken cancellationToken = default);
+        """),
+        "DBC0105", DiagnosticSeverity.Error,
+        "The SQL of 'DatabaseSession.TitlesAsync' selects no column for 'Id' of 'Defaulted', which needs a value; select a column named 'Id' (case and underscores ignored) or alias one with AS");
+
+    [Fact]
     public Task DBC0105_fixed_and_not_checked_where_the_list_is_not_readable() => AssertCleanSessionAsync(Session("""
             [Query("SELECT t.id, t.title AS Title, (t.state = 'done') AS done FROM todos t")]
             public partial Task<List<Todo>> ListAsync(CancellationToken cancellationToken = default);

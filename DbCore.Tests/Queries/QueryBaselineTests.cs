@@ -17,6 +17,8 @@ public sealed class QueryBaselineTests
 
         public enum Priority { Low, High }
 
+        public sealed record Ranked(long Id, string Title, int Rank = -1, Priority Level = Priority.High, string? Note = null);
+
         public enum Flags : ulong { None = 0, High = 1UL << 62 }
         """;
 
@@ -38,6 +40,9 @@ public sealed class QueryBaselineTests
 
             [Query("SELECT id, title, done FROM todos ORDER BY id")]
             public partial IAsyncEnumerable<Todo> StreamTodosAsync(CancellationToken cancellationToken = default);
+
+            [Query("SELECT id, title, rank FROM todos ORDER BY id")]
+            public partial Task<List<Ranked>> RankedAsync(CancellationToken cancellationToken = default);
 
             [Query("SELECT count(*) FROM todos WHERE title = @title")]
             public partial Task<long> CountAsync(string title, CancellationToken cancellationToken = default);

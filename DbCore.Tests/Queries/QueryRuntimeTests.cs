@@ -202,6 +202,23 @@ public abstract class QueryRuntimeTests<TDb, TSession>
         Assert.Equal(((sbyte)5, (sbyte?)null, Signed.None), await session.SignedBytesAsync(5, null, Signed.None));
     }
 
+    /// <summary>A constructor parameter with a default value needs no column: without one it gets its default (was DBC0105 / a QueryResultException).</summary>
+    [Fact]
+    public async Task A_constructor_parameter_with_a_default_value_takes_it_when_no_column_maps_to_it()
+    {
+        await using TDb db = await CreateAsync();
+        Todo a = await db.ExecuteAsync((s, ct) => s.InsertAsync("a", false, Priority.Low, null, ct));
+
+        await using TSession session = db.CreateSession();
+        TodoWithDefaults defaults = Assert.Single(await session.WithDefaultsAsync());
+        Assert.Equal(new TodoWithDefaults(a.Id, "a"), defaults);
+        Assert.Equal((true, -3, "none", Priority.High, 1.25m, null, long.MinValue), (defaults.Done, defaults.Rank, defaults.Note, defaults.Priority, defaults.Weight, defaults.DueAt, defaults.Big));
+        Assert.True(double.IsNaN(defaults.Ratio));
+
+        TodoWithDefaults matched = Assert.Single(await session.WithDefaultsMatchedByNameAsync());
+        Assert.Equal(new TodoWithDefaults(a.Id, "a", Done: false, Rank: (int)a.Id * 10), matched);
+    }
+
     [Fact]
     public async Task A_value_its_member_cannot_hold_is_a_typed_error_naming_method_column_and_member()
     {

@@ -4,6 +4,22 @@ namespace DbCore.Tests.Queries;
 
 public sealed record Todo(long Id, string Title, bool Done);
 
+/// <summary>
+/// Constructor parameters with default values are optional: a result with no column of their name gives the default
+/// (of every kind a C# default can be: negative numbers, NaN, decimal, enum, string, null).
+/// </summary>
+public sealed record TodoWithDefaults(
+    long Id,
+    string Title,
+    bool Done = true,
+    int Rank = -3,
+    string? Note = "none",
+    Priority Priority = Priority.High,
+    decimal Weight = 1.25m,
+    double Ratio = double.NaN,
+    DateTimeOffset? DueAt = null,
+    long Big = long.MinValue);
+
 /// <summary>A PostgreSQL array column into an array member.</summary>
 public sealed record IdList(long[]? Ids);
 
@@ -205,6 +221,10 @@ public interface ITodoQueries
     Task<int> SelectThenInsertAsync(string title, CancellationToken cancellationToken = default);
 
     Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
+
+    Task<List<TodoWithDefaults>> WithDefaultsAsync(CancellationToken cancellationToken = default);
+
+    Task<List<TodoWithDefaults>> WithDefaultsMatchedByNameAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Pinned to SQLite: the generated code calls Microsoft.Data.Sqlite's synchronous API (what its async API runs).</summary>
@@ -322,6 +342,14 @@ public partial class QueryAnySession : ITodoQueries
 
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
+
+    // The select list is read at build time (static ordinals): the defaulted parameters have no column.
+    [Query("SELECT id, title FROM todos ORDER BY id")]
+    public partial Task<List<TodoWithDefaults>> WithDefaultsAsync(CancellationToken cancellationToken = default);
+
+    // Matched by name when the query runs: done and rank come from columns, the rest are defaults.
+    [Query("WITH t AS (SELECT id, title, done, CAST(id * 10 AS integer) AS rank FROM todos) SELECT id, title, done, rank AS \"rank!\" FROM t ORDER BY id")]
+    public partial Task<List<TodoWithDefaults>> WithDefaultsMatchedByNameAsync(CancellationToken cancellationToken = default);
 }
 
 public partial class QuerySqliteSession : ITodoQueries
@@ -434,6 +462,14 @@ public partial class QuerySqliteSession : ITodoQueries
 
     [Query("SELECT id, title FROM todos ORDER BY id")]
     public partial Task<List<(long Id, Guid Title)>> TitleAsGuidAsync(CancellationToken cancellationToken = default);
+
+    // The select list is read at build time (static ordinals): the defaulted parameters have no column.
+    [Query("SELECT id, title FROM todos ORDER BY id")]
+    public partial Task<List<TodoWithDefaults>> WithDefaultsAsync(CancellationToken cancellationToken = default);
+
+    // Matched by name when the query runs: done and rank come from columns, the rest are defaults.
+    [Query("WITH t AS (SELECT id, title, done, CAST(id * 10 AS integer) AS rank FROM todos) SELECT id, title, done, rank AS \"rank!\" FROM t ORDER BY id")]
+    public partial Task<List<TodoWithDefaults>> WithDefaultsMatchedByNameAsync(CancellationToken cancellationToken = default);
 
     // Calls tick(id) for every row it reads: the test's SQL function cancels a token at a chosen row.
     [Query("SELECT id, title, done FROM todos WHERE tick(id) ORDER BY id")]
