@@ -161,8 +161,9 @@ internal static class ErrorTranslator
                 // 0A000 "cached plan must not change result type": a schema change (a migration altering a column a prepared
                 // statement returns) invalidated a plan that automatic preparation (Max Auto Prepare) or an explicit
                 // Prepare() made. The server aborted the transaction, Npgsql invalidates the prepared statement on any 0A000
-                // (NpgsqlDataReader.NextResult), and the unit's next attempt prepares it anew and succeeds (A_prepared_plan_a_schema_change_invalidated_is_transient_and_the_unit_runs_again). Other
-                // 0A000s (a feature the server does not have) fail the same way every time and stay plain errors below.
+                // (NpgsqlDataReader.NextResult), and the unit's next attempt prepares it anew and succeeds
+                // (A_prepared_plan_a_schema_change_invalidated_is_transient_and_the_unit_runs_again). Other 0A000s (a feature
+                // the server does not have) fail the same way every time and stay plain errors below.
                 return new DbCoreException(Message(name, $"{pg.MessageText} (SQLSTATE {state}): a schema change altered the result of a prepared statement; it is prepared again when the unit runs again", null), pg, true, state, null, null);
             case PostgresErrorCodes.TooManyConnections:
                 // max_connections or a role/database CONNECTION LIMIT: nothing was sent; another attempt may get a slot.
