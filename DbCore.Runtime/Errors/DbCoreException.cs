@@ -47,6 +47,14 @@ public class DbCoreException : Exception
     /// behind the exception, and to avoid retrying again on top of DbCore (see docs/resilience.md).
     /// </summary>
     public int Attempts { get; internal set; } = 1;
+
+    /// <summary>
+    /// The exception with its inner exceptions and stack traces, as <see cref="Exception.ToString"/> writes it, with
+    /// secret-looking text masked (<c>Password=...</c>): a provider's message may quote a value it could not convert
+    /// (PostgreSQL's "invalid input syntax" does), and loggers write this text.
+    /// </summary>
+    /// <returns>The redacted text.</returns>
+    public override string ToString() => Internal.Redaction.RedactText(base.ToString());
 }
 
 /// <summary>A unique or primary key constraint was violated (PostgreSQL 23505, SQLite 2067/1555).</summary>

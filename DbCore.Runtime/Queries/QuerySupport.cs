@@ -180,7 +180,13 @@ public static partial class QuerySupport
     /// </summary>
     /// <param name="exception">The exception.</param>
     public static bool IsUnreadable(Exception exception)
-        => exception is InvalidCastException or InvalidOperationException or OverflowException or FormatException;
+        => exception is InvalidCastException or InvalidOperationException or OverflowException or FormatException
+            // A value outside the member type's range (an INTEGER epoch into a DateTime, PostgreSQL's '24:00:00' into a
+            // TimeOnly): ArgumentOutOfRangeException. Npgsql's own conversion errors ("Could not read char - string was
+            // empty") are NpgsqlExceptions without a server error; the generated code probes each column before it
+            // calls one of these a column's fault, and rethrows anything else (a broken connection) as it was.
+            or ArgumentException
+            or NpgsqlException { InnerException: null } and not PostgresException;
 
     /// <summary>A column's value cannot be read as its member's type.</summary>
     /// <param name="method">The query method.</param>
@@ -191,7 +197,8 @@ public static partial class QuerySupport
     public static QueryResultException UnreadableColumn(string method, string column, string member, string type, Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return new($"{method}: column '{column}' cannot be read as '{type}', the type of '{member}' ({error.GetType().Name}: {error.Message}); change the member's type or cast the column in the query.", method, column, member, error);
+        // The provider's message may quote the value (.NET's FormatException does): redacted like every quoted provider text.
+        return new(Redaction.RedactText($"{method}: column '{column}' cannot be read as '{type}', the type of '{member}' ({error.GetType().Name}: {error.Message}); change the member's type or cast the column in the query."), method, column, member, error);
     }
 
     /// <summary>No column of the result maps to a required member.</summary>
