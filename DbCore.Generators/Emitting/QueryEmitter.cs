@@ -329,7 +329,18 @@ internal static class QueryEmitter
     /// holds every value (<see cref="WireOf"/>), and for a collection of those, an array of it.
     /// </summary>
     private static string ParameterType(QueryParameterSpec parameter)
-        => WireType(parameter.Value) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
+        => parameter.Value.Element is { IsValueType: false, IsNullable: true } element && ElementWireOf(element) is null
+            ? AnnotatedCollection(parameter.Value, element)
+            : WireType(parameter.Value) + (parameter.Value.IsNullable && parameter.Value.IsValueType ? "?" : string.Empty);
+
+    /// <summary>
+    /// A collection of a nullable reference type as the signature declares it (<c>string?[]</c>, <c>List&lt;string?&gt;</c>):
+    /// the provider parameter's type argument keeps the element's annotation, or the argument does not convert (CS8619/CS8620).
+    /// </summary>
+    private static string AnnotatedCollection(ValueSpec collection, ValueSpec element)
+        => collection.TypeName.StartsWith("global::System.Collections.Generic.List<", StringComparison.Ordinal)
+            ? $"global::System.Collections.Generic.List<{element.TypeName}?>"
+            : element.TypeName + "?[]";
 
     private static string ParameterValue(QueryParameterSpec parameter)
     {

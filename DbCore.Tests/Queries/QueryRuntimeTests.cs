@@ -583,6 +583,8 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Equal("masks", tooLarge.ParamName);
         Assert.Equal(2L, await session.CountTiniesAsync([Tiny.Max, (Tiny)1]));
         Assert.Equal(new List<Signed?> { Signed.Min, null, Signed.Max }, (await session.SignedListAsync([Signed.Min, null, Signed.Max])).Vals);
+        Assert.Equal(1L, await session.CountTitlesAsync(["a", null, "none"]));
+        Assert.Equal(2L, await session.CountTitleListAsync([null, "a", "b"]));
     }
 
     /// <summary>

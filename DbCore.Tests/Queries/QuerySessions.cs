@@ -98,6 +98,10 @@ public interface IArrayQueries
     Task<long> CountTiniesAsync(Tiny[] tinies, CancellationToken cancellationToken = default);
 
     Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
+
+    Task<long> CountTitlesAsync(string?[] titles, CancellationToken cancellationToken = default);
+
+    Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
@@ -133,6 +137,13 @@ public partial class QueryArraysSession : IArrayQueries
     // An sbyte enum's array goes as smallint[], and reads back with an overflow check per element.
     [Query("SELECT CAST(@vals AS smallint[]) AS vals")]
     public partial Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
+
+    // Nullable reference elements (NULLs in a text[]): the generated parameter keeps the element's annotation.
+    [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
+    public partial Task<long> CountTitlesAsync(string?[] titles, CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
+    public partial Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
 }
 
 /// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
@@ -534,4 +545,11 @@ public partial class QueryPgSession : IArrayQueries
     // An sbyte enum's array goes as smallint[], and reads back with an overflow check per element.
     [Query("SELECT CAST(@vals AS smallint[]) AS vals")]
     public partial Task<SignedList> SignedListAsync(Signed?[] vals, CancellationToken cancellationToken = default);
+
+    // Nullable reference elements (NULLs in a text[]): the generated parameter keeps the element's annotation.
+    [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
+    public partial Task<long> CountTitlesAsync(string?[] titles, CancellationToken cancellationToken = default);
+
+    [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
+    public partial Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
 }
