@@ -384,7 +384,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
-                _state = SessionState.NotOpened;
+                _state = NotOpenedUnlessDisposed;
                 ReturnSlot(broken: false);
             }
         }
@@ -418,7 +418,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            _state = SessionState.NotOpened;
+            _state = NotOpenedUnlessDisposed;
             try
             {
                 await ReleaseConnectionAsync(connection).ConfigureAwait(false);
@@ -436,9 +436,11 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             throw;
         }
 
-        _connection = connection;
         _acquiredAt = start;
-        _state = SessionState.Open;
+        if (!Publish(connection))
+        {
+            await TakeBackAfterDisposeAsync(connection, start).ConfigureAwait(false);
+        }
     }
 
     private void EnsureOpen()
@@ -476,7 +478,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
-                _state = SessionState.NotOpened;
+                _state = NotOpenedUnlessDisposed;
                 ReturnSlot(broken: false);
             }
         }
@@ -506,7 +508,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            _state = SessionState.NotOpened;
+            _state = NotOpenedUnlessDisposed;
             try
             {
                 ReleaseConnection(connection);
@@ -524,9 +526,86 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             throw;
         }
 
-        _connection = connection;
         _acquiredAt = start;
+        if (!Publish(connection))
+        {
+            TakeBackAfterDispose(connection, start);
+        }
+    }
+
+    /// <summary>NotOpened, or Disposed when a dispose came while the open was under way (it must stay disposed).</summary>
+    private SessionState NotOpenedUnlessDisposed => Volatile.Read(ref _disposed) != 0 ? SessionState.Disposed : SessionState.NotOpened;
+
+    /// <summary>
+    /// Makes the opened connection the session's, unless the session was disposed while it opened (the request that
+    /// owned a call it did not await ended): then false, and whichever of this open and the dispose takes the connection
+    /// back releases it. Both exchange the field with full fences, so exactly one of them gets it.
+    /// </summary>
+    private bool Publish(DbConnection connection)
+    {
         _state = SessionState.Open;
+        Interlocked.Exchange(ref _connection, connection);
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            return true;
+        }
+
+        _state = SessionState.Disposed;
+        return false;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask TakeBackAfterDisposeAsync(DbConnection connection, long start)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _connection, null, connection), connection))
+        {
+            DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
+            try
+            {
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                try
+                {
+                    await ReleaseConnectionAsync(connection).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _engine.OnReleased(start, _activeCounted);
+                }
+            }
+        }
+
+        ThrowHelper.ThrowSessionDisposed();
+    }
+
+    private void TakeBackAfterDispose(DbConnection connection, long start)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _connection, null, connection), connection))
+        {
+            DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
+            try
+            {
+                transaction?.Dispose();
+            }
+            finally
+            {
+                try
+                {
+                    ReleaseConnection(connection);
+                }
+                finally
+                {
+                    _engine.OnReleased(start, _activeCounted);
+                }
+            }
+        }
+
+        ThrowHelper.ThrowSessionDisposed();
     }
 
     private void ThrowIfNotOpenable()
@@ -578,14 +657,13 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
 
         SessionState state = _state;
         _state = SessionState.Disposed;
-        DbConnection? connection = _connection;
-        DbTransaction? transaction = _transaction;
-        _connection = null;
-        _transaction = null;
+        DbConnection? connection = Interlocked.Exchange(ref _connection, null); // an open under way may take it back (Publish)
         if (connection is null)
         {
             return;
         }
+
+        DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
 
         try
         {
@@ -640,14 +718,13 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
 
         SessionState state = _state;
         _state = SessionState.Disposed;
-        DbConnection? connection = _connection;
-        DbTransaction? transaction = _transaction;
-        _connection = null;
-        _transaction = null;
+        DbConnection? connection = Interlocked.Exchange(ref _connection, null); // an open under way may take it back (Publish)
         if (connection is null)
         {
             return;
         }
+
+        DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
 
         try
         {

@@ -627,6 +627,39 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     }
 
     /// <summary>
+    /// A call the request did not await (a fire-and-forget audit query on the scoped session) still waits for a pool slot
+    /// when the request ends and its scope disposes the session (review helper-44). The open used to finish afterwards, set
+    /// the disposed session back to open, and keep its connection for good: the slot was lost, and with it the pool.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_session_disposed_while_its_open_waits_for_a_slot_gives_the_connection_back()
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queriesdisposedopen");
+        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
+        var settings = new QueryPgSettings { ConnectionString = cs };
+        settings.Pool.Size = 1;
+        settings.Pool.MaxOverflow = 0;
+        settings.Pool.AcquireTimeoutSeconds = 10;
+        await using var db = new QueryPg(settings, "Production");
+
+        QueryPgSession holder = db.CreateSession();
+        Assert.Equal(0L, await holder.ContainingAsync("x"));
+        QueryPgSession abandoned = db.CreateSession();
+        Task<long> pending = abandoned.ContainingAsync("x");
+        Assert.True(SpinWait.SpinUntil(() => db.GetPoolStatistics().Waiting == 1, TimeSpan.FromSeconds(5)), "the call waits for the slot");
+
+        await abandoned.DisposeAsync(); // the request's scope ends
+        await holder.DisposeAsync();    // the slot frees: the abandoned open gets it
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending);
+
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+        await using QueryPgSession next = db.CreateSession();
+        Assert.Equal(0L, await next.ContainingAsync("x"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => abandoned.ContainingAsync("x"));
+    }
+
+    /// <summary>
     /// The N+1 loop: a query called inside the loop of a stream of the same session (or two calls at once on an open
     /// session). PostgreSQL runs one command at a time per connection; the second call was Npgsql's raw
     /// <c>NpgsqlOperationInProgressException</c> (a <c>DbException</c>, so handlers took it for a database failure), where
