@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DbCore.AspNetCore;
 
@@ -78,6 +80,29 @@ public static class DbCoreProblemDetails
     /// <summary>DbCore's own error, or a provider error from a raw command on the session typed the same way; else null.</summary>
     internal static DbCoreException? Typed(DbSession session, Exception exception)
         => exception as DbCoreException ?? Infrastructure.QuerySupport.Translate(session, exception) as DbCoreException;
+
+    /// <summary>Logs a DbCore error the filter answers as a problem (see <see cref="Log.ProblemAnswered"/>).</summary>
+    internal static void Report(HttpContext http, DbCoreException failure, int handlerAttempts)
+    {
+        ILogger? logger = http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(Log.Category);
+        if (logger is null)
+        {
+            return;
+        }
+
+        int status = StatusCodeOf(failure);
+        LogLevel level = status switch
+        {
+            StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout => LogLevel.Warning,
+            >= 500 => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        if (logger.IsEnabled(level))
+        {
+            string endpoint = http.GetEndpoint()?.DisplayName ?? http.Request.Method;
+            Log.ProblemAnswered(logger, level, level >= LogLevel.Warning ? failure : null, endpoint, status, failure.GetType().Name, failure.SqlState, handlerAttempts);
+        }
+    }
 
     /// <summary>Sets <c>Retry-After</c> on a 503 answer.</summary>
     internal static void AddRetryAfter(HttpResponse response, int status, int retryAfterSeconds)

@@ -10,7 +10,7 @@ namespace DbCore.AspNetCore;
 
 /// <summary>
 /// The unit of work of one MVC action: after the action, the scoped <typeparamref name="TSession"/> commits when the result
-/// is a success (2xx) and rolls back otherwise (a non-2xx result or an exception). DbCore errors become ProblemDetails
+/// is a success (2xx or 3xx) and rolls back otherwise (a 4xx or 5xx result, or an exception). DbCore errors become ProblemDetails
 /// (see <see cref="DbCoreProblemDetails"/>). Register it with <see cref="UnitOfWorkExtensions.AddUnitOfWork{TSession}"/>.
 /// The whole-action retry of <see cref="UnitOfWorkOptions.RetryTransientFailures"/> is for minimal APIs only.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
             if (executed.Exception is { } exception && !executed.ExceptionHandled)
             {
                 await session.DisposeAsync().ConfigureAwait(false);
-                if (DbCoreProblemDetails.Typed(session, exception) is { } failure)
+                if (!context.HttpContext.Response.HasStarted && DbCoreProblemDetails.Typed(session, exception) is { } failure)
                 {
                     executed.Result = Problem(failure, context.HttpContext);
                     executed.ExceptionHandled = true;
@@ -39,9 +39,21 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
                 return;
             }
 
-            if (!IsSuccess(executed.Result, context.HttpContext))
+            if (!UnitOfWorkResults.IsSuccess(UnitOfWorkResults.StatusOf(executed.Result, context.HttpContext)))
             {
                 await session.RollbackAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            if (session.IsOpen && UnitOfWorkResults.IsAsyncStream(executed.Result))
+            {
+                // A stream reads when the result runs, after this filter (see UnitOfWorkEndpointFilter).
+                if (session.HasTransaction)
+                {
+                    await session.RollbackAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+                    throw UnitOfWorkResults.StreamAfterWrite(context.ActionDescriptor.DisplayName);
+                }
+
                 return;
             }
 
@@ -50,7 +62,7 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
                 await session.CommitAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
             }
         }
-        catch (DbCoreException failure)
+        catch (DbCoreException failure) when (!context.HttpContext.Response.HasStarted)
         {
             await session.DisposeAsync().ConfigureAwait(false);
             executed.Result = Problem(failure, context.HttpContext);
@@ -59,19 +71,9 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
 
     private ObjectResult Problem(DbCoreException failure, HttpContext http)
     {
+        DbCoreProblemDetails.Report(http, failure, handlerAttempts: 1);
         ProblemDetails problem = DbCoreProblemDetails.Create(failure);
         DbCoreProblemDetails.AddRetryAfter(http.Response, problem.Status ?? 500, options.RetryAfterSeconds);
         return new ObjectResult(problem) { StatusCode = problem.Status, ContentTypes = { "application/problem+json" } };
-    }
-
-    private static bool IsSuccess(IActionResult? result, HttpContext http)
-    {
-        int status = result switch
-        {
-            IStatusCodeActionResult { StatusCode: { } code } => code,
-            ObjectResult or EmptyResult or null => http.Response.StatusCode,
-            _ => http.Response.StatusCode,
-        };
-        return status is >= 200 and < 300;
     }
 }

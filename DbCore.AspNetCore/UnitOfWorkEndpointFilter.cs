@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,7 @@ namespace DbCore.AspNetCore;
 
 /// <summary>
 /// The unit of work of one minimal-API request: the handler runs, then the scoped <typeparamref name="TSession"/> commits
-/// when the result is a success (2xx) and rolls back otherwise (a non-2xx result or an exception). DbCore errors become
+/// when the result is a success (2xx or 3xx) and rolls back otherwise (a 4xx or 5xx result, or an exception). DbCore errors become
 /// ProblemDetails (see <see cref="DbCoreProblemDetails"/>). A session the handler never used sends nothing.
 /// </summary>
 /// <typeparam name="TSession">The generated session, e.g. <c>DatabaseSession</c>.</typeparam>
@@ -22,58 +23,63 @@ public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options
         HttpContext http = context.HttpContext;
         int argument = IndexOfSession(context);
         TSession session = argument >= 0 ? (TSession)context.Arguments[argument]! : http.RequestServices.GetRequiredService<TSession>();
-        AsyncServiceScope? retryScope = null;
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            for (int attempt = 1; ; attempt++)
+            DbCoreException? failure;
+            try
             {
-                DbCoreException? failure;
-                try
+                object? result = await next(context).ConfigureAwait(false);
+                if (!UnitOfWorkResults.IsSuccess(UnitOfWorkResults.StatusOf(result, http)))
                 {
-                    object? result = await next(context).ConfigureAwait(false);
-                    if (!IsSuccess(result, http))
-                    {
-                        await session.RollbackAsync(http.RequestAborted).ConfigureAwait(false);
-                        return result;
-                    }
-
-                    if (session.IsOpen)
-                    {
-                        await session.CommitAsync(http.RequestAborted).ConfigureAwait(false);
-                    }
-
+                    await session.RollbackAsync(http.RequestAborted).ConfigureAwait(false);
                     return result;
                 }
-                catch (Exception ex) when (DbCoreProblemDetails.Typed(session, ex) is { } typed)
+
+                if (session.IsOpen && UnitOfWorkResults.IsAsyncStream(result))
                 {
-                    // DbCore's own errors, and provider errors from raw commands on the session, typed the same way.
-                    failure = typed;
+                    // A stream reads when the result runs, after this filter: a commit now would end the session under it.
+                    if (session.HasTransaction)
+                    {
+                        await session.RollbackAsync(http.RequestAborted).ConfigureAwait(false);
+                        throw UnitOfWorkResults.StreamAfterWrite(http.GetEndpoint()?.DisplayName);
+                    }
+
+                    return result; // reads only, nothing to commit: the request's scope closes the session after the stream
                 }
 
-                await session.DisposeAsync().ConfigureAwait(false); // rolls back whatever is open
-                if (!CanRetry(failure, attempt, argument, http))
+                if (session.IsOpen)
                 {
-                    return DbCoreProblemDetails.ToResult(failure, options.RetryAfterSeconds, handlerAttempts: attempt);
+                    await session.CommitAsync(http.RequestAborted).ConfigureAwait(false);
                 }
 
-                // Run the handler again on a fresh session: a session that rolled back cannot be reopened.
-                if (retryScope is { } previous)
-                {
-                    await previous.DisposeAsync().ConfigureAwait(false);
-                }
-
-                AsyncServiceScope scope = http.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-                retryScope = scope;
-                session = scope.ServiceProvider.GetRequiredService<TSession>();
-                context.Arguments[argument] = session;
+                return result;
             }
-        }
-        finally
-        {
-            if (retryScope is { } scope)
+            catch (Exception ex) when (DbCoreProblemDetails.Typed(session, ex) is { } typed)
             {
-                await scope.DisposeAsync().ConfigureAwait(false);
+                // DbCore's own errors, and provider errors from raw commands on the session, typed the same way.
+                failure = typed;
             }
+
+            await session.DisposeAsync().ConfigureAwait(false); // rolls back whatever is open
+            if (http.Response.HasStarted)
+            {
+                // The handler wrote the response itself: no problem answer can replace it. The error ends the request as
+                // itself (the server logs it and cuts the response short), rather than as a status that can no longer be set.
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            if (!CanRetry(failure, attempt, argument, http))
+            {
+                DbCoreProblemDetails.Report(http, failure, attempt);
+                return DbCoreProblemDetails.ToResult(failure, options.RetryAfterSeconds, handlerAttempts: attempt);
+            }
+
+            // Run the handler again on a fresh session: a session that rolled back cannot be reopened. Its scope lives as
+            // long as the response, so a result that reads when it runs (a stream) still has its session.
+            AsyncServiceScope scope = http.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+            http.Response.RegisterForDisposeAsync(scope);
+            session = scope.ServiceProvider.GetRequiredService<TSession>();
+            context.Arguments[argument] = session;
         }
     }
 
@@ -92,12 +98,5 @@ public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options
         }
 
         return -1;
-    }
-
-    /// <summary>A 2xx result: the result's own status code, else the response's (200 unless the handler set one).</summary>
-    internal static bool IsSuccess(object? result, HttpContext http)
-    {
-        int status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
-        return status is >= 200 and < 300;
     }
 }

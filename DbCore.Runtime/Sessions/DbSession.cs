@@ -70,8 +70,11 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     /// </summary>
     public bool IsOpen => _state == SessionState.Open;
 
-    /// <summary>Whether the session's transaction has begun (always once open on SQLite; on PostgreSQL at the first write).</summary>
-    internal bool HasTransaction => _transaction is not null;
+    /// <summary>
+    /// Whether the session's transaction has begun: at its first statement that may write (reads before it run without one),
+    /// or at open in a retrying unit of work. A session that only read has nothing to commit.
+    /// </summary>
+    public bool HasTransaction => _transaction is not null;
 
     /// <summary>
     /// Set by the accessor before opening: the session connects through the read-only data source and its transaction is

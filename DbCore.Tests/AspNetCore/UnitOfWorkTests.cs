@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
@@ -28,12 +29,16 @@ public abstract class UnitOfWorkTests
     protected abstract string Schema { get; }
 
     /// <summary>Starts the app: minimal endpoints in a group with the unit of work, one MVC controller with the filter.</summary>
-    protected async Task<(WebApplication App, HttpClient Client)> StartAsync(Action<QueryAnySettings>? configure = null, bool retry = false)
+    protected async Task<(WebApplication App, HttpClient Client)> StartAsync(Action<QueryAnySettings>? configure = null, bool retry = false, LogCollector? logs = null)
     {
         string cs = await ConnectionStringAsync();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
         builder.Services.AddQueryAny(configure: s =>
         {
             s.ConnectionString = cs;
@@ -83,6 +88,35 @@ public abstract class UnitOfWorkTests
             await command.ExecuteNonQueryAsync(ct);
             return Results.Ok();
         });
+        // Results<...> (the typed union minimal APIs declare) exposes its status only through the result inside it.
+        todos.MapPost("/union", async Task<Results<Created<Todo>, BadRequest<string>>> (string title, QueryAnySession session, CancellationToken ct) =>
+        {
+            await session.InsertAsync(title, false, Priority.Low, null, ct);
+            return TypedResults.BadRequest("refused");
+        });
+        todos.MapPost("/redirect", async Task<IResult> (string title, QueryAnySession session, CancellationToken ct) =>
+        {
+            await session.InsertAsync(title, false, Priority.Low, null, ct);
+            return Results.Redirect("/todos/"); // post/redirect/get
+        });
+        todos.MapPost("/then-stream", async (string title, QueryAnySession session, CancellationToken ct) =>
+        {
+            await session.InsertAsync(title, false, Priority.Low, null, ct);
+            return session.StreamAsync(ct); // read when the result runs, after the handler returned
+        });
+        todos.MapGet("/read-then-stream", async (QueryAnySession session, CancellationToken ct) =>
+        {
+            await session.CountAsync("x", ct);
+            return session.StreamAsync(ct);
+        });
+        todos.MapGet("/bug", async (QueryAnySession session, CancellationToken ct) => Results.Ok(await session.MaxNegativeIdAsync(ct)));
+        todos.MapPost("/started-then-conflict", async Task (string title, HttpContext http, QueryAnySession session, CancellationToken ct) =>
+        {
+            await session.InsertAsync(title, false, Priority.Low, null, ct);
+            await http.Response.WriteAsync("[", ct);
+            await http.Response.Body.FlushAsync(ct); // the response has started
+            await session.InsertAsync(title, false, Priority.Low, null, ct);
+        });
         todos.MapGet("/", async (QueryAnySession session, CancellationToken ct) => Results.Ok(await session.ListAsync(ct)));
         todos.MapGet("/nothing", () => Results.Ok("no database"));
         app.MapControllers();
@@ -125,6 +159,91 @@ public abstract class UnitOfWorkTests
             Assert.Equal(409, problem.GetProperty("status").GetInt32());
             Assert.Equal("UniqueViolationException", problem.GetProperty("error").GetString());
             Assert.Empty(await ListAsync(client));
+        }
+    }
+
+    /// <summary>
+    /// Review helper-44: a <c>Results&lt;...&gt;</c> union's BadRequest committed (its status is the inner result's, and the
+    /// response's was still 200); a redirect after a write (post/redirect/get) is a success and commits.
+    /// </summary>
+    [Fact]
+    public async Task A_typed_union_commits_by_the_status_of_the_result_it_holds_and_a_redirect_commits()
+    {
+        (WebApplication app, HttpClient client) = await StartAsync();
+        await using (app)
+        using (client)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/todos/union?title=refused", null)).StatusCode);
+            Assert.Empty(await ListAsync(client));
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/todos/redirect?title=kept", null)).StatusCode); // followed to the list
+            Assert.Equal(new[] { "kept" }, (await ListAsync(client)).Select(t => t.Title));
+        }
+    }
+
+    /// <summary>
+    /// Review helper-44: a handler that wrote and returned a stream of the session committed, then the stream failed on the
+    /// committed session: a 500 for a write that was kept (a client retry duplicates it). Now the write rolls back and the
+    /// error says why. A stream after reads only streams (nothing to commit).
+    /// </summary>
+    [Fact]
+    public async Task A_stream_returned_after_a_write_rolls_the_write_back_and_one_after_reads_streams()
+    {
+        var logs = new LogCollector();
+        (WebApplication app, HttpClient client) = await StartAsync(logs: logs);
+        await using (app)
+        using (client)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/todos/?title=first", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.InternalServerError, (await client.PostAsync("/todos/then-stream?title=lost", null)).StatusCode);
+            Assert.Equal(new[] { "first" }, (await ListAsync(client)).Select(t => t.Title));
+            Assert.Contains(logs.Records, r => r.Exception is { } e && e.Contains("Read the rows into a list", StringComparison.Ordinal));
+
+            List<Todo>? streamed = await client.GetFromJsonAsync<List<Todo>>("/todos/read-then-stream");
+            Assert.Equal(new[] { "first" }, streamed!.Select(t => t.Title));
+        }
+    }
+
+    /// <summary>Review helper-44: a DbCore error turned into a 5xx problem was logged nowhere (no exception escaped the filter).</summary>
+    [Fact]
+    public async Task A_5xx_problem_is_logged_with_its_exception()
+    {
+        var logs = new LogCollector();
+        (WebApplication app, HttpClient client) = await StartAsync(logs: logs);
+        await using (app)
+        using (client)
+        {
+            await client.PostAsync("/todos/?title=a", null);
+            Assert.Equal(HttpStatusCode.InternalServerError, (await client.GetAsync("/todos/bug")).StatusCode);
+            LogRecord logged = Assert.Single(logs.Records, r => r.Category.StartsWith("DbCore.AspNetCore", StringComparison.Ordinal) && r.Level == LogLevel.Error);
+            Assert.Contains("QueryResultException", logged.Exception, StringComparison.Ordinal);
+            Assert.Contains("/todos/bug", logged.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Review helper-44: a DbCore error after the handler started the response was answered with a problem whose status
+    /// could no longer be set: the server logged "StatusCode cannot be set" and the database error appeared nowhere.
+    /// </summary>
+    [Fact]
+    public async Task A_failure_after_the_response_started_rolls_back_and_surfaces_as_itself()
+    {
+        var logs = new LogCollector();
+        (WebApplication app, HttpClient client) = await StartAsync(logs: logs);
+        await using (app)
+        using (client)
+        {
+            try
+            {
+                HttpResponseMessage response = await client.PostAsync("/todos/started-then-conflict?title=dup", null);
+                await response.Content.ReadAsStringAsync(); // the response is cut off, or ends short
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.Empty(await ListAsync(client));
+            Assert.DoesNotContain(logs.Records, r => r.AllText.Contains("StatusCode cannot be set", StringComparison.Ordinal) || r.AllText.Contains("Headers are read-only", StringComparison.Ordinal));
+            Assert.Contains(logs.Records, r => r.Exception is { } e && e.Contains(nameof(UniqueViolationException), StringComparison.Ordinal));
         }
     }
 

@@ -33,8 +33,8 @@ public sealed class LoggingTests(PostgresServer server)
     [Fact]
     public void Every_log_event_has_a_unique_id_and_is_documented()
     {
-        LoggerMessageAttribute[] events = typeof(Log)
-            .GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+        LoggerMessageAttribute[] events = new[] { typeof(Log), typeof(DbCore.AspNetCore.Log) }
+            .SelectMany(log => log.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
             .Select(m => m.GetCustomAttribute<LoggerMessageAttribute>())
             .OfType<LoggerMessageAttribute>()
             .ToArray();
