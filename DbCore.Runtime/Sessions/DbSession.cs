@@ -676,7 +676,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
                 try
                 {
-                    await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                    // A broken connection's transaction ended with it on the server (a killed backend, a failover): no
+                    // ROLLBACK to send, and no failure to report for it.
+                    if (connection.State == ConnectionState.Open)
+                    {
+                        await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -737,7 +742,12 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
                 Log.DisposedWithoutCommit(_engine.Logger, _engine.Name);
                 try
                 {
-                    transaction.Rollback();
+                    // A broken connection's transaction ended with it on the server (a killed backend, a failover): no
+                    // ROLLBACK to send, and no failure to report for it.
+                    if (connection.State == ConnectionState.Open)
+                    {
+                        transaction.Rollback();
+                    }
                 }
                 catch (Exception ex)
                 {

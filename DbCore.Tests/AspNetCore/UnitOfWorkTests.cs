@@ -82,6 +82,16 @@ public abstract class UnitOfWorkTests
 
             return Results.Ok(attempts.Count);
         });
+        todos.MapGet("/stream-once-conflicted", async (QueryAnySession session, Attempts attempts, CancellationToken ct) =>
+        {
+            if (Interlocked.Increment(ref attempts.Count) == 1)
+            {
+                await using var command = session.CreateCommand("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001'; END $$");
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            return session.StreamAsync(ct); // the retry's session: it must live until the stream ran
+        });
         todos.MapGet("/slow", async Task<IResult> (QueryAnySession session, CancellationToken ct) =>
         {
             await using var command = session.CreateCommand("SELECT pg_sleep(5)");
@@ -331,6 +341,20 @@ public sealed class PostgresUnitOfWorkTests(PostgresServer server) : UnitOfWorkT
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(2, await response.Content.ReadFromJsonAsync<int>()); // the handler ran twice
             Assert.Equal(new[] { "once" }, (await ListAsync(client)).Select(t => t.Title)); // the first attempt's insert rolled back
+        }
+    }
+
+    /// <summary>Review helper-44: the retried handler's session was disposed with its scope before its stream result ran (a 500).</summary>
+    [PostgresFact]
+    public async Task A_retried_handler_can_return_a_stream_of_its_fresh_session()
+    {
+        (WebApplication app, HttpClient client) = await StartAsync(retry: true);
+        await using (app)
+        using (client)
+        {
+            await client.PostAsync("/todos/?title=a", null);
+            List<Todo>? streamed = await client.GetFromJsonAsync<List<Todo>>("/todos/stream-once-conflicted");
+            Assert.Equal(new[] { "a" }, streamed!.Select(t => t.Title));
         }
     }
 

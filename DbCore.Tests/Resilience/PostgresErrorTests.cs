@@ -303,14 +303,32 @@ public sealed class PostgresErrorTests(PostgresServer server)
     public async Task Killed_backend_is_a_transient_connection_failure()
     {
         string cs = await server.CreateDatabaseAsync("killed");
-        await using Pg db = Resilient.Pg(cs, environment: "Development");
+        var logs = new LogCollector();
+        await using Pg db = Resilient.Pg(cs, logs, environment: "Development");
 
-        var ex = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync(
-            (session, ct) => Resilient.NonQueryAsync(session, "SELECT pg_terminate_backend(pg_backend_pid())", ct)));
+        var ex = await Assert.ThrowsAsync<ConnectionFailureException>(() => db.ExecuteAsync(async (session, ct) =>
+        {
+            await Resilient.NonQueryAsync(session, "CREATE TABLE written (id int)", ct); // the transaction has begun
+            await Resilient.NonQueryAsync(session, "SELECT pg_terminate_backend(pg_backend_pid())", ct);
+        }));
 
         Assert.True(ex.IsTransient);
         Assert.Equal("57P01", ex.SqlState);
         Assert.IsType<PostgresException>(ex.InnerException);
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+
+        // The server ended the transaction with the backend: no ROLLBACK is sent on the dead connection, and no Warning with
+        // a stack trace says it failed (review helper-44: every killed backend logged one, a failover hundreds).
+        Assert.Empty(logs.Named("RollbackFailed"));
+
+        // A scoped session the caller disposes after the same kill: the same.
+        await using (PgSession session = await db.OpenSessionAsync())
+        {
+            await Resilient.NonQueryAsync(session, "CREATE TABLE written_too (id int)");
+            await Assert.ThrowsAnyAsync<Exception>(() => Resilient.NonQueryAsync(session, "SELECT pg_terminate_backend(pg_backend_pid())"));
+        }
+
+        Assert.Empty(logs.Named("RollbackFailed"));
         Assert.Equal(0, db.GetPoolStatistics().InUse);
     }
 
