@@ -225,7 +225,20 @@ internal static class QueryParser
             }
 
             placeholderNames.Add(placeholder.Name);
-            (IParameterSymbol Symbol, ValueSpec Value) match = bindable.FirstOrDefault(p => Matches(placeholder.Name, p.Symbol.Name));
+            // The parameter of exactly that name, else of that name in another case, else the first that matches ignoring
+            // underscores: (long ab, long a_b) binds @a_b to a_b, and ab is reported unused (DBC0102) instead of silently
+            // taking its place.
+            (IParameterSymbol Symbol, ValueSpec Value) match = bindable.FirstOrDefault(p => string.Equals(placeholder.Name, p.Symbol.Name, StringComparison.Ordinal));
+            if (match.Symbol is null)
+            {
+                match = bindable.FirstOrDefault(p => string.Equals(placeholder.Name, p.Symbol.Name, StringComparison.OrdinalIgnoreCase));
+            }
+
+            if (match.Symbol is null)
+            {
+                match = bindable.FirstOrDefault(p => Matches(placeholder.Name, p.Symbol.Name));
+            }
+
             if (match.Symbol is null)
             {
                 // A parameter of that name that cannot be bound has its DBC0110 already, but for the token, which is passed
@@ -254,7 +267,8 @@ internal static class QueryParser
 
         foreach ((IParameterSymbol symbol, ValueSpec _) in bindable)
         {
-            if (!placeholderNames.Exists(n => Matches(n, symbol.Name)))
+            string escaped = Identifier.Escape(symbol.Name);
+            if (!parameters.Exists(p => p.Name == escaped))
             {
                 Report(DiagnosticDescriptors.UnusedQueryParameter, symbol.Locations.FirstOrDefault(), display, symbol.Name);
             }

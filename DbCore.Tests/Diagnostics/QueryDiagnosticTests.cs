@@ -126,6 +126,24 @@ public sealed class QueryDiagnosticTests
         "DBC0102", DiagnosticSeverity.Warning,
         "Parameter 'id' of 'DatabaseSession.ListAsync' is not used by the SQL; use it as '@id' or remove it");
 
+    /// <summary>
+    /// Two parameters that one placeholder matches (<c>ab</c> and <c>a_b</c> for <c>@a_b</c>): the placeholder binds the
+    /// one of its exact name, and the other is unused. Review helper-43: <c>@a_b</c> was bound from <c>ab</c>, the first
+    /// declared, and neither was reported.
+    /// </summary>
+    [Fact]
+    public Task DBC0102_the_parameter_a_placeholder_names_exactly_wins_and_the_other_is_unused() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT id, title, done FROM todos WHERE id = @a_b")]
+            public partial Task<Todo?> FindAsync(long [|ab|], long a_b, CancellationToken cancellationToken = default);
+
+            [Query("SELECT id, title, done FROM todos WHERE id = @Key")]
+            public partial Task<Todo?> ByKeyAsync(long [|k_ey|], long key, CancellationToken cancellationToken = default);
+        """),
+        "DBC0102", DiagnosticSeverity.Warning,
+        "Parameter 'ab' of 'DatabaseSession.FindAsync' is not used by the SQL; use it as '@ab' or remove it",
+        "Parameter 'k_ey' of 'DatabaseSession.ByKeyAsync' is not used by the SQL; use it as '@k_ey' or remove it");
+
     // DBC0103 ---------------------------------------------------------------------------------------------------------
 
     [Fact]

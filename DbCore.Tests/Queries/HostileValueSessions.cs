@@ -13,6 +13,9 @@ public interface IHostileQueries
 
     /// <summary>A Unix epoch (an INTEGER, common in SQLite databases) read into a DateTime.</summary>
     Task<List<(long Id, DateTime CreatedAt)>> EpochRowsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Two parameters the placeholder matches: the one of its exact name is bound (the other is DBC0102, suppressed).</summary>
+    Task<long> UnderscoreTwinsAsync(long ab, long a_b, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The PostgreSQL-only hostile values (the SQL casts to PostgreSQL types).</summary>
@@ -57,6 +60,11 @@ public partial class HostileAnySession : IHostilePgQueries
     [Query("SELECT 1 AS id, 1700000000 AS created_at")]
     public partial Task<List<(long Id, DateTime CreatedAt)>> EpochRowsAsync(CancellationToken cancellationToken = default);
 
+#pragma warning disable DBC0102 // ab is unused on purpose: @a_b names a_b exactly
+    [Query("SELECT CAST(@a_b AS bigint) AS v")]
+    public partial Task<long> UnderscoreTwinsAsync(long ab, long a_b, CancellationToken cancellationToken = default);
+#pragma warning restore DBC0102
+
     [Query("SELECT CAST('24:00:00' AS time) AS closes_at")]
     public partial Task<TimeOnly> ClosesAtAsync(CancellationToken cancellationToken = default);
 
@@ -74,6 +82,11 @@ public partial class HostileSqliteSession : IHostileQueries
 
     [Query("SELECT 1 AS id, 1700000000 AS created_at")]
     public partial Task<List<(long Id, DateTime CreatedAt)>> EpochRowsAsync(CancellationToken cancellationToken = default);
+
+#pragma warning disable DBC0102 // ab is unused on purpose: @a_b names a_b exactly
+    [Query("SELECT CAST(@a_b AS bigint) AS v")]
+    public partial Task<long> UnderscoreTwinsAsync(long ab, long a_b, CancellationToken cancellationToken = default);
+#pragma warning restore DBC0102
 }
 
 public partial class HostilePgSession : IHostilePgQueries
@@ -83,6 +96,11 @@ public partial class HostilePgSession : IHostilePgQueries
 
     [Query("SELECT 1 AS id, 1700000000 AS created_at")]
     public partial Task<List<(long Id, DateTime CreatedAt)>> EpochRowsAsync(CancellationToken cancellationToken = default);
+
+#pragma warning disable DBC0102 // ab is unused on purpose: @a_b names a_b exactly
+    [Query("SELECT CAST(@a_b AS bigint) AS v")]
+    public partial Task<long> UnderscoreTwinsAsync(long ab, long a_b, CancellationToken cancellationToken = default);
+#pragma warning restore DBC0102
 
     [Query("SELECT CAST('24:00:00' AS time) AS closes_at")]
     public partial Task<TimeOnly> ClosesAtAsync(CancellationToken cancellationToken = default);

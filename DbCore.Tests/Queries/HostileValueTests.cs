@@ -27,6 +27,8 @@ internal static class HostileValues
             Assert.Equal(("created_at", "CreatedAt"), (epoch.Column, epoch.Member));
         }
 
+        Assert.Equal(2L, await db.ExecuteReadOnlyAsync((s, ct) => s.UnderscoreTwinsAsync(ab: 1, a_b: 2, ct)));
+
         // Inside a unit of work the rolled-back unit is logged with the exception attached: no secret there either.
         await Assert.ThrowsAsync<QueryResultException>(() => db.ExecuteAsync((s, ct) => s.SecretAsDecimalAsync(ct)));
         AssertNoSecretLogged(logs);
