@@ -205,6 +205,14 @@ internal static class QueryParser
             ValueSpec? value = parameter.Type.SpecialType == SpecialType.System_Object
                 ? new ValueSpec("object", null, null, false, true, false)
                 : ReadValue(parameter.Type, allowCollections: true);
+            if (value is { Element.TypeName: "char" } && parameter.Type is IArrayTypeSymbol)
+            {
+                // Npgsql sends a char[] as one text value, not as an array: '= ANY(@letters)' fails (42809) on PostgreSQL.
+                Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name,
+                    $"'{parameter.Type.ToDisplayString()}' is sent by Npgsql as one text value, not as an array; pass a string[] (or a string)");
+                continue;
+            }
+
             if (value is null)
             {
                 Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name,

@@ -132,9 +132,18 @@ public static partial class QuerySupport
         }
         else
         {
+            if (value is System.Collections.IList and not byte[])
+            {
+                ThrowNoArrays(parameter.ParameterName, value);
+            }
+
             parameter.Value = (object?)value ?? DBNull.Value;
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNoArrays(string parameter, object value)
+        => throw new NotSupportedException($"SQLite has no array parameters: '{parameter.TrimStart('@')}' is a {value.GetType().Name}, which a PostgreSQL array (= ANY(@{parameter.TrimStart('@')})) takes. On SQLite pass the values another way: one parameter per value, or a JSON text for json_each.");
 
     /// <summary>Clears a reference-typed value from a kept PostgreSQL command's parameter, so that the command keeps no argument alive.</summary>
     /// <typeparam name="T">The value's type as bound.</typeparam>

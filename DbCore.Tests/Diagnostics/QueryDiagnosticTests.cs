@@ -488,6 +488,16 @@ public sealed class QueryDiagnosticTests
         "DBC0110", DiagnosticSeverity.Error,
         "Parameter 'cancellationToken' of 'DatabaseSession.FindAsync' cannot be bound: a CancellationToken is passed to the provider, not bound, but the SQL uses '@cancellation_token'; rename the placeholder, or pass the value as a parameter of its own");
 
+    /// <summary>Review helper-43: a char[] compiled clean, and Npgsql sent it as one text value ('= ANY(@letters)' failed with 42809).</summary>
+    [Fact]
+    public Task DBC0110_a_char_array_parameter() => AnalyzerHarness.AssertDiagnosticsAsync(
+        Session("""
+            [Query("SELECT id, title, done FROM todos WHERE left(title, 1) = ANY(@letters)")]
+            public partial Task<List<Todo>> ByLettersAsync(char[] [|letters|], CancellationToken cancellationToken = default);
+        """),
+        "DBC0110", DiagnosticSeverity.Error,
+        "Parameter 'letters' of 'DatabaseSession.ByLettersAsync' cannot be bound: 'char[]' is sent by Npgsql as one text value, not as an array; pass a string[] (or a string)");
+
     // DBC0116 ---------------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -65,6 +65,18 @@ internal static class HostileValues
 
 public sealed class SqliteHostileValueTests
 {
+    /// <summary>Review helper-43: an array parameter on SQLite was Microsoft.Data.Sqlite's "No mapping exists from object type System.Int64[]".</summary>
+    [Fact]
+    public async Task An_array_parameter_on_SQLite_is_refused_naming_the_parameter()
+    {
+        await using var db = await TodoSchema.CreateAsync<QueryArrays, QueryArraysSession>(new QueryArrays(new QueryArraysSettings { ConnectionString = "Data Source=:memory:" }, "Production"), TodoSchema.Sqlite);
+        await using QueryArraysSession session = db.CreateSession();
+        var ex = await Assert.ThrowsAsync<NotSupportedException>(() => session.ByPrioritiesAsync([Priority.High]));
+        Assert.Contains("'priorities'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SQLite has no array parameters", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<NotSupportedException>(() => session.CountTitleListAsync(["a"]));
+    }
+
     [Fact]
     public async Task Values_a_member_cannot_hold_are_typed_and_never_quote_a_secret_provider_chosen_at_run_time()
     {
