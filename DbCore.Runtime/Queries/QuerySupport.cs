@@ -132,7 +132,7 @@ public static partial class QuerySupport
         }
         else
         {
-            if (value is System.Collections.IList and not byte[])
+            if (parameter is Microsoft.Data.Sqlite.SqliteParameter && value is System.Collections.IList and not byte[])
             {
                 ThrowNoArrays(parameter.ParameterName, value);
             }

@@ -585,6 +585,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         Assert.Equal(new List<Signed?> { Signed.Min, null, Signed.Max }, (await session.SignedListAsync([Signed.Min, null, Signed.Max])).Vals);
         Assert.Equal(1L, await session.CountTitlesAsync(["a", null, "none"]));
         Assert.Equal(2L, await session.CountTitleListAsync([null, "a", "b"]));
+        Assert.Equal(2L, await session.CountIdsInObjectAsync(new long[] { a.Id, b.Id, -1 })); // review helper-45: refused as "SQLite has no arrays"
     }
 
     /// <summary>

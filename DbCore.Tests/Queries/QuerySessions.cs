@@ -102,6 +102,8 @@ public interface IArrayQueries
     Task<long> CountTitlesAsync(string?[] titles, CancellationToken cancellationToken = default);
 
     Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
+
+    Task<long> CountIdsInObjectAsync(object ids, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Provider chosen at run time, for the PostgreSQL-only array queries of <see cref="IArrayQueries"/>.</summary>
@@ -144,6 +146,10 @@ public partial class QueryArraysSession : IArrayQueries
 
     [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
     public partial Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
+
+    // An array inside an object parameter is passed as it is (a PostgreSQL array).
+    [Query("SELECT count(*) FROM todos WHERE id = ANY(@ids)")]
+    public partial Task<long> CountIdsInObjectAsync(object ids, CancellationToken cancellationToken = default);
 }
 
 /// <summary>PostgreSQL arrays read into collections of enums and unsigned integers.</summary>
@@ -552,4 +558,8 @@ public partial class QueryPgSession : IArrayQueries
 
     [Query("SELECT count(*) FROM todos WHERE title = ANY(@titles)")]
     public partial Task<long> CountTitleListAsync(List<string?> titles, CancellationToken cancellationToken = default);
+
+    // An array inside an object parameter is passed as it is (a PostgreSQL array).
+    [Query("SELECT count(*) FROM todos WHERE id = ANY(@ids)")]
+    public partial Task<long> CountIdsInObjectAsync(object ids, CancellationToken cancellationToken = default);
 }
