@@ -691,11 +691,20 @@ internal static class QueryParser
                 : double.IsNegativeInfinity(d) ? "global::System.Double.NegativeInfinity"
                 : d.ToString("R", CultureInfo.InvariantCulture) + "D",
             decimal m => m.ToString(CultureInfo.InvariantCulture) + "M",
-            IFormattable integer => integer.ToString(null, CultureInfo.InvariantCulture), // integers, and an enum's underlying value
-            _ => null,
+            DateTime date => $"new global::System.DateTime({date.Ticks.ToString(CultureInfo.InvariantCulture)}L, global::System.DateTimeKind.Unspecified)", // [DateTimeConstant]
+            sbyte or byte or short or ushort or int or uint or long or ulong => ((IFormattable)parameter.ExplicitDefaultValue).ToString(null, CultureInfo.InvariantCulture), // integers, and an enum's underlying value
+            _ => Unknown,
         };
-        return literal is null ? $"default({type})!" : $"(({type})({literal}))";
+        return literal switch
+        {
+            null => $"default({type})!",
+            Unknown => null, // a default this cannot write as C#: the parameter stays required
+            _ => $"(({type})({literal}))",
+        };
     }
+
+    /// <summary>Marks a default value <see cref="DefaultArgument"/> cannot write as C#.</summary>
+    private const string Unknown = "\0unknown";
 
     private static IEnumerable<ISymbol> AllMembers(INamedTypeSymbol type)
     {

@@ -11,6 +11,7 @@ public sealed record Todo(long Id, string Title, bool Done);
 public sealed record TodoWithDefaults(
     long Id,
     string Title,
+    [System.Runtime.InteropServices.Optional, System.Runtime.CompilerServices.DateTimeConstant(630822816000000000)] DateTime Since,
     bool Done = true,
     int Rank = -3,
     string? Note = "none",
