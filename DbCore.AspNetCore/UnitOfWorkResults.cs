@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -31,37 +33,70 @@ internal static class UnitOfWorkResults
         };
     }
 
-    /// <summary>An MVC result's status, as <see cref="StatusOf(object?, HttpContext)"/>.</summary>
+    /// <summary>
+    /// An MVC result's status, as <see cref="StatusOf(object?, HttpContext)"/>; an action that returned a minimal-API
+    /// <see cref="IResult"/> (<c>TypedResults.NotFound()</c>, a <c>Results&lt;...&gt;</c> union) is judged by that result.
+    /// </summary>
     public static int StatusOf(IActionResult? result, HttpContext http)
         => result switch
         {
             IStatusCodeActionResult { StatusCode: { } code } => code,
             ForbidResult => StatusCodes.Status403Forbidden,
             ChallengeResult => StatusCodes.Status401Unauthorized,
+            not null when WrappedResult(result) is { } wrapped => StatusOf(wrapped, http),
             _ => http.Response.StatusCode,
         };
+
+    /// <summary>
+    /// The <see cref="IResult"/> MVC wrapped an action's minimal-API result in (its internal <c>HttpActionResult</c>, which
+    /// exposes it as a public <c>Result</c> property and nothing else), or null.
+    /// </summary>
+    private static IResult? WrappedResult(IActionResult result)
+        => s_wrapped.GetOrAdd(result.GetType(), static type => ResultProperty(type))?.GetValue(result) as IResult;
+
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "MVC, the only source of these wrappers, is not trim-compatible itself; a trimmed-away property reads as no wrapped result.")]
+    private static PropertyInfo? ResultProperty(Type type)
+    {
+        try
+        {
+            return type.GetProperty("Result", BindingFlags.Public | BindingFlags.Instance) is { } property && property.PropertyType == typeof(IResult) ? property : null;
+        }
+        catch (AmbiguousMatchException)
+        {
+            return null; // several properties of that name: not MVC's wrapper
+        }
+    }
+
+    private static readonly ConcurrentDictionary<Type, PropertyInfo?> s_wrapped = new();
+
+    private static readonly ConcurrentDictionary<Type, bool> s_streams = new();
 
     /// <summary>
     /// Whether the result is (or carries: <c>Ok(stream)</c>, an MVC <see cref="ObjectResult"/>) an <see cref="IAsyncEnumerable{T}"/>,
     /// which reads when the result runs, after the handler returned: a query method's stream reads from the session then.
     /// </summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Only asks whether the value's type implements IAsyncEnumerable<>; the trimmer keeps that interface on a type whose instances are serialized through it, and a type without it is no stream.")]
     public static bool IsAsyncStream(object? value)
     {
+        if (value is IActionResult action and not ObjectResult && WrappedResult(action) is { } wrapped)
+        {
+            value = wrapped;
+        }
+
         value = Unwrap(value) switch
         {
             IValueHttpResult valued => valued.Value,
             ObjectResult mvc => mvc.Value,
             var other => other,
         };
-        if (value is null)
-        {
-            return false;
-        }
+        return value is not null && s_streams.GetOrAdd(value.GetType(), static type => ImplementsAsyncEnumerable(type));
+    }
 
-        foreach (Type type in value.GetType().GetInterfaces())
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Only asks whether the type implements IAsyncEnumerable<>; the trimmer keeps that interface on a type whose instances are serialized through it, and a type without it is no stream.")]
+    private static bool ImplementsAsyncEnumerable(Type type)
+    {
+        foreach (Type implemented in type.GetInterfaces())
         {
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
+            if (implemented.IsGenericType && implemented.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
             {
                 return true;
             }

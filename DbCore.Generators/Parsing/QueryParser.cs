@@ -205,7 +205,7 @@ internal static class QueryParser
             ValueSpec? value = parameter.Type.SpecialType == SpecialType.System_Object
                 ? new ValueSpec("object", null, null, false, true, false)
                 : ReadValue(parameter.Type, allowCollections: true);
-            if (value is { Element.TypeName: "char" } && parameter.Type is IArrayTypeSymbol)
+            if (value is { Element: { TypeName: "char", IsNullable: false } } && parameter.Type is IArrayTypeSymbol)
             {
                 // Npgsql sends a char[] as one text value, not as an array: '= ANY(@letters)' fails (42809) on PostgreSQL.
                 Report(DiagnosticDescriptors.UnsupportedQueryParameter, parameterLocation, display, parameter.Name,

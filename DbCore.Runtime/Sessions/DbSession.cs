@@ -387,7 +387,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
-                _state = NotOpenedUnlessDisposed;
+                SetNotOpenedUnlessDisposed();
                 ReturnSlot(broken: false);
             }
         }
@@ -421,7 +421,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            _state = NotOpenedUnlessDisposed;
+            SetNotOpenedUnlessDisposed();
             try
             {
                 await ReleaseConnectionAsync(connection).ConfigureAwait(false);
@@ -481,7 +481,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
             if (connection is null)
             {
                 // The open failed (or was cancelled) after a slot was taken: it goes back, nothing was opened on it.
-                _state = NotOpenedUnlessDisposed;
+                SetNotOpenedUnlessDisposed();
                 ReturnSlot(broken: false);
             }
         }
@@ -511,7 +511,7 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            _state = NotOpenedUnlessDisposed;
+            SetNotOpenedUnlessDisposed();
             try
             {
                 ReleaseConnection(connection);
@@ -536,8 +536,19 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>NotOpened, or Disposed when a dispose came while the open was under way (it must stay disposed).</summary>
-    private SessionState NotOpenedUnlessDisposed => Volatile.Read(ref _disposed) != 0 ? SessionState.Disposed : SessionState.NotOpened;
+    /// <summary>
+    /// After a failed open: NotOpened, or Disposed when a dispose came while the open was under way (it must stay disposed).
+    /// Written first and checked after a full fence, so a dispose between the check and the write cannot be overwritten.
+    /// </summary>
+    private void SetNotOpenedUnlessDisposed()
+    {
+        _state = SessionState.NotOpened;
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _state = SessionState.Disposed;
+        }
+    }
 
     /// <summary>
     /// Makes the opened connection the session's, unless the session was disposed while it opened (the request that

@@ -270,6 +270,11 @@ public abstract class UnitOfWorkTests
             Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
             Assert.Equal("application/problem+json", conflict.Content.Headers.ContentType?.MediaType);
             Assert.Equal(new[] { "kept" }, (await ListAsync(client)).Select(t => t.Title));
+
+            Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/mvc/todos/iresult-not-found?title=gone", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/mvc/todos/union-bad-request?title=refused2", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/mvc/todos/iresult-created?title=kept2", null)).StatusCode);
+            Assert.Equal(new[] { "kept", "kept2" }, (await ListAsync(client)).Select(t => t.Title));
         }
     }
 }
@@ -294,6 +299,25 @@ public sealed class TodosController(QueryAnySession session) : ControllerBase
         await session.InsertAsync(title, false, Priority.Low, null, ct);
         return UnprocessableEntity();
     }
+
+    // An action returning a minimal-API result: MVC wraps it in an internal HttpActionResult (review helper-45: committed on a 4xx).
+    [HttpPost("iresult-not-found")]
+    public async Task<IResult> IResultNotFoundAsync(string title, CancellationToken ct)
+    {
+        await session.InsertAsync(title, false, Priority.Low, null, ct);
+        return TypedResults.NotFound();
+    }
+
+    [HttpPost("union-bad-request")]
+    public async Task<Results<Ok, BadRequest<string>>> UnionBadRequestAsync(string title, CancellationToken ct)
+    {
+        await session.InsertAsync(title, false, Priority.Low, null, ct);
+        return TypedResults.BadRequest("refused");
+    }
+
+    [HttpPost("iresult-created")]
+    public async Task<IResult> IResultCreatedAsync(string title, CancellationToken ct)
+        => TypedResults.Created("/mvc/todos", await session.InsertAsync(title, false, Priority.Low, null, ct));
 
     [HttpPost("twice")]
     public async Task<IActionResult> TwiceAsync(string title, CancellationToken ct)
