@@ -85,6 +85,7 @@ public abstract partial class DbSession
 
         command.Connection = (NpgsqlConnection)_connection!;
         command.Transaction = (NpgsqlTransaction?)_transaction;
+        _queryCalls++; // until ReturnCommand: a dispose from another thread waits for the call (IsRunningCommand)
         return command;
     }
 
@@ -103,6 +104,11 @@ public abstract partial class DbSession
     protected void ReturnCommand(ref NpgsqlCommand? slot, DbCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (command is NpgsqlCommand)
+        {
+            _queryCalls--;
+        }
+
         if (command is NpgsqlCommand npgsql && !_engine.IsMultiplexing)
         {
             npgsql.Connection = null;

@@ -32,6 +32,9 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     private long _acquiredAt;
     private SessionState _state;
     private int _disposed;
+
+    /// <summary>Query-method calls between RentCommand and ReturnCommand on PostgreSQL (one at a time: a session is not thread-safe).</summary>
+    private int _queryCalls;
     private bool _activeCounted;
     private string? _firstError;
 
@@ -678,6 +681,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
 
         DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
+        if (IsRunningCommand(connection))
+        {
+            await WaitForRunningCommandAsync(connection).ConfigureAwait(false);
+        }
 
         try
         {
@@ -744,6 +751,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         }
 
         DbTransaction? transaction = Interlocked.Exchange(ref _transaction, null);
+        if (IsRunningCommand(connection))
+        {
+            WaitForRunningCommand(connection);
+        }
 
         try
         {
@@ -782,6 +793,38 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
         finally
         {
             _engine.OnReleased(_acquiredAt, _activeCounted);
+        }
+    }
+
+    /// <summary>
+    /// Whether a query method of the session still runs its command on the connection (a call the owner did not await, on
+    /// another thread, when the request's scope disposes the session). Npgsql's connection is not thread-safe: disposing it
+    /// under the command can hang the dispose and keep the pool slot, so the dispose waits for the command to end first
+    /// (new calls are refused: the session is already disposed). A reader of a raw command left open is no running call:
+    /// the dispose closes it at once, as before.
+    /// </summary>
+    private bool IsRunningCommand(DbConnection connection)
+        => Volatile.Read(ref _queryCalls) > 0
+           && connection is NpgsqlConnection npgsql && (npgsql.FullState & (ConnectionState.Executing | ConnectionState.Fetching)) != 0;
+
+    /// <summary>How long a dispose waits for a running command: its command timeout, and a margin for the cancellation.</summary>
+    private TimeSpan RunningCommandWait => (_engine.Options.CommandTimeout == TimeSpan.Zero ? TimeSpan.FromSeconds(30) : _engine.Options.CommandTimeout) + TimeSpan.FromSeconds(5);
+
+    private async ValueTask WaitForRunningCommandAsync(DbConnection connection)
+    {
+        long until = Environment.TickCount64 + (long)RunningCommandWait.TotalMilliseconds;
+        while (IsRunningCommand(connection) && Environment.TickCount64 < until)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+
+    private void WaitForRunningCommand(DbConnection connection)
+    {
+        long until = Environment.TickCount64 + (long)RunningCommandWait.TotalMilliseconds;
+        while (IsRunningCommand(connection) && Environment.TickCount64 < until)
+        {
+            Thread.Sleep(5);
         }
     }
 

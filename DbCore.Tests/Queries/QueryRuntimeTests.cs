@@ -662,6 +662,54 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     }
 
     /// <summary>
+    /// The same fire-and-forget call, already running its command when the request's scope disposes the session (review
+    /// helper-45). The dispose closed the Npgsql connection under the running command (Npgsql's connection is not
+    /// thread-safe): the dispose could hang for good and keep the pool slot. It now waits for the command to end first.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_session_disposed_while_a_call_runs_its_command_waits_for_it_and_gives_the_connection_back()
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync("queriesdisposedrunning");
+        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
+        var settings = new QueryPgSettings { ConnectionString = cs };
+        settings.Pool.Size = 1;
+        settings.Pool.MaxOverflow = 0;
+        settings.Pool.AcquireTimeoutSeconds = 10;
+        await using var db = new QueryPg(settings, "Production");
+
+        for (int round = 0; round < 20; round++)
+        {
+            QueryPgSession abandoned = db.CreateSession();
+            Task<long> running = abandoned.SleepAsync(0.05 + (round % 4) * 0.02);
+            await Task.Delay(round % 3 * 10);
+            Task dispose = abandoned.DisposeAsync().AsTask();
+            Assert.Same(dispose, await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(10)))); // it does not hang
+            await dispose;
+            try
+            {
+                await running; // it ran to its end, or failed cleanly
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or DbCoreException or InvalidOperationException)
+            {
+            }
+
+            Assert.Equal(0, db.GetPoolStatistics().InUse);
+            await using QueryPgSession next = db.CreateSession();
+            Assert.Equal(0L, await next.ContainingAsync("x"));
+        }
+
+        // A raw reader left open on the session's own thread is no call to wait for: the dispose closes it at once.
+        QueryPgSession sloppy = db.CreateSession();
+        Assert.Equal(0L, await sloppy.ContainingAsync("x"));
+        var reader = await sloppy.CreateCommand("SELECT generate_series(1, 100000)").ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Task closing = sloppy.DisposeAsync().AsTask();
+        Assert.Same(closing, await Task.WhenAny(closing, Task.Delay(TimeSpan.FromSeconds(5))));
+        Assert.Equal(0, db.GetPoolStatistics().InUse);
+    }
+
+    /// <summary>
     /// The N+1 loop: a query called inside the loop of a stream of the same session (or two calls at once on an open
     /// session). PostgreSQL runs one command at a time per connection; the second call was Npgsql's raw
     /// <c>NpgsqlOperationInProgressException</c> (a <c>DbException</c>, so handlers took it for a database failure), where
