@@ -511,6 +511,19 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
         return await WithSchemaAsync(new QueryAny(new QueryAnySettings { ConnectionString = cs }, "Production"));
     }
 
+    /// <summary>A pinned accessor on a new database with the schema, whose pool holds <paramref name="size"/> connections (no overflow).</summary>
+    private async Task<QueryPg> CreatePinnedWithPoolAsync(string prefix, int size, int acquireTimeoutSeconds)
+    {
+        server.EnsureAvailable();
+        string cs = await server.CreateDatabaseAsync(prefix);
+        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
+        var settings = new QueryPgSettings { ConnectionString = cs };
+        settings.Pool.Size = size;
+        settings.Pool.MaxOverflow = 0;
+        settings.Pool.AcquireTimeoutSeconds = acquireTimeoutSeconds;
+        return new QueryPg(settings, "Production");
+    }
+
     private async Task<QueryPg> CreatePinnedAsync()
     {
         server.EnsureAvailable();
@@ -597,16 +610,8 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     [PostgresFact]
     public async Task Two_calls_at_once_on_an_unopened_session_fail_clearly_and_lose_no_connection()
     {
-        server.EnsureAvailable();
-        string cs = await server.CreateDatabaseAsync("queriesopening");
-        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
-
         // A new accessor, so the first open has to connect (it awaits the server) while the second call starts.
-        var settings = new QueryPgSettings { ConnectionString = cs };
-        settings.Pool.Size = 2;
-        settings.Pool.MaxOverflow = 0;
-        settings.Pool.AcquireTimeoutSeconds = 2;
-        await using var db = new QueryPg(settings, "Production");
+        await using QueryPg db = await CreatePinnedWithPoolAsync("queriesopening", size: 2, acquireTimeoutSeconds: 2);
 
         await using (QueryPgSession session = db.CreateSession())
         {
@@ -636,14 +641,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     [PostgresFact]
     public async Task A_session_disposed_while_its_open_waits_for_a_slot_gives_the_connection_back()
     {
-        server.EnsureAvailable();
-        string cs = await server.CreateDatabaseAsync("queriesdisposedopen");
-        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
-        var settings = new QueryPgSettings { ConnectionString = cs };
-        settings.Pool.Size = 1;
-        settings.Pool.MaxOverflow = 0;
-        settings.Pool.AcquireTimeoutSeconds = 10;
-        await using var db = new QueryPg(settings, "Production");
+        await using QueryPg db = await CreatePinnedWithPoolAsync("queriesdisposedopen", size: 1, acquireTimeoutSeconds: 10);
 
         QueryPgSession holder = db.CreateSession();
         Assert.Equal(0L, await holder.ContainingAsync("x"));
@@ -669,14 +667,7 @@ public sealed class PostgresQueryRuntimeTests(PostgresServer server) : QueryRunt
     [PostgresFact]
     public async Task A_session_disposed_while_a_call_runs_its_command_waits_for_it_and_gives_the_connection_back()
     {
-        server.EnsureAvailable();
-        string cs = await server.CreateDatabaseAsync("queriesdisposedrunning");
-        await (await TodoSchema.CreateAsync<QueryPg, QueryPgSession>(new QueryPg(new QueryPgSettings { ConnectionString = cs }, "Production"), Schema)).DisposeAsync();
-        var settings = new QueryPgSettings { ConnectionString = cs };
-        settings.Pool.Size = 1;
-        settings.Pool.MaxOverflow = 0;
-        settings.Pool.AcquireTimeoutSeconds = 10;
-        await using var db = new QueryPg(settings, "Production");
+        await using QueryPg db = await CreatePinnedWithPoolAsync("queriesdisposedrunning", size: 1, acquireTimeoutSeconds: 10);
 
         for (int round = 0; round < 20; round++)
         {
