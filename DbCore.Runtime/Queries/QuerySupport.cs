@@ -27,8 +27,10 @@ public static partial class QuerySupport
         ArgumentNullException.ThrowIfNull(session);
         if (exception is NpgsqlOperationInProgressException busy)
         {
-            return ThrowHelper.CommandInProgress(session.GetType().Name, busy);
+            return ThrowHelper.CommandInProgress(session.GetType().Name, busy); // the other call still runs
         }
+
+        session.EndQueryCall(); // this call failed: its command no longer runs
 
         DbCoreException? translated = ErrorTranslator.Translate(exception, ErrorPhase.Execute, session.EngineName);
         if (translated is not null)

@@ -85,9 +85,12 @@ public abstract partial class DbSession
 
         command.Connection = (NpgsqlConnection)_connection!;
         command.Transaction = (NpgsqlTransaction?)_transaction;
-        _queryCalls++; // until ReturnCommand: a dispose from another thread waits for the call (IsRunningCommand)
+        _queryCalls = 1; // until ReturnCommand: a dispose from another thread waits for the call (IsRunningCommand)
         return command;
     }
+
+    /// <summary>A query method's call ended (returned or failed): a dispose no longer waits for it.</summary>
+    internal void EndQueryCall() => _queryCalls = 0;
 
     /// <summary>
     /// Puts a command of RentCommand back into <paramref name="slot"/> after a call that succeeded (its reader is closed),
@@ -104,11 +107,7 @@ public abstract partial class DbSession
     protected void ReturnCommand(ref NpgsqlCommand? slot, DbCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (command is NpgsqlCommand)
-        {
-            _queryCalls--;
-        }
-
+        _queryCalls = 0;
         if (command is NpgsqlCommand npgsql && !_engine.IsMultiplexing)
         {
             npgsql.Connection = null;

@@ -33,7 +33,10 @@ public abstract partial class DbSession : IAsyncDisposable, IDisposable
     private SessionState _state;
     private int _disposed;
 
-    /// <summary>Query-method calls between RentCommand and ReturnCommand on PostgreSQL (one at a time: a session is not thread-safe).</summary>
+    /// <summary>
+    /// 1 from a query method's RentCommand on PostgreSQL to its ReturnCommand (one call at a time: a session is not
+    /// thread-safe; a failed call leaves it set until the next call's).
+    /// </summary>
     private int _queryCalls;
     private bool _activeCounted;
     private string? _firstError;
