@@ -45,15 +45,8 @@ public sealed class UnitOfWorkActionFilter<TSession>(UnitOfWorkOptions options) 
                 return;
             }
 
-            if (session.IsOpen && UnitOfWorkResults.IsAsyncStream(executed.Result))
+            if (await UnitOfWorkResults.LeavesSessionToStreamAsync(session, executed.Result, context.ActionDescriptor.DisplayName, context.HttpContext.RequestAborted).ConfigureAwait(false))
             {
-                // A stream reads when the result runs, after this filter (see UnitOfWorkEndpointFilter).
-                if (session.HasTransaction)
-                {
-                    await session.RollbackAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
-                    throw UnitOfWorkResults.StreamAfterWrite(context.ActionDescriptor.DisplayName);
-                }
-
                 return;
             }
 

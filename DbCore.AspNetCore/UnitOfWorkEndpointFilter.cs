@@ -35,16 +35,9 @@ public sealed class UnitOfWorkEndpointFilter<TSession>(UnitOfWorkOptions options
                     return result;
                 }
 
-                if (session.IsOpen && UnitOfWorkResults.IsAsyncStream(result))
+                if (await UnitOfWorkResults.LeavesSessionToStreamAsync(session, result, http.GetEndpoint()?.DisplayName, http.RequestAborted).ConfigureAwait(false))
                 {
-                    // A stream reads when the result runs, after this filter: a commit now would end the session under it.
-                    if (session.HasTransaction)
-                    {
-                        await session.RollbackAsync(http.RequestAborted).ConfigureAwait(false);
-                        throw UnitOfWorkResults.StreamAfterWrite(http.GetEndpoint()?.DisplayName);
-                    }
-
-                    return result; // reads only, nothing to commit: the request's scope closes the session after the stream
+                    return result;
                 }
 
                 if (session.IsOpen)

@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -113,6 +115,27 @@ internal static class UnitOfWorkResults
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A stream result reads when it runs, after the filter: a commit before it would end the session under it. Returns
+    /// true when the filter must not commit: the session only read (nothing to commit; the request's scope closes it after
+    /// the stream). A session that wrote is rolled back, and the call throws <see cref="StreamAfterWrite"/>.
+    /// </summary>
+    public static async ValueTask<bool> LeavesSessionToStreamAsync(DbSession session, object? result, string? endpoint, CancellationToken cancellationToken)
+    {
+        if (!session.IsOpen || !IsAsyncStream(result))
+        {
+            return false;
+        }
+
+        if (session.HasTransaction)
+        {
+            await session.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            throw StreamAfterWrite(endpoint);
+        }
+
+        return true;
     }
 
     /// <summary>The handler wrote, then returned a stream that would read after the commit: rolled back instead.</summary>
